@@ -1,0 +1,107 @@
+"""Options shared by several commands, and the one place library errors become messages."""
+
+from __future__ import annotations
+
+import functools
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import click
+
+from estate.errors import EstateError
+from estate.settings import Settings, load_settings
+
+DEFAULT_INVENTORIES = Path("inventories")
+
+
+def inventory_paths(command: Callable) -> Callable:
+    """``PATH...``: inventory files or folders, ``inventories/`` when none is given."""
+    return click.argument(
+        "paths", nargs=-1, type=click.Path(path_type=Path),
+    )(command)
+
+
+def settings_options(command: Callable) -> Callable:
+    """Options that change the analysis; they override the settings file."""
+    decorators = [
+        click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Settings file (estate.toml). Default: ./estate.toml if present."),
+        click.option("--catalogue", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Your own catalogue CSV, merged over the built-in one."),
+        click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Header mapping file for departments' own column names."),
+        click.option("--keep-going", is_flag=True, default=None,
+                     help="Analyse the readable inputs even if another cannot be read."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def quiet_option(command: Callable) -> Callable:
+    return click.option("--quiet", "-q", is_flag=True,
+                        help="Print nothing but errors (no progress, no summary).")(command)
+
+
+def resolve_paths(paths: tuple[Path, ...]) -> list[Path]:
+    """The inputs a user meant: the given paths, or ./inventories when none is given."""
+    if paths:
+        missing = [str(p) for p in paths if not p.exists()]
+        if missing:
+            raise click.ClickException(f"no such file or folder: {', '.join(missing)}")
+        return list(paths)
+    if DEFAULT_INVENTORIES.is_dir():
+        return [DEFAULT_INVENTORIES]
+    raise click.ClickException(
+        "no PATH given and there is no inventories/ folder here; "
+        "run `estate analyse PATH...` with your inventory files or folders")
+
+
+def build_settings(config: Path | None, catalogue: Path | None, mapping: Path | None,
+                   keep_going: bool | None) -> Settings:
+    if config is None and Path("estate.toml").is_file():
+        config = Path("estate.toml")
+    with library_errors():
+        return load_settings(config, catalogue=catalogue, mapping=mapping,
+                             keep_going=keep_going)
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn any :class:`EstateError` into one clear ``click.ClickException``."""
+    try:
+        yield
+    except EstateError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def stage_progress(quiet: bool) -> Callable:
+    """A progress display per pipeline stage on a terminal; silent in a pipe or with --quiet."""
+    if quiet or not sys.stderr.isatty():
+        @contextmanager
+        def silent(stage: str) -> Iterator[None]:
+            yield
+        return silent
+
+    from rich.console import Console
+
+    console = Console(stderr=True)
+
+    @contextmanager
+    def shown(stage: str) -> Iterator[None]:
+        started = time.perf_counter()
+        with console.status(f"[bold]{stage}[/bold] ..."):
+            yield
+        console.print(f"  {stage:<10} done in {time.perf_counter() - started:.1f}s")
+    return shown
+
+
+def with_library_errors(command: Callable) -> Callable:
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with library_errors():
+            return command(*args, **kwargs)
+    return wrapper

@@ -1,0 +1,123 @@
+"""Run the stages in order: load -> normalise -> graph -> analyse, then quality and summary.
+
+``run_analysis`` is what ``estate analyse`` calls; everything the command does is
+reachable from Python through it and :func:`estate.report.write_reports`.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import networkx as nx
+import pandas as pd
+
+from estate import __version__
+from estate.analyse import Analysis, analyse
+from estate.catalogue import load_catalogue
+from estate.graph import build_graph
+from estate.load import InputFile, load_inventories
+from estate.normalise import resolve_products
+from estate.quality import DataQuality, assess_quality
+from estate.settings import Settings
+
+Progress = Callable[[str], AbstractContextManager]
+"""Called with each stage name; the context it returns spans that stage."""
+
+
+@dataclass
+class Summary:
+    departments: int
+    systems: int
+    analysed: int
+    quarantined: int
+    products_recognised: int
+    duplicate_groups: int
+    clusters: int
+    annual_saving: float | None
+    capabilities: int
+
+
+@dataclass
+class Findings:
+    """Everything a run found; the reports and the audit only read this."""
+
+    settings: Settings
+    inputs: list[InputFile]
+    systems: pd.DataFrame
+    graph: nx.DiGraph
+    analysis: Analysis
+    data_quality: DataQuality
+    summary: Summary
+    version: str = ""
+    generated_at: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress | None = None
+                 ) -> Findings:
+    """Load, normalise, graph and analyse the inventories at ``paths``."""
+    progress = progress or _silent
+    with progress("load"):
+        loaded = load_inventories(paths, settings)
+    with progress("normalise"):
+        catalogue = load_catalogue(settings.catalogue)
+        normalised = resolve_products(loaded.systems, catalogue, settings)
+    with progress("graph"):
+        graph = build_graph(normalised.systems, settings, catalogue_products(catalogue))
+    with progress("analyse"):
+        analysis = analyse(graph, settings)
+        findings = sorted([*loaded.findings, *normalised.findings, *graph.graph["findings"]],
+                          key=_finding_order)
+        quality = assess_quality(normalised.systems, findings)
+    systems = normalised.systems
+    return Findings(
+        settings=settings,
+        inputs=loaded.inputs,
+        systems=systems,
+        graph=graph,
+        analysis=analysis,
+        data_quality=quality,
+        summary=summarise(systems, analysis),
+        version=__version__,
+        generated_at=datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    )
+
+
+def summarise(systems: pd.DataFrame, analysis: Analysis) -> Summary:
+    """Headline figures of a run."""
+    analysed = systems["status"] == "analysed"
+    recognised = systems["product_id"].notna() & ~systems["product_id"].astype("string").str.startswith(
+        "unrecognised:", na=False)
+    savings = [c.annual_saving for c in analysis.clusters if c.annual_saving is not None]
+    return Summary(
+        departments=int(systems["department"].nunique()),
+        systems=len(systems),
+        analysed=int(analysed.sum()),
+        quarantined=int((~analysed).sum()),
+        products_recognised=int(systems.loc[analysed & recognised, "product_id"].nunique()),
+        duplicate_groups=len(analysis.duplicates),
+        clusters=len(analysis.clusters),
+        annual_saving=float(sum(savings)) if savings else None,
+        capabilities=int(systems.loc[analysed, "capability_id"].nunique()),
+    )
+
+
+def catalogue_products(catalogue) -> pd.DataFrame:
+    """Catalogue attributes the graph copies onto product nodes, indexed by product id."""
+    return pd.DataFrame(
+        [{"product_id": p.id, "strategic": bool(p.strategic), "eol_id": p.eol_id}
+         for p in catalogue.products]
+    ).set_index("product_id")
+
+
+def _finding_order(f) -> tuple:
+    return (f.file or "", f.line if f.line is not None else -1, f.column or "", f.code, f.message)
+
+
+@contextmanager
+def _silent(stage: str) -> Iterator[None]:
+    yield
