@@ -9,7 +9,7 @@ import click
 from estate.cli import main
 from estate.cli.options import (
     build_settings, inventory_paths, quiet_option, resolve_paths, settings_options,
-    stage_progress, with_library_errors,
+    StageProgress, with_library_errors,
 )
 
 
@@ -20,8 +20,10 @@ from estate.cli.options import (
               help="Folder the reports are written to (created if missing).")
 @settings_options
 @quiet_option
+@click.option("--timings", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the seconds each stage took to this JSON file.")
 @with_library_errors
-def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quiet):
+def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quiet, timings):
     """Analyse inventories and write the reports.
 
     PATH is an inventory file (CSV, TSV, XLSX) or a folder of them; with no PATH the
@@ -43,10 +45,12 @@ def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quie
 
     inputs = resolve_paths(paths)
     settings = build_settings(config, catalogue, mapping, keep_going)
-    progress = stage_progress(quiet)
+    progress = StageProgress(quiet)
     findings = run_analysis(inputs, settings, progress=progress)
     with progress("report"):
         written = write_reports(findings, out_dir)
+    if timings:
+        progress.write_timings(timings)
     if not quiet:
         click.echo(format_summary(findings, out_dir, written))
 

@@ -1,3 +1,3 @@
 """Imports every command module so that each registers itself on ``main``."""
 
-from estate.cli import analyse  # noqa: F401
+from estate.cli import analyse, audit, explain, validate  # noqa: F401

@@ -78,25 +78,39 @@ def library_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-def stage_progress(quiet: bool) -> Callable:
-    """A progress display per pipeline stage on a terminal; silent in a pipe or with --quiet."""
-    if quiet or not sys.stderr.isatty():
-        @contextmanager
-        def silent(stage: str) -> Iterator[None]:
-            yield
-        return silent
+class StageProgress:
+    """Times each pipeline stage and shows it on a terminal (silent in a pipe or with --quiet).
 
-    from rich.console import Console
+    Passed to :func:`estate.pipeline.run_analysis` as its ``progress`` callback;
+    ``timings`` holds the seconds each stage took, for ``--timings``.
+    """
 
-    console = Console(stderr=True)
+    def __init__(self, quiet: bool) -> None:
+        self.timings: dict[str, float] = {}
+        self.console = None
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+
+            self.console = Console(stderr=True)
 
     @contextmanager
-    def shown(stage: str) -> Iterator[None]:
+    def __call__(self, stage: str) -> Iterator[None]:
         started = time.perf_counter()
-        with console.status(f"[bold]{stage}[/bold] ..."):
+        if self.console is None:
             yield
-        console.print(f"  {stage:<10} done in {time.perf_counter() - started:.1f}s")
-    return shown
+        else:
+            with self.console.status(f"[bold]{stage}[/bold] ..."):
+                yield
+        elapsed = time.perf_counter() - started
+        self.timings[stage] = self.timings.get(stage, 0.0) + elapsed
+        if self.console is not None:
+            self.console.print(f"  {stage:<10} done in {elapsed:.1f}s")
+
+    def write_timings(self, path: Path) -> None:
+        import json
+
+        Path(path).write_text(json.dumps(self.timings, indent=2, sort_keys=True) + "\n",
+                              encoding="utf-8")
 
 
 def with_library_errors(command: Callable) -> Callable:

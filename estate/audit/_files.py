@@ -1,0 +1,125 @@
+"""Atomic, durable file writes for the history folder.
+
+An audit runs unattended and may be killed at any moment, so every file is written to a
+temporary name in its own folder, flushed to disk and then renamed over its target: a
+reader (or the next audit) sees the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from estate.errors import AuditError
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename inside ``path`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
+    path = Path(path)
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise AuditError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
+    fsync_dir(path.parent)
+    return path
+
+
+def write_text(path: Path, text: str) -> Path:
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def dumps_json(data) -> str:
+    """Deterministic, readable JSON text (UTF-8, no NaN)."""
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+
+
+def write_json(path: Path, data) -> Path:
+    return write_text(path, dumps_json(data))
+
+
+def read_json(path: Path, what: str) -> dict:
+    """Read a JSON object, or raise an :class:`AuditError` that names the file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AuditError(f"{what} not found", file=str(path)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditError(f"cannot read the {what}: {exc}", file=str(path)) from None
+    except json.JSONDecodeError as exc:
+        raise AuditError(f"the {what} is not valid JSON (line {exc.lineno}): {exc.msg}",
+                         file=str(path)) from None
+    if not isinstance(data, dict):
+        raise AuditError(f"the {what} is not a JSON object", file=str(path))
+    return data
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy one file over ``target`` atomically (works across file systems)."""
+    target = Path(target)
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        raise AuditError(f"cannot write: {exc.strerror or exc}", file=str(target)) from None
+
+
+def publish_folder(source: Path, target: Path) -> None:
+    """Copy every file of ``source`` into ``target``, each atomically, ``report.html`` last.
+
+    The dashboard is replaced last so that it never links to a page not yet written.
+    In the sub-folders of ``source`` (``clusters/``, ``departments/``) pages an earlier
+    run left in ``target`` are removed, so no page describes a cluster that is gone;
+    other files in ``target`` itself are left alone.
+    """
+    source, target = Path(source), Path(target)
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    files.sort(key=lambda p: p.name == "report.html")
+    for path in files:
+        copy_file(path, target / path.relative_to(source))
+    wanted = {p.relative_to(source) for p in files}
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        old = target / folder.name
+        for path in sorted(p for p in old.rglob("*") if p.is_file()):
+            if path.relative_to(target) not in wanted:
+                path.unlink(missing_ok=True)
+    fsync_dir(target)
