@@ -1,0 +1,175 @@
+"""Load department inventories into one systems table in the canonical schema.
+
+Public API: :func:`load_inventories` -> :class:`LoadResult`. The table's columns are the
+contract in :mod:`estate.schema`. Every data row of every input ends up in it, analysed
+or quarantined with a reason; blank rows are skipped and counted in a finding; a file that
+cannot be used at all raises :class:`~estate.errors.LoadError` (or, with
+``Settings.keep_going``, is listed as unreadable with an error finding).
+
+Readers (one per format, same interface :data:`estate.load.base.Reader`):
+:mod:`estate.load.delimited` (CSV, TSV and other delimiters, sniffed encodings) and
+:mod:`estate.load.xlsx` (workbooks, every sheet that has an inventory header).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+
+from estate.errors import Finding, LoadError
+from estate.load.base import RawFile, Reader, sniff_format
+from estate.load.delimited import read_delimited
+from estate.load.identity import settle_identity
+from estate.load.mapping import HeaderMapping, read_mapping
+from estate.load.sources import Source, department_from_filename, discover
+from estate.load.table import FIELDS_BY_NAME, build_table
+from estate.load.xlsx import read_xlsx
+from estate.schema import FIELD_NAMES, PROVENANCE_COLUMNS
+from estate.settings import Settings
+
+__all__ = ["InputFile", "LoadResult", "LoadError", "load_inventories", "READERS",
+           "empty_systems", "SYSTEMS_COLUMNS"]
+
+READERS: dict[str, Reader] = {"text": read_delimited, "xlsx": read_xlsx}
+
+SYSTEMS_COLUMNS: tuple[str, ...] = FIELD_NAMES + PROVENANCE_COLUMNS
+
+
+@dataclass
+class InputFile:
+    path: str          # as given / relative display path
+    sha256: str
+    format: str        # csv | tsv | csv-semicolon | csv-pipe | xlsx
+    rows: int          # data rows read (analysed + quarantined)
+    departments: list[str]
+    readable: bool = True
+    error: str | None = None
+
+
+@dataclass
+class LoadResult:
+    systems: pd.DataFrame
+    findings: list[Finding]
+    inputs: list[InputFile] = field(default_factory=list)
+
+
+def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
+    """Read every inventory at ``paths`` (files or folders) into one systems table."""
+    mapping = read_mapping(settings.mapping)
+    sources, skipped, missing = discover(paths)
+    findings: list[Finding] = [
+        Finding(s.shown, None, None, "load", "info", "skipped-file", f"not read: {s.reason}")
+        for s in skipped]
+    inputs: list[InputFile] = []
+    for shown in missing:
+        _unusable(LoadError("no such file or folder", file=shown), shown, "", settings,
+                  inputs, findings)
+    if not sources and not missing:
+        shown = ", ".join(map(str, paths)) or "(no paths)"
+        raise LoadError(f"no inventory files (.csv, .tsv, .txt, .xlsx) found in {shown}")
+    frames: list[pd.DataFrame] = []
+    headers: dict = {}
+    used_rules: set[int] = set()
+    for source in sources:
+        digest = ""
+        try:
+            data = _read_bytes(source)
+            digest = hashlib.sha256(data).hexdigest()
+            raw, results = _read_file(source, data, mapping, used_rules)
+        except LoadError as exc:
+            _unusable(exc, source.shown, digest, settings, inputs, findings)
+            continue
+        findings += [Finding(source.shown, n.line, None, "load", n.severity, n.code, n.message)
+                     for n in raw.notes]
+        for table, result in results:
+            if result is None:
+                findings.append(Finding(source.shown, None, None, "load", "info",
+                                        "skipped-sheet", f"sheet {table.sheet!r} has no "
+                                        "inventory header (no id or name column); not read"))
+                continue
+            findings += result.findings
+            frames.append(result.rows)
+            headers[(source.shown, table.sheet)] = {
+                c.role: c.header for c in result.columns if c.role in FIELDS_BY_NAME}
+        inputs.append(InputFile(source.shown, digest, raw.format,
+                                sum(len(r.rows) for _, r in results if r is not None), []))
+    findings += _unused_rules(mapping, used_rules)
+    rows = pd.concat(frames, ignore_index=True) if frames else None
+    if rows is None or rows.empty:
+        systems = empty_systems()
+    else:
+        rows, identity_findings = settle_identity(rows, headers)
+        findings += identity_findings
+        systems = rows[list(SYSTEMS_COLUMNS)].reset_index(drop=True)
+        per_file = systems.groupby("source_file")["department"].agg(lambda s: sorted(set(s)))
+        for item in inputs:
+            if item.readable and item.path in per_file.index:
+                item.departments = list(per_file[item.path])
+    findings.sort(key=finding_order)
+    return LoadResult(systems, findings, inputs)
+
+
+def finding_order(f: Finding) -> tuple:
+    """Findings sort by file, line, column, code, message (``None`` first)."""
+    return (f.file or "", f.line if f.line is not None else -1, f.column or "", f.code,
+            f.message)
+
+
+def empty_systems() -> pd.DataFrame:
+    """A systems table with no rows and the contract's columns and dtypes."""
+    columns = {}
+    for name in FIELD_NAMES:
+        kind = FIELDS_BY_NAME[name].kind
+        dtype = {"int": "Int64", "cost": "Float64", "date": "datetime64[ns]",
+                 "list": object}.get(kind, "string")
+        columns[name] = pd.Series([], dtype=dtype)
+    for name in PROVENANCE_COLUMNS:
+        columns[name] = pd.Series([], dtype="int64" if name == "source_line" else "string")
+    return pd.DataFrame(columns)
+
+
+def _read_bytes(source: Source) -> bytes:
+    try:
+        return source.path.read_bytes()
+    except PermissionError:
+        raise LoadError("permission denied: the file cannot be opened", file=source.shown) from None
+    except IsADirectoryError:
+        raise LoadError("a folder where a file was expected", file=source.shown) from None
+    except OSError as exc:
+        raise LoadError(f"cannot be read: {exc.strerror or exc}", file=source.shown) from None
+
+
+def _read_file(source: Source, data: bytes, mapping: HeaderMapping, used_rules: set[int]
+               ) -> tuple[RawFile, list[tuple]]:
+    if not data.strip():
+        raise LoadError("the file is empty", file=source.shown)
+    raw = READERS[sniff_format(data, source.shown)](data, source.shown)
+    department = department_from_filename(source.path)
+    rules = mapping.for_file(source.shown, department)
+    results = [(t, build_table(t, source.shown, department, rules, used_rules))
+               for t in raw.tables]
+    if all(r is None for _, r in results):
+        where = "no sheet has" if raw.format == "xlsx" else "no line in the first 50 is"
+        raise LoadError(f"no recognisable header: {where} a header naming a system id or "
+                        "name column (e.g. 'System ID', 'Application Name'); map your headers "
+                        "with --mapping", file=source.shown)
+    return raw, results
+
+
+def _unusable(exc: LoadError, shown: str, digest: str, settings: Settings,
+              inputs: list[InputFile], findings: list[Finding]) -> None:
+    if not settings.keep_going:
+        raise exc
+    inputs.append(InputFile(shown, digest, "", 0, [], readable=False, error=str(exc)))
+    findings.append(Finding(shown, exc.line, exc.column, "load", "error", "unreadable-file",
+                            f"file not used: {exc.args[0]}"))
+
+
+def _unused_rules(mapping: HeaderMapping, used: set[int]) -> list[Finding]:
+    return [Finding(mapping.source or "", r.line, None, "load", "info", "unused-mapping",
+                    f"mapping {r.scope!r}, {r.header!r} -> {r.field} matched no column")
+            for r in mapping.rules if r.line not in used]
