@@ -1,0 +1,93 @@
+"""Write the outputs of a run: report.html, the graphs, findings.json, CSV, Markdown, Excel.
+
+``write_reports(findings, out_dir)`` is the one public entry point. The reports only read
+the findings; every file is written atomically, and the same findings give the same bytes
+(only ``generated_at`` changes between runs of the same inputs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from estate.report._files import write_text
+from estate.report.graphs import write_graphs
+from estate.report.html import render_report
+from estate.report.model import SCHEMA_VERSION, build_document
+from estate.report.tables import (clusters_frame, csv_text, findings_frame, findings_json,
+                                  summary_markdown, systems_frame)
+from estate.report.xlsx import write_proposals
+
+if TYPE_CHECKING:
+    from estate.pipeline import Findings
+
+__all__ = ["ReportFiles", "SCHEMA_VERSION", "write_reports"]
+
+CSV_ENCODING = "utf-8-sig"
+
+
+@dataclass
+class ReportFiles:
+    """The files one call of :func:`write_reports` wrote."""
+
+    out_dir: Path
+    report_html: Path
+    estate_graph: Path
+    data_flow: Path
+    findings_json: Path
+    systems_csv: Path
+    clusters_csv: Path
+    data_quality_csv: Path
+    summary_md: Path
+    proposals_xlsx: Path
+    cluster_graphs: dict[str, Path] = field(default_factory=dict)
+    department_graphs: dict[str, Path] = field(default_factory=dict)
+    removed: list[Path] = field(default_factory=list)
+
+    def all(self) -> list[Path]:
+        fixed = [self.report_html, self.estate_graph, self.data_flow, self.findings_json,
+                 self.systems_csv, self.clusters_csv, self.data_quality_csv, self.summary_md,
+                 self.proposals_xlsx]
+        return sorted([*fixed, *self.cluster_graphs.values(), *self.department_graphs.values()])
+
+
+def write_reports(findings: "Findings", out_dir: Path) -> ReportFiles:
+    """Write every output into ``out_dir`` (created if needed) and say what was written.
+
+    Graph pages in ``clusters/`` and ``departments/`` left by an earlier run that this run
+    did not write are removed, so no page describes a cluster that no longer exists.
+    """
+    out = Path(out_dir)
+    doc = build_document(findings)
+    graphs = write_graphs(findings, doc, out)
+    files = ReportFiles(
+        out_dir=out,
+        estate_graph=graphs["estate_graph"],
+        data_flow=graphs["data_flow"],
+        cluster_graphs=graphs["clusters"],
+        department_graphs=graphs["departments"],
+        findings_json=write_text(out / "findings.json", findings_json(doc)),
+        systems_csv=write_text(out / "systems.csv", csv_text(systems_frame(doc)),
+                               CSV_ENCODING),
+        clusters_csv=write_text(out / "clusters.csv", csv_text(clusters_frame(doc)),
+                                CSV_ENCODING),
+        data_quality_csv=write_text(out / "data-quality.csv", csv_text(findings_frame(doc)),
+                                    CSV_ENCODING),
+        summary_md=write_text(out / "summary.md", summary_markdown(doc)),
+        proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
+        report_html=write_text(out / "report.html", render_report(doc, findings)),
+    )
+    files.removed = _remove_stale(out, files)
+    return files
+
+
+def _remove_stale(out: Path, files: ReportFiles) -> list[Path]:
+    keep = {p.resolve() for p in files.all()}
+    removed = []
+    for folder in ("clusters", "departments"):
+        for page in sorted((out / folder).glob("*.html")):
+            if page.resolve() not in keep:
+                page.unlink(missing_ok=True)
+                removed.append(page)
+    return removed

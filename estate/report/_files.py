@@ -1,0 +1,93 @@
+"""Small helpers the report writers share: atomic writes, safe file names, safe JSON.
+
+Every output is written to a temporary file in its own folder and then renamed over the
+target, so a reader never sees half a report and a failed run never leaves a broken one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from estate.errors import ReportError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
+_FILE_MODE = 0o666 & ~_umask()
+
+
+def write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise ReportError(f"cannot write the report: {exc.strerror or exc}",
+                          file=str(path)) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; outputs are ordinary files
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise ReportError(f"cannot write the report: {exc.strerror or exc}",
+                          file=str(path)) from None
+    return path
+
+
+def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    return write_bytes(path, text.encode(encoding))
+
+
+def file_slug(text: str, taken: set[str] | None = None) -> str:
+    """A file-name-safe, readable slug; unique within ``taken`` (which it updates).
+
+    Two different names that slug alike ("A/B" and "A B") get a short hash suffix, so
+    every cluster or department keeps its own page.
+    """
+    base = _UNSAFE.sub("-", str(text)).strip("-.")[:80] or "item"
+    slug = base
+    if taken is not None:
+        if slug.lower() in taken:
+            digest = hashlib.sha256(str(text).encode("utf-8")).hexdigest()[:8]
+            slug = f"{base}-{digest}"
+        taken.add(slug.lower())
+    return slug
+
+
+def dumps_json(data: dict) -> str:
+    """Deterministic, diff-friendly JSON: one line per top-level key or nested key, and one
+    line per item of a list (a system, a cluster, a finding).
+
+    Indenting every value is ten times slower with the standard library (its C encoder
+    only runs without ``indent``) and makes a million-row file unwieldy.
+    """
+    def compact(value) -> str:
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+    def block(value, pad: str, depth: int) -> str:
+        inner = pad + "  "
+        if isinstance(value, list) and value:
+            return "[\n" + ",\n".join(inner + compact(v) for v in value) + "\n" + pad + "]"
+        if isinstance(value, dict) and value and depth < 2:
+            return "{\n" + ",\n".join(f"{inner}{compact(str(k))}: {block(v, inner, depth + 1)}"
+                                       for k, v in value.items()) + "\n" + pad + "}"
+        return compact(value)
+
+    return block(data, "", 0) + "\n"

@@ -1,0 +1,182 @@
+"""report.html: the page a person opens first.
+
+It is rendered from the findings document (see :mod:`estate.report.model`) with a jinja2
+template that escapes every value, inlines its own CSS, JavaScript and SVG charts, and
+references nothing outside the output folder, so it works on an air-gapped network.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from estate.report.charts import bar_chart
+from estate.schema import FIELD_NAMES
+
+TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+FINDINGS_SHOWN_PER_FILE = 300
+
+
+def money(value) -> str:
+    if value is None:
+        return "–"
+    value = float(value)
+    if abs(value) >= 1_000_000:
+        return f"£{value / 1_000_000:,.1f}m"
+    if abs(value) >= 10_000:
+        return f"£{value / 1_000:,.0f}k"
+    return f"£{value:,.0f}"
+
+
+def number(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.1f}"
+    return f"{int(value):,}"
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                      autoescape=select_autoescape(default=True, default_for_string=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters.update(money=money, number=number)
+    env.globals["static"] = lambda name: (STATIC / name).read_text(encoding="utf-8")
+    return env
+
+
+def render_report(doc: dict, findings) -> str:
+    """The report.html text for one run."""
+    return environment().get_template("report.html").render(**report_context(doc, findings))
+
+
+def report_context(doc: dict, findings) -> dict:
+    names = system_names(findings.systems, doc)
+    dq = doc["data_quality"]
+    clusters = [dict(c, target_name=names.get((c["target"]["department"],
+                                                c["target"]["system_id"]),
+                                               c["target"]["system_id"]),
+                     migrating=sum(m["role"] != "target" for m in c["members"]))
+                for c in sorted(doc["clusters"],
+                                key=lambda c: (-(c["annual_saving"] or 0), c["id"]))]
+    duplicates = [dict(g, member_names=[
+        (m["department"], m["system_id"],
+         names.get((m["department"], m["system_id"]), m["system_id"]))
+        for m in g["members"]]) for g in sorted(doc["duplicates"],
+                                                key=lambda g: (-(g["annual_cost"] or 0), g["id"]))]
+
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    for finding in dq["findings"]:
+        by_file[finding["file"] or "(no file)"].append(finding)
+    files = [{
+        "file": name,
+        "count": len(items),
+        "errors": sum(f["severity"] == "error" for f in items),
+        "warnings": sum(f["severity"] == "warning" for f in items),
+        "shown": items[:FINDINGS_SHOWN_PER_FILE],
+    } for name, items in sorted(by_file.items())]
+
+    saving_by_cap: dict[str, float] = defaultdict(float)
+    for cluster in clusters:
+        if cluster["annual_saving"]:
+            saving_by_cap[cluster["capability"] or "Unknown"] += cluster["annual_saving"]
+    systems_by_cap = systems_per_capability(findings.systems)
+
+    return {
+        "doc": doc,
+        "summary": doc["summary"],
+        "clusters": clusters,
+        "duplicates": duplicates,
+        "departments": department_rows(findings.systems, doc),
+        "completeness": completeness_matrix(dq),
+        "finding_files": files,
+        "unrecognised": dq["unrecognised_products"],
+        "charts": [
+            bar_chart("Estimated annual saving by capability", saving_by_cap, money,
+                      empty_text="No cluster has an estimated saving."),
+            bar_chart("Systems per capability", systems_by_cap, number,
+                      empty_text="No systems were analysed."),
+        ],
+        "pages": doc["pages"],
+    }
+
+
+def system_names(systems: pd.DataFrame, doc: dict) -> dict[tuple[str, str], str]:
+    """Names of the systems the duplicates and clusters mention, looked up in one join."""
+    wanted = {(m["department"], m["system_id"]) for g in doc["duplicates"] for m in g["members"]}
+    wanted |= {(c["target"]["department"], c["target"]["system_id"]) for c in doc["clusters"]}
+    if not wanted or not {"department", "system_id", "name"} <= set(systems.columns):
+        return {}
+    keys = pd.DataFrame(sorted(wanted), columns=["department", "system_id"])
+    table = systems[["department", "system_id", "name"]].astype(str).drop_duplicates(
+        ["department", "system_id"])
+    found = keys.merge(table, on=["department", "system_id"], how="inner")
+    return dict(zip(zip(found["department"], found["system_id"]), found["name"]))
+
+
+def systems_per_capability(systems: pd.DataFrame) -> dict[str, float]:
+    if systems.empty or "capability_name" not in systems.columns:
+        return {}
+    analysed = systems if "status" not in systems else systems[systems["status"] != "quarantined"]
+    names = analysed["capability_name"].astype(object).where(
+        analysed["capability_name"].notna(), "Unrecognised")
+    return {str(k): float(v) for k, v in names.value_counts(sort=False).items()}
+
+
+def department_rows(systems: pd.DataFrame, doc: dict) -> list[dict]:
+    """One summary row per department (counts for display, grouped with pandas)."""
+    pages = doc["pages"]["departments"]
+    if systems.empty or "department" not in systems.columns:
+        return []
+    frame = pd.DataFrame({
+        "department": systems["department"].astype(str),
+        "quarantined": (systems["status"] == "quarantined") if "status" in systems
+        else False,
+        "capability": systems.get("capability_id", pd.Series(pd.NA, index=systems.index)),
+        "cost": pd.to_numeric(systems.get("annual_cost", pd.Series(pd.NA,
+                                                                    index=systems.index)),
+                              errors="coerce"),
+    })
+    grouped = frame.groupby("department", sort=True).agg(
+        systems=("department", "size"), quarantined=("quarantined", "sum"),
+        capabilities=("capability", "nunique"), cost=("cost", "sum"))
+    dup_count: dict[str, int] = defaultdict(int)
+    for group in doc["duplicates"]:
+        for dept in {m["department"] for m in group["members"]}:
+            dup_count[dept] += 1
+    cluster_count: dict[str, int] = defaultdict(int)
+    for cluster in doc["clusters"]:
+        for dept in {m["department"] for m in cluster["members"]}:
+            cluster_count[dept] += 1
+    scores = doc["data_quality"]["scores"]
+    return [{
+        "department": dept,
+        "systems": int(row.systems),
+        "quarantined": int(row.quarantined),
+        "capabilities": int(row.capabilities),
+        "annual_cost": float(row.cost) if row.cost else None,
+        "duplicates": dup_count.get(dept, 0),
+        "clusters": cluster_count.get(dept, 0),
+        "score": scores.get(dept),
+        "page": pages.get(dept),
+    } for dept, row in grouped.iterrows()]
+
+
+def completeness_matrix(dq: dict) -> dict:
+    order = {name: i for i, name in enumerate(FIELD_NAMES)}
+    fields = sorted({c["field"] for c in dq["completeness"]},
+                    key=lambda f: (order.get(f, len(order)), f))
+    cells: dict[str, dict[str, dict]] = defaultdict(dict)
+    for c in dq["completeness"]:
+        cells[c["department"]][c["field"]] = c
+    return {"fields": fields, "rows": [
+        {"department": d, "score": dq["scores"].get(d),
+         "cells": [cells[d].get(f) for f in fields]}
+        for d in sorted(set(cells) | set(dq["scores"]))]}

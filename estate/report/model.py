@@ -1,0 +1,298 @@
+"""Turn a :class:`~estate.pipeline.Findings` into plain, JSON-ready data.
+
+Every report (findings.json, the CSV files, report.html, the workbook) is written from the
+one document this module builds, so all of them say the same thing. Nothing here
+computes a result: values are copied from the findings and formatted (ISO dates, ``None``
+for missing values, lists for tuples), sorted for display where the findings leave the
+order open.
+
+The shape of the document is documented in ``docs/findings-schema.md``; bump
+:data:`SCHEMA_VERSION` when a key changes meaning or disappears.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from estate.report._files import file_slug
+
+SCHEMA_VERSION = "1.0"
+
+# output key -> (systems-table column, kind)
+SYSTEM_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("department", "department", "text"),
+    ("system_id", "system_id", "text"),
+    ("system_key", "system_key", "text"),
+    ("name", "name", "text"),
+    ("product", "product_name", "text"),
+    ("product_id", "product_id", "text"),
+    ("vendor", "vendor_name", "text"),
+    ("capability", "capability_name", "text"),
+    ("capability_id", "capability_id", "text"),
+    ("capability_group", "capability_group", "text"),
+    ("match_stage", "match_stage", "text"),
+    ("match_confidence", "match_score", "float"),
+    ("match_input", "match_input", "text"),
+    ("raw_vendor", "vendor", "text"),
+    ("raw_product", "product", "text"),
+    ("raw_capability", "capability", "text"),
+    ("version", "version", "text"),
+    ("instance", "instance", "text"),
+    ("hosting", "hosting", "text"),
+    ("region", "region", "text"),
+    ("users", "users", "int"),
+    ("annual_cost", "annual_cost", "float"),
+    ("contract_end", "contract_end", "date"),
+    ("lifecycle", "lifecycle", "text"),
+    ("classification", "classification", "text"),
+    ("tier", "tier", "text"),
+    ("owner", "owner", "text"),
+    ("integrates_with", "integrates_with", "list"),
+    ("data_domains", "data_domains", "list"),
+    ("source_file", "source_file", "text"),
+    ("source_sheet", "source_sheet", "text"),
+    ("source_line", "source_line", "int"),
+    ("status", "status", "text"),
+    ("status_reason", "status_reason", "text"),
+    ("extra", "extra", "json"),
+)
+SYSTEM_KEYS: tuple[str, ...] = tuple(k for k, _, _ in SYSTEM_COLUMNS)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready copy of ``value``: NA/NaN -> None, dates -> ISO text, tuples -> lists."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        if hasattr(value, "to_dict"):
+            return plain(value.to_dict())
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, (pd.Timestamp, datetime)):
+        return value.strftime("%Y-%m-%d") if _is_midnight(value) else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()  # numpy scalar
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    if hasattr(value, "__fspath__"):
+        return str(value)
+    return str(value)
+
+
+def _is_midnight(value) -> bool:
+    return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
+
+
+def _column(frame: pd.DataFrame, column: str, kind: str) -> list:
+    """One systems-table column as a list of JSON-ready values (vectorised per column)."""
+    if column not in frame.columns:
+        return [None] * len(frame)
+    series = frame[column]
+    if kind == "date":
+        text = pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d")
+        return text.astype(object).where(text.notna(), None).tolist()
+    if kind == "list":
+        return [list(v) if isinstance(v, (tuple, list)) else
+                ([] if v is None or v is pd.NA or (isinstance(v, float) and v != v) else [str(v)])
+                for v in series.tolist()]
+    if kind == "json":
+        return _json_objects(series)
+    if kind == "int":
+        numbers = pd.to_numeric(series, errors="coerce").astype("Int64")
+        return numbers.astype(object).where(numbers.notna(), None).tolist()
+    if kind == "float":
+        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+        return numbers.astype(object).where(numbers.notna(), None).tolist()
+    out = series.astype(object).where(series.notna(), None)
+    return [None if v is None else str(v) for v in out.tolist()]
+
+
+def _json_objects(series: pd.Series) -> list:
+    """Parse JSON object text (the unmapped columns of a row), once per distinct text."""
+    text = series.astype(object).where(series.notna(), None)
+    parsed = {}
+    for value in pd.unique(text.to_numpy()):
+        try:
+            obj = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            obj = {"_unparsed": value}
+        parsed[value] = obj if isinstance(obj, dict) else ({} if obj is None else {"_value": obj})
+    return [dict(parsed[v]) if parsed[v] else {} for v in text.tolist()]
+
+
+def sorted_systems(frame: pd.DataFrame) -> pd.DataFrame:
+    """The systems table in a stable display order: department, system id, source."""
+    keys = [c for c in ("department", "system_id", "source_file", "source_line")
+            if c in frame.columns]
+    if not keys or frame.empty:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
+
+
+def system_records(frame: pd.DataFrame) -> list[dict]:
+    """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order."""
+    frame = sorted_systems(frame)
+    columns = [_column(frame, col, kind) for _, col, kind in SYSTEM_COLUMNS]
+    return [dict(zip(SYSTEM_KEYS, row)) for row in zip(*columns)]
+
+
+def cluster_pages(clusters) -> dict[str, str]:
+    """Cluster id -> relative path of its graph page (``clusters/<safe id>.html``)."""
+    taken: set[str] = set()
+    return {c.id: f"clusters/{file_slug(c.id, taken)}.html"
+            for c in sorted(clusters, key=lambda c: c.id)}
+
+
+def department_pages(departments) -> dict[str, str]:
+    """Department -> relative path of its graph page (``departments/<safe name>.html``)."""
+    taken: set[str] = set()
+    return {d: f"departments/{file_slug(d, taken)}.html" for d in sorted(set(departments))}
+
+
+def _extras(obj, known: dict) -> dict:
+    """``known`` followed by any further dataclass fields of ``obj`` (in declared order),
+    so a field the analysis adds later reaches findings.json without a change here."""
+    out = dict(known)
+    if dataclasses.is_dataclass(obj):
+        for f in dataclasses.fields(obj):
+            if f.name not in out and f.name != "members":
+                out[f.name] = plain(getattr(obj, f.name))
+    return out
+
+
+def _ref(ref) -> dict:
+    return {"department": ref.department, "system_id": ref.system_id}
+
+
+def duplicate_records(analysis) -> list[dict]:
+    groups = sorted(analysis.duplicates, key=lambda g: g.id)
+    return [_extras(g, {
+        "id": g.id,
+        "kind": g.kind,
+        "capability": g.capability,
+        "product": g.product,
+        "instances": g.instances,
+        "departments": sorted(g.departments),
+        "annual_cost": plain(g.annual_cost),
+        "reason": g.reason,
+        "members": [_ref(m) for m in sorted(g.members)],
+    }) for g in groups]
+
+
+def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
+    clusters = sorted(analysis.clusters, key=lambda c: c.id)
+    return [_extras(c, {
+        "id": c.id,
+        "capability": c.capability,
+        "tier": c.tier,
+        "target": _ref(c.target),
+        "target_reasons": list(c.target_reasons),
+        "runner_up": _ref(c.runner_up) if c.runner_up else None,
+        "annual_saving": plain(c.annual_saving),
+        "saving_explanation": c.saving_explanation,
+        "saving_inputs": plain(c.saving_inputs),
+        "one_off_cost": plain(c.one_off_cost),
+        "payback_years": plain(c.payback_years),
+        "waves": c.waves,
+        "blockers": list(c.blockers),
+        "integrations_to_repoint": [list(pair) for pair in c.integrations_to_repoint],
+        "members": [_extras(m, {
+            "department": m.department,
+            "system_id": m.system_id,
+            "name": m.name,
+            "product": m.product,
+            "role": m.role,
+            "disposition": m.disposition,
+            "users": plain(m.users),
+            "annual_cost": plain(m.annual_cost),
+            "contract_end": plain(m.contract_end),
+            "wave": m.wave,
+            "earliest_date": plain(m.earliest_date),
+        }) for m in sorted(c.members, key=lambda m: (m.role != "target", m.wave or 0,
+                                                      m.department, m.system_id))],
+        "graph": pages.get(c.id),
+    }) for c in clusters]
+
+
+def data_quality_record(quality) -> dict:
+    return {
+        "scores": {d: plain(quality.scores[d]) for d in sorted(quality.scores)},
+        "completeness": [{
+            "department": c.department, "field": c.field, "filled": c.filled,
+            "total": c.total, "share": plain(round(c.share, 6)),
+        } for c in sorted(quality.completeness, key=lambda c: (c.department, c.field))],
+        "findings": [f.to_dict() for f in sorted(quality.findings, key=_finding_key)],
+        "unrecognised_products": [plain(u) for u in quality.unrecognised_products],
+    }
+
+
+def _finding_key(f) -> tuple:
+    return (f.file, f.line if f.line is not None else -1, f.column or "", f.stage, f.code,
+            f.message, f.department or "", f.value or "")
+
+
+def graph_counts(graph) -> dict:
+    nodes: dict[str, int] = {}
+    for _, kind in graph.nodes(data="type", default="unknown"):
+        nodes[kind] = nodes.get(kind, 0) + 1
+    edges: dict[str, int] = {}
+    for _, _, kind in graph.edges(data="type", default="unknown"):
+        edges[kind] = edges.get(kind, 0) + 1
+    return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
+
+
+def build_document(findings) -> dict:
+    """The findings.json document (see docs/findings-schema.md)."""
+    analysis = findings.analysis
+    pages = cluster_pages(analysis.clusters)
+    departments = _departments(findings)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "estate",
+        "version": findings.version,
+        "generated_at": findings.generated_at,
+        "summary": plain(findings.summary),
+        "inputs": [plain(i) for i in sorted(findings.inputs, key=lambda i: i.path)],
+        "settings": plain(findings.settings.to_dict()),
+        "graph": graph_counts(findings.graph),
+        "systems": system_records(findings.systems),
+        "duplicates": duplicate_records(analysis),
+        "clusters": cluster_records(analysis, pages),
+        "blocked_pairs": [plain(p) for p in analysis.blocked_pairs],
+        "as_of": plain(getattr(analysis, "as_of", None)),
+        "standards_flags": [plain(f) for f in getattr(analysis, "standards_flags", [])],
+        "dispositions": [plain(d) for d in getattr(analysis, "dispositions", [])],
+        "analysis_findings": [f.to_dict() for f in sorted(getattr(analysis, "findings", []),
+                                                          key=_finding_key)],
+        "data_quality": data_quality_record(findings.data_quality),
+        "pages": {
+            "report": "report.html",
+            "estate_graph": "estate-graph.html",
+            "data_flow": "data-flow.html",
+            "clusters": pages,
+            "departments": department_pages(departments),
+        },
+    }
+
+
+def _departments(findings) -> list[str]:
+    names = set()
+    if "department" in findings.systems.columns:
+        names.update(str(d) for d in findings.systems["department"].dropna().unique())
+    names.update(str(n[5:]) for n, t in findings.graph.nodes(data="type") if t == "department"
+                 and str(n).startswith("dept:"))
+    return sorted(names)
