@@ -187,7 +187,7 @@ def test_failure_while_writing_reports_leaves_the_history_as_it_was(estate, tmp_
     audit(estate, history)
     before = runs_snapshot(history)
 
-    def broken_reports(findings, out_dir):
+    def broken_reports(findings, out_dir, **options):
         (Path(out_dir) / "report.html").write_text("half")
         raise OSError("killed half-way (injected)")
 

@@ -90,7 +90,7 @@ def run_audit(
         from estate.pipeline import run_analysis as analyse
     if write_reports is None:
         from estate.report import write_reports
-    from estate.report.model import build_document
+    from estate.report import ReportSection, build_document
 
     notes: list[str] = []
 
@@ -133,11 +133,11 @@ def run_audit(
                     "worse": worse, "changes": diff.to_dict()})
             write_text(run_dir / "audit.md", markdown)
             with progress("report"):
-                write_reports(findings, report_dir)
+                section = ReportSection("audit", "Audit",
+                                        html_section(diff, worse if diff else None, trend))
+                write_reports(findings, report_dir, sections=[section], document=document)
                 copy_file(report_dir / "findings.json", run_dir / "findings.json")
                 write_text(report_dir / "audit.md", markdown)
-                add_section(report_dir / "report.html",
-                            html_section(diff, worse if diff else None, trend))
             write_json(run_dir / "manifest.json", {
                 "history_format": HISTORY_FORMAT,
                 "run_id": run_id,
@@ -163,24 +163,6 @@ def run_audit(
             shutil.rmtree(work, ignore_errors=True)
     return AuditResult(run=run, previous=previous, diff=diff, worse=worse, fail_on=rules,
                        trend=trend, report_dir=out_dir, markdown=markdown, notes=notes)
-
-
-def add_section(report_html: Path, section: str) -> None:
-    """Put the audit section into report.html, before the end of its ``<main>``.
-
-    Interim until :func:`estate.report.write_reports` takes extra sections itself.
-    """
-    if not report_html.is_file():
-        return
-    page = report_html.read_text(encoding="utf-8")
-    for anchor in ("</main>", "</body>"):
-        at = page.rfind(anchor)
-        if at != -1:
-            page = page[:at] + section + page[at:]
-            break
-    else:
-        page += section
-    write_text(report_html, page)
 
 
 def _now() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from estate.report._files import write_text
 from estate.report.graphs import write_graphs
@@ -22,9 +22,22 @@ from estate.report.xlsx import write_proposals
 if TYPE_CHECKING:
     from estate.pipeline import Findings
 
-__all__ = ["ReportFiles", "SCHEMA_VERSION", "write_reports"]
+__all__ = ["ReportFiles", "ReportSection", "SCHEMA_VERSION", "build_document", "write_reports"]
 
 CSV_ENCODING = "utf-8-sig"
+
+
+@dataclass(frozen=True)
+class ReportSection:
+    """An extra section of report.html written by a stage above the reports (the audit).
+
+    ``html`` is an already-escaped ``<section id="...">`` element whose id is ``id``; it is
+    placed at the end of the page as it is and linked from the navigation under ``title``.
+    """
+
+    id: str
+    title: str
+    html: str
 
 
 @dataclass
@@ -52,14 +65,16 @@ class ReportFiles:
         return sorted([*fixed, *self.cluster_graphs.values(), *self.department_graphs.values()])
 
 
-def write_reports(findings: "Findings", out_dir: Path) -> ReportFiles:
+def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[ReportSection] = (),
+                  document: dict | None = None) -> ReportFiles:
     """Write every output into ``out_dir`` (created if needed) and say what was written.
 
     Graph pages in ``clusters/`` and ``departments/`` left by an earlier run that this run
     did not write are removed, so no page describes a cluster that no longer exists.
+    ``document`` is the findings document when the caller has already built it.
     """
     out = Path(out_dir)
-    doc = build_document(findings)
+    doc = document if document is not None else build_document(findings)
     graphs = write_graphs(findings, doc, out)
     files = ReportFiles(
         out_dir=out,
@@ -76,7 +91,7 @@ def write_reports(findings: "Findings", out_dir: Path) -> ReportFiles:
                                     CSV_ENCODING),
         summary_md=write_text(out / "summary.md", summary_markdown(doc)),
         proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
-        report_html=write_text(out / "report.html", render_report(doc, findings)),
+        report_html=write_text(out / "report.html", render_report(doc, findings, sections)),
     )
     files.removed = _remove_stale(out, files)
     return files

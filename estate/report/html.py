@@ -52,9 +52,10 @@ def environment() -> Environment:
     return env
 
 
-def render_report(doc: dict, findings) -> str:
-    """The report.html text for one run."""
-    return environment().get_template("report.html").render(**report_context(doc, findings))
+def render_report(doc: dict, findings, sections=()) -> str:
+    """The report.html text for one run, with any extra sections (``ReportSection``)."""
+    return environment().get_template("report.html").render(
+        **report_context(doc, findings), sections=list(sections))
 
 
 def report_context(doc: dict, findings) -> dict:
