@@ -114,7 +114,10 @@ def test_no_page_references_a_remote_resource(tiny_findings, tmp_path):
         text = page.read_text(encoding="utf-8")
         found = REMOTE.findall(text)
         assert not found, f"{page.name} references {found}"
-        assert "<link" not in text and "<script src" not in text
+        assert "<link" not in text
+        for src in re.findall(r'<script src="([^"]+)"', text):
+            assert (page.parent / src).resolve().is_file(), f"{page.name}: {src} is missing"
+            assert (page.parent / src).resolve().is_relative_to(tmp_path.resolve())
 
 
 def test_remote_resource_check_catches_pyvis_default_template():

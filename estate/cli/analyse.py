@@ -31,8 +31,10 @@ def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quie
     its own column headers: they are mapped onto the canonical schema and anything that
     cannot be mapped is reported, never dropped.
 
-    Writes report.html (open it first), estate-graph.html, clusters/<id>.html,
-    findings.json, systems.csv, clusters.csv, data-quality.csv and summary.md.
+    Writes report.html (open it first); the interactive graphs estate-graph.html,
+    data-flow.html, clusters/<id>.html and departments/<dept>.html (they load
+    lib/vis-network.min.js beside them: keep the folder together); findings.json;
+    systems.csv, clusters.csv, data-quality.csv and proposals.xlsx; and summary.md.
 
     Example:
 

@@ -54,6 +54,7 @@ class ReportFiles:
     data_quality_csv: Path
     summary_md: Path
     proposals_xlsx: Path
+    vis_js: Path
     cluster_graphs: dict[str, Path] = field(default_factory=dict)
     department_graphs: dict[str, Path] = field(default_factory=dict)
     removed: list[Path] = field(default_factory=list)
@@ -61,7 +62,7 @@ class ReportFiles:
     def all(self) -> list[Path]:
         fixed = [self.report_html, self.estate_graph, self.data_flow, self.findings_json,
                  self.systems_csv, self.clusters_csv, self.data_quality_csv, self.summary_md,
-                 self.proposals_xlsx]
+                 self.proposals_xlsx, self.vis_js]
         return sorted([*fixed, *self.cluster_graphs.values(), *self.department_graphs.values()])
 
 
@@ -79,6 +80,7 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
     files = ReportFiles(
         out_dir=out,
         estate_graph=graphs["estate_graph"],
+        vis_js=graphs["vis_js"],
         data_flow=graphs["data_flow"],
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],

@@ -30,7 +30,6 @@ import pandas as pd
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from pyvis.network import Network
 
-from estate.errors import ReportError
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
 
@@ -79,7 +78,6 @@ def _environment() -> Environment:
                                            FileSystemLoader(str(PYVIS_TEMPLATES))]),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.globals["vis_js"] = _vis_js()
     return env
 
 
@@ -91,14 +89,17 @@ def _library_text(name: str) -> str:
 _LIBRARY_ENV = Environment(loader=FileSystemLoader(str(PYVIS_TEMPLATES)))
 
 
-def _vis_js() -> str:
-    """vis-network as shipped in pyvis's template folder, read once and inlined verbatim
-    (compiling 470 kB of JavaScript as a jinja template for every page is slow)."""
-    text = _library_text(VIS_JS)
-    if "</script" in text.lower():
-        raise ReportError("the vis-network library shipped with pyvis contains a script end "
-                          "tag and cannot be inlined", file=str(PYVIS_TEMPLATES / VIS_JS))
-    return text
+VIS_JS_OUT = "lib/vis-network.min.js"
+"""Where the graph pages find vis-network, relative to the output folder.
+
+One copy beside the pages instead of 470 kB inlined in each: a large estate has hundreds
+of cluster and department pages. A relative file reference still works offline and from a
+file share, as long as the output folder is kept together."""
+
+
+def write_vis_js(out_dir: Path) -> Path:
+    """Copy the vis-network build that pyvis ships into the output folder."""
+    return write_text(Path(out_dir) / VIS_JS_OUT, _library_text(VIS_JS))
 
 
 def _options(page: GraphPage) -> dict:
@@ -136,6 +137,8 @@ def render_graph(page: GraphPage) -> str:
         "page": page,
         "css": (STATIC / "graph.css").read_text(encoding="utf-8"),
         "js": (STATIC / "graph.js").read_text(encoding="utf-8"),
+        "vis_js_src": page.home.rpartition("/")[0] + ("/" if "/" in page.home else "")
+        + VIS_JS_OUT,
         "search_labels": sorted({n["label"] for n in page.nodes if n.get("label")})
         [:SEARCH_LIST_MAX],
     }
@@ -607,6 +610,7 @@ def write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
     graph = findings.graph
     pages = doc["pages"]
     written: dict[str, object] = {
+        "vis_js": write_vis_js(out_dir),
         "estate_graph": write_graph(estate_page(graph, pages), out_dir / pages["estate_graph"]),
         "data_flow": write_graph(data_flow_page(graph, pages), out_dir / pages["data_flow"]),
     }
