@@ -1,0 +1,144 @@
+"""Read the estate graph into the flat tables the analysis works on.
+
+The analysis is column arithmetic (groupby, map, transform), so the system nodes are read
+once into a DataFrame, the integration edges into a pair table, and everything after
+that works on those.
+"""
+
+from __future__ import annotations
+
+import re
+
+import networkx as nx
+import pandas as pd
+
+COLUMNS = (
+    "system_key", "department", "system_id", "name", "vendor", "product", "capability",
+    "instance", "hosting", "region", "users", "annual_cost", "contract_end", "lifecycle",
+    "classification", "owner", "data_domains", "product_id", "product_name",
+    "vendor_name", "capability_id", "capability_name", "capability_group", "tier",
+    "tier_assumed", "version", "notes", "integrates_with",
+)
+
+
+def slug(text: object) -> str:
+    """Lower-case words joined by ``-``: the stable part of an id."""
+    return re.sub(r"[^0-9a-z]+", "-", str(text).casefold()).strip("-") or "none"
+
+
+def _text(value: object) -> str | None:
+    if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def phrases_in(text: object, phrases) -> list[str]:
+    """The phrases (case-insensitive, whole words) that occur in ``text``.
+
+    Inventories write "Cloud (SaaS)", "AWS (public cloud)" or "Retiring 2026" where a
+    setting says "saas", "public cloud" or "retiring"; an exact value is the best match.
+    """
+    if not isinstance(text, str) or not text.strip():
+        return []
+    clean = " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
+    found = []
+    for phrase in phrases:
+        key = " ".join(re.sub(r"[^0-9a-z]+", " ", phrase.casefold()).split())
+        if key and (clean == key or re.search(rf"(?<![0-9a-z]){re.escape(key)}(?![0-9a-z])",
+                                             clean)):
+            found.append(phrase)
+    return found
+
+
+def map_unique(values: pd.Series, fn) -> pd.Series:
+    """``fn`` applied once per distinct value (inventories repeat values a lot)."""
+    values = values.astype(object).where(values.notna(), None)
+    uniq = values.drop_duplicates()
+    table = dict(zip(uniq, map(fn, uniq)))
+    return values.map(table.__getitem__).astype(object)
+
+
+def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL") -> pd.DataFrame:
+    """One row per analysed system node, indexed by ``system_key``, sorted.
+
+    ``default_tier`` fills a missing ``tier`` (graph.py normally sets it already).
+    """
+    records = []
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("type") != "system" or attrs.get("external"):
+            continue
+        if attrs.get("status") not in (None, "analysed"):
+            continue
+        rec = {c: attrs.get(c) for c in COLUMNS}
+        rec["node"] = node
+        records.append(rec)
+    df = pd.DataFrame.from_records(records, columns=[*COLUMNS, "node"])
+    if df.empty:
+        return df.set_index("system_key", drop=False)
+    for col in ("department", "system_id", "name", "vendor", "product", "instance",
+                "hosting", "region", "lifecycle", "product_id", "product_name",
+                "vendor_name", "capability_id", "capability_name", "capability_group",
+                "tier", "contract_end", "owner", "classification", "version", "notes"):
+        df[col] = map_unique(df[col].astype(object), _text)
+    missing_key = df["system_key"].isna()
+    df.loc[missing_key, "system_key"] = (df.loc[missing_key, "department"].astype(str) + ":"
+                                         + df.loc[missing_key, "system_id"].astype(str))
+    df["name"] = df["name"].fillna(df["system_id"])
+    df["users"] = pd.to_numeric(df["users"], errors="coerce").astype("float64")
+    df["annual_cost"] = pd.to_numeric(df["annual_cost"], errors="coerce").astype("float64")
+    df["contract_end"] = pd.to_datetime(df["contract_end"], errors="coerce")
+    df["data_domains"] = map_unique(df["data_domains"].map(
+        lambda v: tuple(v) if isinstance(v, (list, tuple, set, frozenset)) else ()),
+        lambda v: tuple(sorted({str(x).strip().casefold() for x in v if str(x).strip()})))
+    product_attrs = {n[len("product:"):]: a for n, a in graph.nodes(data=True)
+                     if a.get("type") == "product"}
+    strategic = {pid: bool(a.get("strategic")) for pid, a in product_attrs.items()}
+    df["strategic"] = df["product_id"].map(strategic).eq(True).astype(bool)
+    df["vendor_key"] = map_unique(df["vendor_name"].where(df["vendor_name"].notna(),
+                                                          df["vendor"]),
+                                  lambda v: slug(v) if v else None)
+    df["tier"] = df["tier"].fillna(default_tier)
+    df["tier_assumed"] = df["tier_assumed"].eq(True).astype(bool)
+    df = df.sort_values("system_key", kind="stable").set_index("system_key", drop=False)
+    df.index.name = None
+    return df
+
+
+def integration_edges(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
+    """``integrates_with`` edges touching an analysed system: ``source``, ``target`` keys.
+
+    An edge to an external system (listed by no inventory) keeps the node id as its key,
+    so it still counts as an integration to re-point.
+    """
+    key_of = dict(zip(systems["node"], systems["system_key"]))
+    rows = []
+    for u, v, attrs in graph.edges(data=True):
+        if attrs.get("type") != "integrates_with" or (u not in key_of and v not in key_of):
+            continue
+        rows.append((key_of.get(u, _external_key(graph, u)),
+                     key_of.get(v, _external_key(graph, v))))
+    edges = pd.DataFrame(rows, columns=["source", "target"]).drop_duplicates()
+    edges = edges[edges["source"] != edges["target"]]
+    return edges.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
+
+
+def _external_key(graph: nx.DiGraph, node: str) -> str:
+    key = graph.nodes[node].get("system_key")
+    if key:
+        return str(key)
+    return node[len("sys:"):] if str(node).startswith("sys:") else str(node)
+
+
+TEXT_COLUMNS = ("department", "system_id", "name", "vendor", "product", "instance", "hosting",
+                "region", "lifecycle", "product_id", "product_name", "vendor_name",
+                "capability_id", "capability_name", "tier", "vendor_key")
+
+
+def with_none(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as objects holding None for missing (joins turn None into NaN)."""
+    df = df.copy()
+    for col in TEXT_COLUMNS:
+        if col in df:
+            df[col] = df[col].astype(object).where(df[col].notna(), None)
+    return df

@@ -1,0 +1,269 @@
+"""Target choice, savings, waves and TIME dispositions of consolidation clusters.
+
+Every figure here carries its inputs: a target comes with the points each criterion gave
+it, a saving with every number used and, when one is missing, the missing input named
+instead of a figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from estate.analyse.duplicates import money
+from estate.analyse.frame import map_unique, phrases_in
+from estate.settings import Settings
+from estate.standards import Standards
+
+RING_SCORE = {"adopt": 1.0, "trial": 0.5, "hold": -0.5, "retire": -1.0}
+NO_STANDARD_SCORE = 0.25
+CRITERIA = ("standard", "users", "cost_per_user", "hosting", "lifecycle", "contract_end",
+            "strategic", "integrations", "product_share")
+
+
+def standards_columns(systems: pd.DataFrame, standards: Standards) -> pd.DataFrame:
+    """``has_standard``, ``ring`` and ``adopted`` (names) per system, from unique combos."""
+    cols = ["capability_id", "capability_name", "product_id", "product_name"]
+    text = systems[cols].astype(object).where(systems[cols].notna(), "").astype(str)
+    combo = (text["capability_id"] + "\x1f" + text["capability_name"] + "\x1f"
+             + text["product_id"] + "\x1f" + text["product_name"])
+    result = {}
+    for key in combo.unique():
+        cap_id, cap_name, prod_id, prod_name = key.split("\x1f")
+        has, entry = standards.lookup((cap_id, cap_name), (prod_id, prod_name))
+        adopted = ", ".join(e.product for e in standards.adopted((cap_id, cap_name)))
+        result[key] = (has, entry.ring if entry else None, adopted or None)
+    out = pd.DataFrame([result[k] for k in combo], index=systems.index,
+                       columns=["has_standard", "ring", "adopted"])
+    out["has_standard"] = out["has_standard"].astype(bool)
+    return out
+
+
+def retiring_mask(systems: pd.DataFrame, settings: Settings) -> pd.Series:
+    values = {v.casefold() for v in settings.constraints.retiring_lifecycles}
+    return map_unique(systems["lifecycle"], lambda v: bool(phrases_in(v, values))
+                      ).astype(bool)
+
+
+def integration_counts(edges: pd.DataFrame) -> pd.Series:
+    """Number of distinct systems each system exchanges data with."""
+    if edges.empty:
+        return pd.Series(dtype="int64")
+    pairs = pd.DataFrame(np.sort(edges[["source", "target"]].to_numpy(), axis=1),
+                         columns=["a", "b"]).drop_duplicates()
+    return pd.concat([pairs["a"], pairs["b"]]).value_counts()
+
+
+def _pref(values: pd.Series, table: dict[str, float]) -> pd.Series:
+    table = {k.casefold().strip(): float(v) for k, v in table.items()}
+
+    def value(text: object) -> float:
+        if not isinstance(text, str):
+            return 0.0
+        if text.strip().casefold() in table:
+            return table[text.strip().casefold()]
+        return max((table[k] for k in phrases_in(text, table)), default=0.0)
+
+    return map_unique(values, value).astype(float)
+
+
+def score_members(m: pd.DataFrame, settings: Settings, as_of: date) -> pd.DataFrame:
+    """Criterion values (0..1, or -1..1 for the standard) per member, and the score.
+
+    ``m`` has one row per cluster member with a ``cluster`` column; every comparison is
+    within the member's own cluster (groupby transform).
+    """
+    w = settings.target
+    by = m["cluster"]
+    c = pd.DataFrame(index=m.index)
+    ring = m["ring"].map(RING_SCORE)
+    c["standard"] = ring.where(m["ring"].notna(),
+                               np.where(m["has_standard"], 0.0, NO_STANDARD_SCORE))
+    users = m["users"]
+    c["users"] = (users / users.groupby(by).transform("max")).fillna(0.0)
+    cpu = (m["annual_cost"] / users.where(users > 0))
+    min_cpu = cpu.groupby(by).transform("min")
+    c["cost_per_user"] = np.where(cpu == 0, 1.0, (min_cpu / cpu).fillna(0.0))
+    c["hosting"] = _pref(m["hosting"], w.hosting_preference)
+    c["lifecycle"] = _pref(m["lifecycle"], w.lifecycle_preference)
+    days = (m["contract_end"] - pd.Timestamp(as_of)).dt.days.clip(lower=0).astype(float)
+    max_days = days.groupby(by).transform("max")
+    c["contract_end"] = (days / max_days.where(max_days > 0)).fillna(0.0)
+    c["strategic"] = m["strategic"].astype(float)
+    ints = m["integrations"].astype(float)
+    max_ints = ints.groupby(by).transform("max")
+    c["integrations"] = (ints / max_ints.where(max_ints > 0)).fillna(0.0)
+    product = m["product_id"].fillna("sys:" + m["system_key"])
+    same = product.groupby([by, product]).transform("size")
+    c["product_share"] = same / by.map(by.value_counts())
+    weights = pd.Series({k: float(getattr(w, k)) for k in CRITERIA})
+    points = c[list(CRITERIA)].mul(weights, axis=1)
+    c["score"] = points.sum(axis=1).round(4)
+    for k in CRITERIA:
+        c[f"points_{k}"] = points[k].round(4)
+    c["cpu"] = cpu
+    return c
+
+
+def target_reasons(row: dict, stats: dict, capability: str) -> list[str]:
+    """Each criterion's contribution to ``row``'s score, in words.
+
+    ``stats`` holds the cluster's ``users_max``, ``cpu_min``, ``contract_max``,
+    ``integrations_max`` and ``size``; ``row`` its ``same_product`` count.
+    """
+    out = []
+    product = row["product_name"] or row["product_id"] or "a bespoke system"
+
+    def add(key: str, text: str) -> None:
+        out.append(f"{text} ({row[f'points_{key}']:+.2f})")
+
+    if row["ring"] == "adopt":
+        add("standard", f"on the adopted standard for {capability} ({product}, ring adopt)")
+    elif row["ring"]:
+        add("standard", f"{product} is in the {row['ring']} ring of the {capability} standard")
+    elif row["has_standard"]:
+        add("standard", f"off-standard: the {capability} standard adopts "
+            f"{row['adopted'] or 'other products'}")
+    else:
+        add("standard", f"no standard covers {capability}")
+    users, most = row["users"], stats["users_max"]
+    if pd.isna(users):
+        add("users", "number of users unknown")
+    else:
+        text = f"serves {int(users):,} users"
+        if users == most:
+            text += ", the most in the cluster"
+        elif not pd.isna(most):
+            text += f" (the most in the cluster is {int(most):,})"
+        add("users", text)
+    cpu, best = row["cpu"], stats["cpu_min"]
+    if pd.isna(cpu):
+        add("cost_per_user", "cost per user unknown (annual cost or users missing)")
+    else:
+        text = f"{money(cpu)} a year per user"
+        text += (", the lowest known in the cluster" if cpu == best
+                 else f" (the lowest known in the cluster is {money(best)})")
+        add("cost_per_user", text)
+    add("hosting", f"hosted as {row['hosting']}" if row["hosting"] else "hosting unknown")
+    add("lifecycle", f"lifecycle {row['lifecycle']!r}" if row["lifecycle"]
+        else "lifecycle unknown")
+    if pd.isna(row["contract_end"]):
+        add("contract_end", "contract end unknown")
+    else:
+        text = f"contract runs to {row['contract_end'].date().isoformat()}"
+        if row["contract_end"] == stats["contract_max"]:
+            text += ", the latest in the cluster"
+        add("contract_end", text)
+    add("strategic", f"the catalogue marks {product} as strategic" if row["strategic"]
+        else "not marked strategic in the catalogue")
+    ints, most_ints = int(row["integrations"]), int(stats["integrations_max"])
+    add("integrations", f"{ints} integration(s)" +
+        (", the most in the cluster" if ints == most_ints and ints else
+         f" (the most in the cluster is {most_ints})" if ints != most_ints else ""))
+    add("product_share", f"{int(row['same_product'])} of {int(stats['size'])} systems in the "
+        "cluster run " + (product if row["product_id"] else "this bespoke system"))
+    return out
+
+
+def savings(target: dict, migrating: list[dict], repoint: int, settings: Settings) -> dict:
+    """Annual saving, one-off cost and payback with every input, or the missing ones."""
+    model = settings.savings
+    inputs: dict = {
+        "target": target["system_key"],
+        "target_annual_cost": _num(target["annual_cost"]),
+        "target_users": _num(target["users"]),
+        "target_cost_share": model.target_cost_share,
+        "licence_cost_per_user": model.licence_cost_per_user.get(target["product_id"])
+        if target["product_id"] else None,
+        "migration_cost_per_system": model.migration_cost_per_system,
+        "migration_cost_per_integration": model.migration_cost_per_integration,
+        "systems_to_migrate": len(migrating),
+        "integrations_to_repoint": repoint,
+    }
+    missing = []
+    if inputs["licence_cost_per_user"] is not None:
+        per_user = inputs["licence_cost_per_user"] * model.target_cost_share
+        inputs["cost_per_user_source"] = "settings (savings.licence_cost_per_user)"
+    elif inputs["target_annual_cost"] is not None and (inputs["target_users"] or 0) > 0:
+        per_user = (inputs["target_annual_cost"] / inputs["target_users"]
+                    * model.target_cost_share)
+        inputs["cost_per_user_source"] = "target's inventory cost / users"
+    else:
+        per_user = None
+        inputs["cost_per_user_source"] = None
+        missing.append(f"{target['system_key']} (target) annual_cost or users, so its "
+                       "cost per user")
+    inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
+    rows = []
+    for m in migrating:
+        cost, users = _num(m["annual_cost"]), _num(m["users"])
+        entry = {"system": m["system_key"], "annual_cost": cost, "users": users}
+        if cost is None:
+            missing.append(f"{m['system_key']} annual_cost")
+        if users is None:
+            missing.append(f"{m['system_key']} users")
+        if cost is not None and users is not None and per_user is not None:
+            entry["cost_on_target"] = round(users * per_user, 2)
+            entry["saving"] = round(cost - users * per_user, 2)
+        rows.append(entry)
+    inputs["migrating"] = rows
+    inputs["missing"] = missing
+    one_off = round(len(migrating) * model.migration_cost_per_system
+                    + repoint * model.migration_cost_per_integration, 2)
+    one_off_text = (f"One-off cost {money(one_off)} = {len(migrating)} system(s) x "
+                    f"{money(model.migration_cost_per_system)} + {repoint} integration(s) "
+                    f"to re-point x {money(model.migration_cost_per_integration)}.")
+    if missing:
+        known = [r["saving"] for r in rows if "saving" in r]
+        inputs["partial_saving"] = round(sum(known), 2) if known else None
+        text = ("Annual saving not estimated: missing " + "; ".join(missing) + "."
+                + (f" The {len(known)} system(s) with every input would save "
+                   f"{money(inputs['partial_saving'])} a year." if known else "")
+                + " " + one_off_text + " No payback without a saving.")
+        return {"annual_saving": None, "one_off_cost": one_off, "payback_years": None,
+                "inputs": inputs, "explanation": text}
+    annual = round(sum(r["saving"] for r in rows), 2)
+    current = sum(r["annual_cost"] for r in rows)
+    on_target = sum(r["cost_on_target"] for r in rows)
+    users_total = sum(r["users"] for r in rows)
+    text = (f"Annual saving {money(annual)} = current cost of the {len(rows)} migrating "
+            f"system(s) {money(current)} - their {int(users_total):,} users x "
+            f"{money(per_user)} per user on the target ({money(on_target)}); cost per user "
+            f"from the {inputs['cost_per_user_source']}"
+            + (f" x {model.target_cost_share}" if model.target_cost_share != 1 else "")
+            + f". {one_off_text}")
+    payback = None
+    if annual > 0:
+        payback = round(one_off / annual, 2)
+        text += f" Payback {payback:.2f} years = one-off cost / annual saving."
+    else:
+        text += " No payback: the estimate shows no annual saving."
+    return {"annual_saving": annual, "one_off_cost": one_off, "payback_years": payback,
+            "inputs": inputs, "explanation": text}
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def waves(migrating: pd.DataFrame, as_of: date, wave_months: int) -> pd.DataFrame:
+    """Earliest date, wave and order of each migration, from contract end dates.
+
+    The earliest date is the later of the contract end and ``as_of``; wave ``n`` holds
+    the migrations whose earliest date falls in the ``n``-th period of ``wave_months``
+    from ``as_of``. A migration whose contract end is unknown gets no date or wave and
+    comes last in the order. The order counts within each ``cluster``.
+    """
+    start = pd.Timestamp(as_of)
+    end = migrating["contract_end"]
+    earliest = end.where(end > start, start).where(end.notna())
+    months = ((earliest.dt.year - start.year) * 12 + earliest.dt.month - start.month
+              - (earliest.dt.day < start.day).astype(int))
+    wave = (months // wave_months + 1).where(earliest.notna())
+    out = pd.DataFrame({"earliest": earliest, "wave": wave}, index=migrating.index)
+    ordered = out.assign(key=migrating["system_key"], cluster=migrating["cluster"]).sort_values(
+        ["cluster", "earliest", "key"], na_position="last", kind="stable")
+    out["order"] = ordered.groupby("cluster").cumcount() + 1
+    return out
