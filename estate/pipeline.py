@@ -7,8 +7,8 @@ reachable from Python through it and :func:`estate.report.write_reports`.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -59,8 +59,13 @@ class Findings:
 
 def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress | None = None
                  ) -> Findings:
-    """Load, normalise, graph and analyse the inventories at ``paths``."""
+    """Load, normalise, graph and analyse the inventories at ``paths``.
+
+    ``settings.as_of`` (the date waves are planned from) defaults to today and is recorded
+    in the returned settings, so a stored run says which date it used.
+    """
     progress = progress or _silent
+    settings = replace(settings, as_of=settings.as_of or date.today())
     with progress("load"):
         loaded = load_inventories(paths, settings)
     with progress("normalise"):
@@ -70,8 +75,8 @@ def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress |
         graph = build_graph(normalised.systems, settings, catalogue_products(catalogue))
     with progress("analyse"):
         analysis = analyse(graph, settings)
-        findings = sorted([*loaded.findings, *normalised.findings, *graph.graph["findings"]],
-                          key=_finding_order)
+        findings = sorted([*loaded.findings, *normalised.findings, *graph.graph["findings"],
+                           *analysis.findings], key=_finding_order)
         quality = assess_quality(normalised.systems, findings)
     systems = normalised.systems
     return Findings(

@@ -158,3 +158,18 @@ def test_unreadable_lock_is_reported_not_broken(tmp_path):
     (tmp_path / LOCK).write_text("")
     with pytest.raises(AuditError, match="cannot be read.*delete the lock file"):
         history.lock().acquire()
+
+
+def test_run_ids_sort_in_the_order_runs_were_made_even_within_one_second():
+    from datetime import datetime, timezone
+
+    from estate.audit.history import new_run_id
+
+    now = datetime(2026, 11, 27, 15, 49, 29, tzinfo=timezone.utc)
+    first = new_run_id(now)
+    second = new_run_id(now, previous=first)
+    earlier_clock = new_run_id(datetime(2026, 11, 27, 15, 0, tzinfo=timezone.utc),
+                               previous=second)
+    later = new_run_id(datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc), previous=second)
+    assert first < second < earlier_clock < later
+    assert first == "20261127T154929Z-001"

@@ -48,10 +48,20 @@ REPORT = "report"
 _GONE = object()
 
 
-def new_run_id(now: datetime | None = None) -> str:
-    """``YYYYMMDDTHHMMSSZ-xxxxxx``: sorts by start time, unique within a second."""
-    now = now or datetime.now(timezone.utc)
-    return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+def new_run_id(now: datetime | None = None, previous: str | None = None) -> str:
+    """``YYYYMMDDTHHMMSSZ-NNN``: sorts in the order the runs were made.
+
+    Runs are made under the history lock, so the sequence number only has to follow the
+    ``previous`` run's: it counts up within one second, and a clock that went backwards
+    keeps the previous stamp rather than sorting the new run before the old one.
+    """
+    stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+    if previous:
+        last_stamp, _, last_seq = previous.partition("-")
+        if last_stamp >= stamp:
+            number = int(last_seq) + 1 if last_seq.isdigit() else 1
+            return f"{last_stamp}-{number:03d}"
+    return f"{stamp}-001"
 
 
 @dataclass(frozen=True)

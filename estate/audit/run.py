@@ -115,7 +115,7 @@ def run_audit(
         started = _now()
         findings = analyse(list(paths), settings, progress)
         document = build_document(findings)
-        run_id = new_run_id()
+        run_id = new_run_id(previous=previous.id if previous else None)
         work = history.begin(run_id)
         try:
             diff = (diff_findings(previous_doc, document, previous.id, run_id)

@@ -8,7 +8,7 @@ import click
 
 from estate.cli import main
 from estate.cli.options import (
-    build_settings, inventory_paths, quiet_option, resolve_paths, settings_options,
+    inventory_paths, quiet_option, resolve_paths, settings_options,
     StageProgress, with_library_errors,
 )
 
@@ -23,7 +23,7 @@ from estate.cli.options import (
 @click.option("--timings", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the seconds each stage took to this JSON file.")
 @with_library_errors
-def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quiet, timings):
+def analyse_command(paths, out_dir, settings, quiet, timings):
     """Analyse inventories and write the reports.
 
     PATH is an inventory file (CSV, TSV, XLSX) or a folder of them; with no PATH the
@@ -46,7 +46,6 @@ def analyse_command(paths, out_dir, config, catalogue, mapping, keep_going, quie
     from estate.report import write_reports
 
     inputs = resolve_paths(paths)
-    settings = build_settings(config, catalogue, mapping, keep_going)
     progress = StageProgress(quiet)
     findings = run_analysis(inputs, settings, progress=progress)
     with progress("report"):

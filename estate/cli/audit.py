@@ -8,6 +8,7 @@ exception would exit 1 and read as "worse", so every failure here becomes exit c
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import signal
 import sys
@@ -18,7 +19,7 @@ import click
 
 from estate.cli import main
 from estate.cli.options import (
-    StageProgress, build_settings, inventory_paths, quiet_option, resolve_paths,
+    StageProgress, inventory_paths, quiet_option, resolve_paths,
     settings_options,
 )
 from estate.errors import EstateError
@@ -54,6 +55,15 @@ def exit_2_on_failure() -> Iterator[None]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def exits_2_on_failure(command):
+    """:func:`exit_2_on_failure` around a whole command, settings options included."""
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        with exit_2_on_failure():
+            return command(*args, **kwargs)
+    return wrapper
 
 
 def _on_sigterm():
@@ -108,10 +118,11 @@ def format_option(command: Callable) -> Callable:
 @click.option("--keep", type=click.IntRange(min=1), metavar="N",
               help="Keep only the newest N runs in the history (default: keep all).")
 @format_option
+@exits_2_on_failure
 @settings_options
 @quiet_option
-def audit_command(paths, history_dir, out_dir, fail_on, wait, keep, output_format, config,
-                  catalogue, mapping, keep_going, quiet):
+def audit_command(paths, history_dir, out_dir, fail_on, wait, keep, output_format, settings,
+                  quiet):
     """Analyse, store the run in a history folder and report what changed since the last run.
 
     Each run is stored under HISTORY/runs/ (a manifest with input hashes, settings, version
@@ -132,7 +143,6 @@ def audit_command(paths, history_dir, out_dir, fail_on, wait, keep, output_forma
 
     with exit_2_on_failure():
         inputs = resolve_paths(paths)
-        settings = build_settings(config, catalogue, mapping, keep_going)
         progress = StageProgress(quiet or output_format != "text")
         result = run_audit(
             inputs, settings, history_dir, fail_on=fail_on, out_dir=out_dir, wait=wait,

@@ -30,7 +30,7 @@ def explain_command(name: str, vendor: str | None, capability: str | None,
 
     Example: estate explain "MS O365 E3" --vendor Microsoft
     """
-    settings = build_settings(config, catalogue, None, None)
+    settings = build_settings(config, catalogue=catalogue)
     if threshold is not None:
         settings.fuzzy_threshold = threshold
     with library_errors():

@@ -25,20 +25,36 @@ def inventory_paths(command: Callable) -> Callable:
 
 
 def settings_options(command: Callable) -> Callable:
-    """Options that change the analysis; they override the settings file."""
+    """Options that change the analysis, passed to the command as one ``settings`` object.
+
+    They override the settings file (``--config``, default ./estate.toml when present).
+    """
+    @functools.wraps(command)
+    def with_settings(*args, config, catalogue, mapping, standards, as_of, keep_going,
+                      **kwargs):
+        kwargs["settings"] = build_settings(config, catalogue=catalogue, mapping=mapping,
+                                            standards=standards, as_of=as_of,
+                                            keep_going=keep_going)
+        return command(*args, **kwargs)
+
     decorators = [
         click.option("--config", "config", type=click.Path(path_type=Path, dir_okay=False),
                      help="Settings file (estate.toml). Default: ./estate.toml if present."),
         click.option("--catalogue", type=click.Path(path_type=Path, dir_okay=False),
                      help="Your own catalogue CSV, merged over the built-in one."),
         click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False),
-                     help="Header mapping file for departments' own column names."),
+                     help="Header mapping CSV (scope,header,field) for departments' own "
+                          "column names."),
+        click.option("--standards", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Technology standards (tech radar) CSV: capability, product, ring."),
+        click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+                     help="Plan migration waves from this date instead of today."),
         click.option("--keep-going", is_flag=True, default=None,
                      help="Analyse the readable inputs even if another cannot be read."),
     ]
     for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+        with_settings = decorator(with_settings)
+    return with_settings
 
 
 def quiet_option(command: Callable) -> Callable:
@@ -60,13 +76,12 @@ def resolve_paths(paths: tuple[Path, ...]) -> list[Path]:
         "run `estate analyse PATH...` with your inventory files or folders")
 
 
-def build_settings(config: Path | None, catalogue: Path | None, mapping: Path | None,
-                   keep_going: bool | None) -> Settings:
+def build_settings(config: Path | None, **overrides) -> Settings:
+    """Settings from ``config`` (or ./estate.toml when present) with options on top."""
     if config is None and Path("estate.toml").is_file():
         config = Path("estate.toml")
     with library_errors():
-        return load_settings(config, catalogue=catalogue, mapping=mapping,
-                             keep_going=keep_going)
+        return load_settings(config, **overrides)
 
 
 @contextmanager

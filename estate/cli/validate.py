@@ -46,7 +46,7 @@ def validate_command(paths, config, mapping, min_severity, limit, as_json):
     from estate.quality import assess_quality
 
     with library_errors():
-        settings = build_settings(config, None, mapping, True)
+        settings = build_settings(config, mapping=mapping, keep_going=True)
         loaded = load_inventories(resolve_paths(paths), settings)
         quality = assess_quality(loaded.systems, loaded.findings)
     unusable = [i for i in loaded.inputs if not i.readable]

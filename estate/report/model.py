@@ -222,7 +222,7 @@ def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
             "contract_end": plain(m.contract_end),
             "wave": m.wave,
             "earliest_date": plain(m.earliest_date),
-        }) for m in sorted(c.members, key=lambda m: (m.role != "target", m.wave or 0,
+        }) for m in sorted(c.members, key=lambda m: (m.role != "target", m.order,
                                                       m.department, m.system_id))],
         "graph": pages.get(c.id),
     }) for c in clusters]
@@ -273,11 +273,9 @@ def build_document(findings) -> dict:
         "duplicates": duplicate_records(analysis),
         "clusters": cluster_records(analysis, pages),
         "blocked_pairs": [plain(p) for p in analysis.blocked_pairs],
-        "as_of": plain(getattr(analysis, "as_of", None)),
-        "standards_flags": [plain(f) for f in getattr(analysis, "standards_flags", [])],
-        "dispositions": [plain(d) for d in getattr(analysis, "dispositions", [])],
-        "analysis_findings": [f.to_dict() for f in sorted(getattr(analysis, "findings", []),
-                                                          key=_finding_key)],
+        "as_of": plain(analysis.as_of),
+        "standards_flags": [plain(f) for f in analysis.standards_flags],
+        "dispositions": [plain(d) for d in analysis.dispositions],
         "data_quality": data_quality_record(findings.data_quality),
         "pages": {
             "report": "report.html",
