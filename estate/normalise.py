@@ -10,4 +10,1217 @@ Public API (contract shared with the later stages):
     ``capability_name``, ``capability_group``, ``match_stage`` (``exact``, ``tokens``,
     ``fuzzy``, ``unrecognised`` or ``none``), ``match_score`` (0-100) and
     ``match_input`` (the raw text that was matched).
+
+    Two additions: ``match_stage`` is ``bespoke`` (and ``product_id`` ``<NA>``) for a
+    system its inventory marks as built in-house, which is never forced onto a product;
+    ``capability_source`` says where the capability came from (``column`` when the
+    inventory's own capability text resolved to the taxonomy, ``catalogue`` when it was
+    taken from the matched product, ``<NA>`` when neither).
+
+``explain(raw, catalogue, settings, vendor=None, capability=None) -> Resolution``
+    The same matching for one name, with every stage tried and the best candidates, for
+    ``estate explain``.
+
+The text matched is the ``product`` cell, or the ``name`` cell when there is none. A
+name that is not a catalogue product, on a row with no product and no vendor written,
+names no product (``none``): it is a system's name, not an unknown product's.
+
+Matching runs in stages and the first that answers wins, so a result can always say why
+(``estate explain NAME`` prints them):
+
+1. ``exact``: the text equals a catalogue name or alias (ignoring case and spacing).
+2. ``tokens``: the text equals an alias once both are normalised: case, punctuation,
+   vendor names made canonical (``MS`` -> Microsoft), tenant and environment words,
+   version numbers, then edition and licence words (E3, Enterprise, Cloud, ...). Word
+   order and spacing (``Office365``) do not matter; a bracketed or dashed part (a
+   department, a tenant) may be dropped; a vendor prefix may be dropped. Looser rules
+   follow: a product name with only words of its own capability around it
+   (``ServiceNow IT Service Management``), a coined brand word with one more word
+   (``UiPath Studio``), a multi-word alias with one or two extra words (``Microsoft 365
+   MoJ``). Words that make a name something built around a product (``connector``,
+   ``migration``, ``macro``) block the loose rules.
+3. ``fuzzy``: rapidfuzz ``ratio`` of sorted words and of words run together, against
+   catalogue names of a plausible length only (``ratio`` cannot reach the threshold
+   across too large a length gap, so lengths are banded before comparing), plus one
+   edit (a transposition counts as one) in a word of six letters or more. Every word of
+   each side must appear, perhaps misspelt, in the other. Only this stage is subject to
+   ``Settings.fuzzy_threshold``.
+
+The inventory's vendor and capability columns then support or veto the match: a vendor
+that the catalogue knows as some *other* vendor, or a capability in another taxonomy
+group, vetoes a fuzzy match and a match on a short single-word alias (both together veto
+any match); a supporting vendor or capability adds a few points to a fuzzy score and
+breaks ties. Whatever does not match stays unknown; unknown names that resemble each
+other (the same words, or a fuzzy score at the threshold within blocks that share their
+first letters) are grouped into one ``unrecognised:<slug>`` product so that they still
+count as duplicates.
 """
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import weakref
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from estate.catalogue import Capability, Catalogue, Product
+from estate.errors import Finding
+from estate.settings import Settings
+
+STAGE = "normalise"
+
+ADDED_COLUMNS: tuple[str, ...] = (
+    "product_id", "product_name", "vendor_name", "capability_id", "capability_name",
+    "capability_group", "capability_source", "match_stage", "match_score", "match_input",
+)
+
+EDITION_WORDS = frozenset("""
+e1 e2 e3 e4 e5 f1 f3 g1 g3 g5 a1 a3 a5 p1 p2 k1 enterprise ent professional pro standard std
+premium premier plus business basic essentials edition ed licence license licences licenses
+datacenter datacentre
+licensed licensing subscription subscriptions subs online cloud saas hosted onprem prem
+premise premises ltsc lts cal cals seat seats user users named full the for of and with
+on a an by in at via
+""".split())
+"""Edition, licence, hosting and filler words: never what tells two products apart."""
+
+TENANT_WORDS = frozenset("""
+tenant tenants tenancy instance instances environment environments env prod production
+nonprod preprod uat dev development test testing staging sandbox org organisation
+organization domain estate
+""".split())
+
+GENERIC_WORDS = frozenset("""
+sales service services marketing office finance financial data database server servers
+platform portal system systems case cases manager management records record content access
+project projects team mail email chat web hub one connect forms form pay payments search
+analytics reporting report reports desktop workspace studio apps app security identity hr
+payroll crm erp learning gateway directory monitor monitoring backup documents document files
+file meetings meeting phone intranet website wiki engine cloud suite tools tool central core
+live insight insights works work flow process network manager admin support help desk
+""".split())
+"""Single words too common to identify a product once edition words are stripped."""
+
+COMPONENT_WORDS = frozenset("""
+integration integrations interface interfaces connector connectors plugin plugins addin
+addon add module modules extension extensions api apis feed feeds migration migrations
+tool tools bot bots adapter adapters bridge export import sync replica replacement
+wrapper front frontend end backend clone mirror training guidance macro macros
+spreadsheet spreadsheets script scripts workbook workbooks template templates loader
+""".split())
+"""Words that make a name something built around a product rather than the product."""
+
+BESPOKE_PHRASES = frozenset("""
+in house|inhouse|in house build|in house development|developed in house|bespoke|
+bespoke build|bespoke development|internal|internally developed|internal development|
+internal build|home grown|homegrown|custom|custom built|custom build|custom development|
+own build|self built|self developed|built in house|department|departmental|
+locally developed|local build|internally built
+""".replace("\n", "").split("|"))
+BESPOKE_TOKENS = frozenset({"bespoke", "inhouse", "homegrown"})
+
+_VERSION_DOTTED = re.compile(r"(?<![a-z0-9])v?\d+(?:\.(?:\d+|x))+[a-z]?(?![a-z0-9])")
+_APOSTROPHE = re.compile(r"(?<=[a-z0-9])['\u2019](?=[a-z0-9])")
+_HYPHEN = re.compile(r"(?<![a-z0-9])([a-z0-9])[-_](?=[a-z0-9])|(?<=[a-z0-9])[-_]([a-z0-9])(?![a-z0-9])")
+_SLASH = re.compile(r"([a-z0-9]+)/([a-z0-9]+)")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_VERSION_TOKEN = re.compile(r"^(?:(?:v|r|sp|ver)?\d{1,2}[a-z]?|(?:19|20)\d\d(?:r\d)?|v\d+|r\d+|sp\d+|\d+x)$")
+_BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]?")
+_SEGMENT_SPLIT = re.compile(r"\s+[-\u2013\u2014:|]\s+|\s*[;|]\s*|\s+/\s+")
+
+SCORES = {
+    "exact": 100.0, "a": 99.0, "b": 97.0, "sorted": 95.0, "compact": 95.0,
+    "vendorless": 94.0, "vendor-column": 93.0, "described": 93.0, "contains": 92.0,
+    "brand": 90.0,
+}
+_BRAND = re.compile(r"[a-z][A-Z]|[A-Za-z]\d|\d[A-Za-z]")
+ORDINARY_CAPITALS = frozenset("heat snow trim sits rosa apex moss hana vault".split())
+"""Acronyms that are also everyday words, so never a coined product name on their own."""
+VARIANT_PENALTY = 4.0
+"""Taken off a token-stage score when a bracketed or dashed part had to be dropped."""
+FILLER_WORDS = frozenset(
+    "system systems platform service services solution software application".split())
+
+
+def _fold(text: str) -> str:
+    if text.isascii():
+        return text.casefold()
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+def _exact_key(text: str) -> str:
+    return " ".join(_fold(text).split())
+
+
+def _join_slash(match: re.Match) -> str:
+    left, right = match.group(1), match.group(2)
+    return left + right if min(len(left), len(right)) <= 2 else f"{left} {right}"
+
+
+def _clean(text: str, *, joiners: bool = True) -> str:
+    """Lower-case ASCII words: ``&`` is ``and``, dotted versions and punctuation go.
+
+    With ``joiners``, punctuation that glues a short part to a word keeps one word:
+    ``S/4HANA``, ``R/3``, ``E-Business``, ``Hyper-V``, ``Analyst's``; longer parts
+    (``Exchange/2016``, ``Micro-Focus``) become separate words.
+    """
+    text = _fold(text)
+    if "&" in text or "+" in text:
+        text = text.replace("&", " and ").replace("+", " plus ")
+    if "." in text:
+        text = _VERSION_DOTTED.sub(" ", text)
+    if joiners:
+        if "'" in text or "\u2019" in text:
+            text = _APOSTROPHE.sub("", text)
+        if "-" in text or "_" in text:
+            text = _HYPHEN.sub(lambda m: m.group(1) or m.group(2), text)
+        if "/" in text:
+            text = _SLASH.sub(_join_slash, text)
+    return _NON_ALNUM.sub(" ", text).strip()
+
+
+def _slug(text: str) -> str:
+    return "-".join(_clean(text, joiners=False).split())[:60] or "unnamed"
+
+
+def _is_bespoke(text: str | None) -> bool:
+    if not text:
+        return False
+    cleaned = _clean(text, joiners=False)
+    tokens = set(cleaned.split())
+    return (cleaned in BESPOKE_PHRASES or bool(tokens & BESPOKE_TOKENS)
+            or "in house" in cleaned or "home grown" in cleaned)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One product a name could be, with the stage and the key that led there."""
+
+    product_id: str
+    stage: str
+    score: float
+    via: str
+    key: str = ""
+
+
+@dataclass
+class Step:
+    """One stage tried while resolving a name, for ``estate explain``."""
+
+    stage: str
+    key: str
+    outcome: str
+
+
+@dataclass
+class Resolution:
+    """How one raw name resolved: the answer, the stages tried and the runners-up."""
+
+    raw: str
+    product: Product | None
+    stage: str
+    score: float | None
+    steps: list[Step] = field(default_factory=list)
+    candidates: list[tuple[str, str, float]] = field(default_factory=list)
+    vendor: str | None = None
+    vendor_name: str | None = None
+    capability: Capability | None = None
+    capability_source: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NormalisedSystems:
+    """The systems table with the resolved columns, one row per unique input, findings."""
+
+    systems: pd.DataFrame
+    resolutions: pd.DataFrame
+    findings: list[Finding]
+
+
+class _Matcher:
+    """Indexes of the catalogue's names, built once per run."""
+
+    def __init__(self, catalogue: Catalogue, threshold: float) -> None:
+        self.catalogue = catalogue
+        self.threshold = float(threshold)
+        self._build_vendors()
+        self._build_products()
+        self._build_capabilities()
+
+    # -- vendors ---------------------------------------------------------------
+    def _build_vendors(self) -> None:
+        cat = self.catalogue
+        named_by: dict[str, set[str]] = defaultdict(set)
+        for p in cat.products:
+            for t in (p.name, *p.aliases):
+                named_by[_clean(t)].add(p.id)
+        names: dict[str, set[str]] = defaultdict(set)
+        per_vendor: dict[str, set[str]] = defaultdict(set)
+        self.vendor_products: dict[str, list[str]] = defaultdict(list)
+        for p in cat.products:
+            self.vendor_products[p.vendor].append(p.id)
+            keys = {_clean(p.vendor)} | {_clean(a) for a in p.vendor_aliases}
+            keys.discard("")
+            per_vendor[p.vendor] |= keys
+            for key in keys:
+                names[key].add(p.vendor)
+        self.vendor_names = dict(names)
+        self.product_vendor_keys = {p.id: per_vendor[p.vendor] for p in cat.products}
+        canonical = {}
+        for key, vendors in names.items():
+            if len(vendors) != 1:
+                continue
+            vendor = next(iter(vendors))
+            vendor_key = _clean(vendor)
+            products = named_by.get(key, set())
+            if key == vendor_key or not products or (
+                    len(self.vendor_products[vendor]) == 1
+                    and products <= set(self.vendor_products[vendor])):
+                canonical[key] = vendor_key
+        self.vendor_canonical = canonical
+        self._vendor_span = max((len(k.split()) for k in canonical), default=1)
+        self._vendor_starts = {k.split()[0] for k in canonical}
+        self._forms_cache: dict[str, dict[str, list[str]]] = {}
+        self._vendor_tokens = {k for k in set(canonical.values()) | set(canonical)}
+
+    def _canonical_tokens(self, tokens: list[str], drop: bool = False) -> list[str]:
+        """Replace vendor names (longest first) by the canonical vendor, or drop them."""
+        starts = self._vendor_starts
+        if starts.isdisjoint(tokens):
+            return list(tokens)
+        out: list[str] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            if tokens[i] not in starts:
+                out.append(tokens[i])
+                i += 1
+                continue
+            for size in range(min(self._vendor_span, n - i), 0, -1):
+                phrase = " ".join(tokens[i:i + size])
+                vendor = self.vendor_canonical.get(phrase)
+                if vendor is not None:
+                    if not drop:
+                        out.extend(vendor.split())
+                    i += size
+                    break
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def canonical_vendor(self, text: str | None) -> tuple[str, ...]:
+        """Catalogue vendors that ``text`` names (empty when unknown, several if shared)."""
+        if not text:
+            return ()
+        return tuple(sorted(self.vendor_names.get(_clean(text), ())))
+
+    # -- normalisation ------------------------------------------------------------
+    def forms(self, text: str) -> dict[str, list[str]]:
+        """The token lists a name is looked up by.
+
+        ``a0``: words with vendor names made canonical (``MS`` -> microsoft), tenant and
+        environment words and repeated words dropped; ``a``: ``a0`` without version
+        numbers; ``b0``/``b``: the same without edition and licence words; ``u*``: the
+        same forms without vendor canonicalisation.
+        """
+        cached = self._forms_cache.get(text)
+        if cached is not None:
+            return cached
+        cleaned = _clean(text).split()
+        canon = self._canonical_tokens(cleaned)
+        out: dict[str, list[str]] = {}
+        for prefix, source in (("", canon), ("u", cleaned)):
+            a0 = list(dict.fromkeys(t for t in source if t not in TENANT_WORDS))
+            a = [t for t in a0 if not _VERSION_TOKEN.match(t)]
+            out[prefix + "a0"] = a0
+            out[prefix + "a"] = a
+            out[prefix + "b0"] = [t for t in a0 if t not in EDITION_WORDS]
+            out[prefix + "b"] = [t for t in a if t not in EDITION_WORDS]
+        if len(self._forms_cache) < 500_000:
+            self._forms_cache[text] = out
+        return out
+
+    def tokens(self, text: str) -> tuple[list[str], list[str]]:
+        """Level A tokens (no versions or tenant words) and level B (no edition words)."""
+        f = self.forms(text)
+        return f["a"], f["b"]
+
+    def _strip_vendor(self, tokens: list[str]) -> list[str]:
+        stripped = self._canonical_tokens(tokens, drop=True)
+        stripped = [t for t in stripped if t not in self._vendor_tokens]
+        return stripped if stripped != tokens else []
+
+    # -- products -------------------------------------------------------------------
+    def _build_products(self) -> None:
+        cat = self.catalogue
+        self.exact: dict[str, set[str]] = defaultdict(set)
+        self.keys: dict[str, dict[str, set[str]]] = {
+            k: defaultdict(set) for k in ("a", "b", "sorted_a", "sorted_b", "compact_a",
+                                          "compact_b", "contain")}
+        vendor_keys = set(self.vendor_names) | set(self.vendor_canonical.values())
+        fuzzy: dict[tuple[str, str], set[str]] = defaultdict(set)
+        words: dict[tuple[str, str], str] = {}
+        for p in cat.products:
+            own = {_clean(p.name), " ".join(self.forms(p.name)["a"])}
+            sole = len(self.vendor_products[p.vendor]) == 1
+            texts = [p.name, *p.aliases]
+            if not _clean(p.name).startswith(_clean(p.vendor)):
+                texts.append(f"{p.vendor} {p.name}")
+            for text in texts:
+                self.exact[_exact_key(text)].add(p.id)
+                forms = self.forms(text)
+                full = " ".join(forms["a0"])
+                for level, names in (("a", ("a0", "a", "ua0", "ua")),
+                                     ("b", ("b0", "b", "ub0", "ub"))):
+                    for name in names:
+                        toks = forms[name]
+                        key = " ".join(toks)
+                        if not key or (key in vendor_keys and not sole and key not in own
+                                       and _exact_key(text) != key):
+                            continue
+                        if level == "b" and key != full and len(toks) == 1 and (
+                                toks[0] in GENERIC_WORDS or len(toks[0]) < 4):
+                            continue
+                        self.keys[level][key].add(p.id)
+                        self.keys[f"sorted_{level}"][" ".join(sorted(toks))].add(p.id)
+                        compact = "".join(toks)
+                        if len(compact) >= 4:
+                            self.keys[f"compact_{level}"][compact].add(p.id)
+                            fuzzy[("s", " ".join(sorted(toks)))].add(p.id)
+                            fuzzy[("c", compact)].add(p.id)
+                            words.setdefault(("c", compact), " ".join(sorted(toks)))
+                a0 = forms["a0"]
+                if (len(a0) >= 2 and " ".join(a0) not in vendor_keys
+                        and any(t not in GENERIC_WORDS and t not in EDITION_WORDS for t in a0)):
+                    self.keys["contain"][" ".join(sorted(a0))].add(p.id)
+        self.brands: dict[str, set[str]] = defaultdict(set)
+        for p in cat.products:
+            for text in (p.name, *p.aliases):
+                word = text.strip()
+                toks = _clean(word).split()
+                own_vendor = len(self.vendor_products[p.vendor]) == 1
+                if len(toks) == 1 and len(toks[0]) >= 4 and toks[0] not in ORDINARY_CAPITALS and (
+                        toks[0] not in vendor_keys or own_vendor) and (
+                        _BRAND.search(word) or (word.isupper() and word.isalpha())):
+                    self.brands[toks[0]].add(p.id)
+        self._product_tokens = {t for kind in ("a", "b") for key in self.keys[kind]
+                                for t in key.split()}
+        self.contain_by_token: dict[str, list[tuple[frozenset, str]]] = defaultdict(list)
+        for key in sorted(self.keys["contain"]):
+            toks = key.split()
+            rarest = toks[0]
+            self.contain_by_token[rarest].append((frozenset(toks), key))
+        items = sorted(fuzzy.items())
+        self.fuzzy_kind = np.array([k[0] for k, _ in items])
+        self.fuzzy_text = [k[1] for k, _ in items]
+        self.fuzzy_pids = [tuple(sorted(v)) for _, v in items]
+        self.fuzzy_words = [words.get(k, k[1]) for k, _ in items]
+
+    def _variants(self, raw: str) -> list[tuple[str, float]]:
+        """The raw text, then without bracketed parts, then each dashed segment."""
+        variants: list[tuple[str, float]] = [(raw, 0.0)]
+        without = " ".join(_BRACKETS.sub(" ", raw).split())
+        if without and without != " ".join(raw.split()):
+            variants.append((without, VARIANT_PENALTY))
+        segments = [s.strip() for s in _SEGMENT_SPLIT.split(without or raw) if s.strip()]
+        if len(segments) > 1:
+            variants.extend((s, VARIANT_PENALTY) for s in segments)
+        return variants
+
+    def token_candidates(self, raw: str, steps: list[Step] | None = None) -> list[Candidate]:
+        """Exact and token-stage candidates of one raw name, best first.
+
+        Stages run over every variant of the name (as written, without brackets, each
+        dashed segment) before the next, looser stage is tried.
+        """
+        found: list[Candidate] = []
+
+        def note(stage: str, key: str, pids: set[str], score: float, via: str) -> bool:
+            if steps is not None:
+                steps.append(Step(stage, key, ", ".join(sorted(pids)) or "no match"))
+            for pid in sorted(pids):
+                found.append(Candidate(pid, stage, score, via, key))
+            return bool(pids)
+
+        exact = self.exact.get(_exact_key(raw), set())
+        if note("exact", _exact_key(raw), exact, SCORES["exact"], "alias"):
+            return found
+        variants = [(text, penalty, self.forms(text)) for text, penalty in self._variants(raw)]
+        tried: set[tuple[str, str]] = set()
+
+        def lookup(kind: str, key: str, label: str, score: float) -> bool:
+            if not key or (kind, key) in tried:
+                return False
+            tried.add((kind, key))
+            pids = self.keys[kind].get(key, set())
+            if pids:
+                return note("tokens", f"{label}: {key}", set(pids), score, label)
+            return False
+
+        for level, names in (("a", ("a0", "a", "ua0", "ua")), ("b", ("b0", "b", "ub0", "ub"))):
+            for text, penalty, forms in variants:
+                distinct = list(dict.fromkeys(tuple(forms[name]) for name in names))
+                for toks in distinct:
+                    key = " ".join(toks)
+                    if level == "b" and lookup("a", key, "b", SCORES["b"] - penalty):
+                        return found
+                    if lookup(level, key, level, SCORES[level] - penalty):
+                        return found
+                for toks in distinct:
+                    if lookup(f"sorted_{level}", " ".join(sorted(toks)), "sorted",
+                              SCORES["sorted"] - penalty):
+                        return found
+                    compact = "".join(toks)
+                    if len(compact) >= 4 and lookup(f"compact_{level}", compact, "compact",
+                                                    SCORES["compact"] - penalty):
+                        return found
+        for text, penalty, forms in variants:
+            for name in ("a", "b"):
+                toks = self._strip_vendor(forms[name])
+                if not toks or (len(toks) == 1 and toks[0] in GENERIC_WORDS):
+                    continue
+                for kind in ("a", "b"):
+                    if lookup(kind, " ".join(toks), "vendorless", SCORES["vendorless"] - penalty):
+                        return found
+                if lookup("sorted_a", " ".join(sorted(toks)), "vendorless",
+                          SCORES["vendorless"] - penalty):
+                    return found
+        for text, penalty, forms in variants:
+            described = self._described(forms["b"])
+            if described:
+                pids, key = described
+                note("tokens", f"named with its capability: {key}", pids,
+                     SCORES["described"] - penalty, "described")
+                return found
+        for text, penalty, forms in variants:
+            branded = self._branded(forms["b"])
+            if branded:
+                pids, key = branded
+                note("tokens", f"brand name and one word: {key}", pids,
+                     SCORES["brand"] - penalty, "brand")
+                return found
+        best = None
+        for text, penalty, forms in variants:
+            for name in ("a0", "a") if forms["a"] != forms["a0"] else ("a0",):
+                contained = self._contained(forms[name])
+                if contained and (best is None or (contained[1], penalty) < (best[0][1], best[1])):
+                    best = (contained, penalty)
+        if best is not None:
+            (pids, extra, key), penalty = best
+            note("tokens", f"contains: {key} (+{extra} word{'s' if extra > 1 else ''})",
+                 pids, SCORES["contains"] - 3.0 * (extra - 1) - penalty, "contains")
+            return found
+        if steps is not None:
+            steps.append(Step("tokens", " ".join(variants[0][2]["b"]), "no match"))
+        return found
+
+    def _described(self, tokens: list[str]) -> tuple[set[str], str] | None:
+        """A product name with only words of its own capability around it:
+        ``ServiceNow IT Service Management``, ``PAN-OS firewalls``, ``Okta SSO``."""
+        n = len(tokens)
+        if n < 2 or n > 8 or self._product_tokens.isdisjoint(tokens) \
+                or not COMPONENT_WORDS.isdisjoint(tokens):
+            return None
+        for size in (3, 2, 1):
+            for start in range(0, n - size + 1):
+                key = " ".join(tokens[start:start + size])
+                if size == 1 and (key in GENERIC_WORDS or len(key) < 4):
+                    continue
+                pids = self.keys["a"].get(key, set()) | self.keys["b"].get(key, set())
+                rest = set(tokens[:start] + tokens[start + size:])
+                if not rest or not pids:
+                    continue
+                fits = {pid for pid in pids
+                        if rest <= self.cap_words[pid] | self.vendor_words[pid]}
+                if fits:
+                    return fits, f"{key} + {' '.join(sorted(rest))}"
+        return None
+
+    def _branded(self, tokens: list[str]) -> tuple[set[str], str] | None:
+        """A coined product name (``SystmOne``, ``UiPath``, ``SCCM``: mixed case, capitals
+        or digits, never an everyday word) with one more word: ``UiPath Studio``."""
+        rest = tokens if len(tokens) == 2 else (self._strip_vendor(tokens) or tokens)
+        if len(rest) != 2 or not COMPONENT_WORDS.isdisjoint(rest):
+            return None
+        hits = [(t, self.brands[t]) for t in rest if t in self.brands]
+        if len(hits) != 1:
+            return None
+        word, pids = hits[0]
+        other = rest[1] if rest[0] == word else rest[0]
+        return set(pids), f"{word} + {other}"
+
+    def _contained(self, tokens: list[str]) -> tuple[set[str], int, str] | None:
+        """A multi-word name inside ``tokens`` with one or two extra words (a department,
+        a site): ``Microsoft 365 MoJ``, ``Avaya Aura Contact Center``."""
+        n = len(tokens)
+        have = set(tokens)
+        if n < 3 or n > 10 or have & COMPONENT_WORDS:
+            return None
+        hits: list[tuple[int, str]] = []
+        for token in have:
+            for words, key in self.contain_by_token.get(token, ()):
+                extra = n - len(words)
+                if 1 <= extra <= 2 and words <= have:
+                    hits.append((extra, key))
+        if not hits:
+            return None
+        fewest = min(e for e, _ in hits)
+        keys = sorted(k for e, k in hits if e == fewest)
+        pids = set().union(*(self.keys["contain"][k] for k in keys))
+        return pids, fewest, keys[0]
+
+    def _fuzzy_queries(self, raw: str) -> list[tuple[str, str, str]]:
+        """(kind, text) strings a raw name is fuzzily compared by: sorted words (``s``)
+        and words run together (``c``), of the main variant and of the full text."""
+        texts = [raw]
+        variants = self._variants(raw)
+        if len(variants) > 1:
+            texts.append(variants[1][0])
+        out: list[tuple[str, str, str]] = []
+        for text in texts:
+            f = self.forms(text)
+            for name in ("b", "ub"):
+                if f[name]:
+                    out.append(("s", " ".join(sorted(f[name])), " ".join(sorted(f[name]))))
+            for name in ("a", "ua", "b", "ub"):
+                if f[name]:
+                    out.append(("c", "".join(f[name]), " ".join(sorted(f[name]))))
+        return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _covered(query: str, key: str) -> bool:
+        """Every longer word of each side appears, perhaps misspelt, in the other: so a
+        missing or extra word (``Idox`` in ``Idox Document Management``) is no typo."""
+        qc, kc = query.replace(" ", ""), key.replace(" ", "")
+        for words, other in ((query.split(), kc), (key.split(), qc)):
+            for w in words:
+                if len(w) >= 2 and fuzz.partial_ratio(w, other) < 75:
+                    return False
+        return True
+
+    def fuzzy_candidates(self, raws: list[str], cutoff: float, top: int = 3
+                         ) -> dict[int, list[Candidate]]:
+        """Best fuzzy candidates per raw index, comparing within length bands only."""
+        if not raws or not self.fuzzy_text:
+            return {}
+        owner: list[int] = []
+        queries: list[tuple[str, str, str]] = []
+        for i, raw in enumerate(raws):
+            words = self.forms(raw)["ua"]
+            if words and not [t for t in self._canonical_tokens(words, drop=True)
+                              if t not in self._vendor_tokens]:
+                continue
+            for q in self._fuzzy_queries(raw):
+                owner.append(i)
+                queries.append(q)
+        owner_arr = np.asarray(owner, dtype=np.int64)
+        parts = []
+        for kind in ("s", "c"):
+            qidx = np.flatnonzero(np.array([q[0] == kind for q in queries], dtype=bool))
+            cidx = np.flatnonzero(self.fuzzy_kind == kind)
+            if not len(qidx) or not len(cidx):
+                continue
+            qtexts = [queries[i][1] for i in qidx]
+            ctexts = [self.fuzzy_text[j] for j in cidx]
+            for rows, cols, scores in _banded_matches(qtexts, ctexts, cutoff):
+                parts.append((qidx[rows], cidx[cols], scores))
+        parts.extend(self._edit_matches(queries, cutoff))
+        if not parts:
+            return {}
+        qrow = np.concatenate([p[0] for p in parts])
+        frame = pd.DataFrame({
+            "q": qrow, "row": owner_arr[qrow], "col": np.concatenate([p[1] for p in parts]),
+            "score": np.concatenate([p[2] for p in parts]).astype(float)})
+        frame = frame.sort_values(["row", "score", "col"], ascending=[True, False, True])
+        keep = [self._covered(queries[q][2], self.fuzzy_words[c])
+                for q, c in zip(frame["q"], frame["col"])]
+        frame = frame[np.asarray(keep, dtype=bool)]
+        frame = frame.assign(pid=frame["col"].map(dict(enumerate(self.fuzzy_pids)))).explode("pid")
+        frame = frame.drop_duplicates(["row", "pid"]).groupby("row", sort=True).head(top)
+        out: dict[int, list[Candidate]] = defaultdict(list)
+        for row, pid, score, col in zip(frame["row"], frame["pid"], frame["score"], frame["col"]):
+            out[int(row)].append(Candidate(str(pid), "fuzzy", float(score), "fuzzy",
+                                           self.fuzzy_text[col]))
+        return out
+
+    def _edit_matches(self, queries: list[tuple[str, str, str]], cutoff: float):
+        """Single words of six letters or more one edit (a transposition counts as one)
+        away from a catalogue word score 90: ``Splunk`` typed ``Splnuk``."""
+        if cutoff > 90:
+            return []
+        choices = [(j, t) for j, (k, t) in enumerate(zip(self.fuzzy_kind, self.fuzzy_text))
+                   if k == "c" and len(t) >= 6]
+        asked = [(i, t) for i, (k, t, _) in enumerate(queries) if k == "c" and len(t) >= 6
+                 and t.isalpha()]
+        by_len: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for j, t in choices:
+            by_len[len(t)].append((j, t))
+        out = []
+        asked_by_len: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        for i, t in asked:
+            asked_by_len[len(t)].append((i, t))
+        for length, group in sorted(asked_by_len.items()):
+            near = [c for n in (length - 1, length, length + 1) for c in by_len.get(n, [])]
+            if not near:
+                continue
+            matrix = process.cdist([t for _, t in group], [t for _, t in near],
+                                   scorer=OSA.distance, dtype=np.int32, workers=-1,
+                                   score_cutoff=1)
+            r, c = np.nonzero(matrix == 1)
+            if len(r):
+                out.append((np.array([group[k][0] for k in r], dtype=np.int64),
+                            np.array([near[k][0] for k in c], dtype=np.int64),
+                            np.full(len(r), 90, dtype=np.uint8)))
+        return out
+
+    # -- capabilities -------------------------------------------------------------
+    def _build_capabilities(self) -> None:
+        words: dict[str, set[str]] = {}
+        for cap in self.catalogue.capabilities:
+            words[cap.id] = set(FILLER_WORDS)
+            for text in (cap.name, *cap.synonyms):
+                words[cap.id] |= set(_clean(text, joiners=False).split()) | set(_clean(text).split())
+            words[cap.id] -= {"and", "the", "of", "for"}
+        self.cap_words = {p.id: words.get(p.capability, set()) for p in self.catalogue.products}
+        self.vendor_words = {p.id: {w for k in self.product_vendor_keys[p.id] for w in k.split()}
+                             | set(_clean(p.vendor).split()) for p in self.catalogue.products}
+        self.cap_exact: dict[str, set[str]] = defaultdict(set)
+        self.cap_norm: dict[str, set[str]] = defaultdict(set)
+        for cap in self.catalogue.capabilities:
+            for text in (cap.id, cap.name, *cap.synonyms):
+                self.cap_exact[_exact_key(text)].add(cap.id)
+                self.cap_norm[self._cap_key(text)].add(cap.id)
+        self.cap_keys = sorted(k for k in self.cap_norm if k)
+
+    @staticmethod
+    def _cap_key(text: str) -> str:
+        words = [w for w in _clean(text, joiners=False).split() if w not in ("and", "the", "of")]
+        return " ".join(sorted(words))
+
+    def resolve_capability(self, text: str | None) -> tuple[str | None, str | None, float]:
+        """(capability id, stage, score) for the inventory's own capability text."""
+        if not text or not text.strip():
+            return None, None, 0.0
+        parts = [text] + [p for p in re.split(r"\s*[;,|/]\s*|\s+-\s+", text) if p.strip()]
+        for part in parts:
+            ids = self.cap_exact.get(_exact_key(part), set())
+            if len(ids) == 1:
+                return next(iter(ids)), "exact", 100.0
+            ids = self.cap_norm.get(self._cap_key(part), set())
+            if len(ids) == 1:
+                return next(iter(ids)), "tokens", 98.0
+        key = self._cap_key(text)
+        if key and self.cap_keys:
+            best = process.extractOne(key, self.cap_keys, scorer=fuzz.ratio,
+                                      score_cutoff=self.threshold)
+            if best is not None:
+                ids = self.cap_norm[best[0]]
+                if len(ids) == 1:
+                    return next(iter(ids)), "fuzzy", float(best[1])
+        return None, None, 0.0
+
+    # -- context ------------------------------------------------------------------
+    def vendor_relation(self, pid: str, vendor: str | None) -> str:
+        """``support``, ``conflict`` (a known vendor of other products) or ``neutral``."""
+        if not vendor or not vendor.strip():
+            return "neutral"
+        key = _clean(vendor)
+        if key in self.product_vendor_keys[pid] or _clean(
+                self.vendor_canonical.get(key, key)) in self.product_vendor_keys[pid]:
+            return "support"
+        return "conflict" if key in self.vendor_names else "neutral"
+
+    def capability_relation(self, pid: str, cap_id: str | None) -> str:
+        if cap_id is None:
+            return "neutral"
+        own = self.catalogue.products_by_id[pid].capability
+        if own == cap_id:
+            return "support"
+        caps = self.catalogue.capabilities_by_id
+        return "neutral" if caps[own].group == caps[cap_id].group else "conflict"
+
+    def choose(self, candidates: list[Candidate], vendor: str | None, cap_id: str | None,
+               notes: list[str] | None = None) -> Candidate | None:
+        """The best candidate that the context does not veto, or None."""
+        scored: list[tuple[float, Candidate]] = []
+        for cand in candidates:
+            vrel = self.vendor_relation(cand.product_id, vendor)
+            crel = self.capability_relation(cand.product_id, cap_id)
+            short = cand.stage != "fuzzy" and self._short_alias(cand)
+            veto = ((cand.stage == "fuzzy" and "conflict" in (vrel, crel))
+                    or (vrel == "conflict" and crel == "conflict")
+                    or (short and "conflict" in (vrel, crel)))
+            if veto:
+                if notes is not None:
+                    why = " and ".join(x for x, r in (("vendor", vrel), ("capability", crel))
+                                       if r == "conflict")
+                    notes.append(f"{cand.product_id} ({cand.stage} {cand.score:.0f}) vetoed "
+                                 f"by the {why} column")
+                continue
+            bonus = 0.0
+            if cand.stage == "fuzzy":
+                bonus = (3.0 if vrel == "support" else 0.0) + (2.0 if crel == "support" else 0.0)
+            score = min(100.0, cand.score + bonus)
+            if cand.stage == "fuzzy" and score < self.threshold:
+                continue
+            scored.append((score, Candidate(cand.product_id, cand.stage, score, cand.via,
+                                            cand.key)))
+        if not scored:
+            return None
+        best = max(s for s, _ in scored)
+        top = [c for s, c in scored if s == best]
+        if len({c.product_id for c in top}) > 1:
+            supported = [c for c in top if self.vendor_relation(c.product_id, vendor) == "support"
+                         or self.capability_relation(c.product_id, cap_id) == "support"]
+            if len({c.product_id for c in supported}) == 1:
+                return supported[0]
+            if notes is not None:
+                notes.append("ambiguous: " + ", ".join(sorted({c.product_id for c in top})))
+            return None
+        return top[0]
+
+    @staticmethod
+    def _short_alias(cand: Candidate) -> bool:
+        """A single short word (``Mosaic``, ``Eclipse``) is easily someone else's name."""
+        key = cand.key.split(": ", 1)[-1]
+        return len(key.split()) == 1 and len(key) <= 8
+
+
+_MATCHERS: dict[tuple[int, float], tuple[weakref.ref, _Matcher]] = {}
+
+
+def _matcher(catalogue: Catalogue, threshold: float) -> _Matcher:
+    """The indexes of one catalogue, built once and reused while the catalogue lives."""
+    key = (id(catalogue), float(threshold))
+    cached = _MATCHERS.get(key)
+    if cached is not None and cached[0]() is catalogue:
+        return cached[1]
+    for stale in [k for k, (ref, _) in _MATCHERS.items() if ref() is None]:
+        del _MATCHERS[stale]
+    matcher = _Matcher(catalogue, threshold)
+    _MATCHERS[key] = (weakref.ref(catalogue), matcher)
+    return matcher
+
+
+def _banded_matches(queries: list[str], choices: list[str], cutoff: float, width: int = 4):
+    """(row, col, score) arrays of ratio >= cutoff, comparing only plausible lengths.
+
+    ``fuzz.ratio`` is ``2 * matches / (len(a) + len(b))``, so a pair whose lengths differ
+    by more than the cutoff allows can never reach it: queries are bucketed by length
+    (``width`` lengths a bucket) and each bucket is compared only with the choices in the
+    length band it can reach.
+    """
+    if not queries or not choices:
+        return
+    qlen = np.fromiter((len(q) for q in queries), dtype=np.int64, count=len(queries))
+    clen = np.fromiter((len(c) for c in choices), dtype=np.int64, count=len(choices))
+    corder = np.argsort(clen, kind="stable")
+    csorted = clen[corder]
+    ratio = cutoff / (200.0 - cutoff)
+    bucket = qlen // width
+    for b in np.unique(bucket):
+        rows = np.flatnonzero(bucket == b)
+        shortest, longest = int(qlen[rows].min()), int(qlen[rows].max())
+        if longest == 0:
+            continue
+        lo = int(np.ceil(max(shortest, 1) * ratio))
+        hi = int(np.floor(longest / ratio)) if ratio > 0 else int(csorted[-1])
+        start, stop = np.searchsorted(csorted, lo, "left"), np.searchsorted(csorted, hi, "right")
+        if start >= stop:
+            continue
+        cols = corder[start:stop]
+        matrix = process.cdist([queries[i] for i in rows], [choices[j] for j in cols],
+                               scorer=fuzz.ratio, dtype=np.uint8, workers=-1,
+                               score_cutoff=int(np.floor(cutoff)))
+        r, c = np.nonzero(matrix)
+        if len(r):
+            yield rows[r], cols[c], matrix[r, c]
+
+
+def _text(value) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    text = " ".join(str(value).split())
+    return text or None
+
+
+def _decide(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str | None,
+            fallback: str | None, from_product: bool, bespoke: bool, cands_of,
+            notes: list[str], steps: list[Step] | None = None
+            ) -> tuple[Candidate | None, str, str]:
+    """Pick the product of one input: (candidate or None, text used, match stage).
+
+    A system marked as built in-house only takes a product its product column names
+    outright (``Drupal 10`` built by an in-house team); otherwise it stays bespoke. The
+    vendor column may complete a name (``Orion`` by SolarWinds), and when the product
+    column does not resolve, the system's name is tried. A system name that is not a
+    catalogue product, with no product and no vendor written, names no product at all
+    (``none``): it is a system's name, not an unknown product's.
+    """
+    if not raw:
+        return None, raw, "none"
+    if bespoke:
+        chosen = None
+        if from_product and not _is_bespoke(raw):
+            allowed = [c for c in cands_of(raw) if c.stage in ("exact", "tokens")
+                       and c.via != "contains"]
+            chosen = matcher.choose(allowed, None, cap_id, notes)
+        return chosen, raw, chosen.stage if chosen else "bespoke"
+    cands = cands_of(raw)
+    chosen = matcher.choose(cands, vendor, cap_id, notes)
+    if chosen is None and vendor and not any(c.stage != "fuzzy" for c in cands) \
+            and _clean(vendor) not in _clean(raw):
+        prefixed = [Candidate(c.product_id, "tokens", SCORES["vendor-column"], "vendor-column",
+                              c.key) for c in matcher.token_candidates(f"{vendor} {raw}", steps)
+                    if c.via != "contains"]
+        chosen = matcher.choose(prefixed, vendor, cap_id, notes)
+    if chosen is None and fallback and fallback != raw:
+        chosen = matcher.choose(cands_of(fallback), vendor, cap_id, notes)
+        if chosen is not None:
+            return chosen, fallback, chosen.stage
+    if chosen is None and not from_product and not vendor:
+        return None, raw, "none"
+    return chosen, raw, chosen.stage if chosen else "unrecognised"
+
+
+def _explain_capability(matcher: _Matcher, text: str | None, product: Product | None
+                        ) -> tuple[Capability | None, str | None]:
+    cap_id, _, _ = matcher.resolve_capability(text)
+    if cap_id is not None:
+        return matcher.catalogue.capabilities_by_id[cap_id], "column"
+    if product is not None:
+        return matcher.catalogue.capabilities_by_id[product.capability], "catalogue"
+    return None, None
+
+
+def explain(raw: str, catalogue: Catalogue, settings: Settings, vendor: str | None = None,
+            capability: str | None = None) -> Resolution:
+    """Resolve one name the way :func:`resolve_products` does, keeping every step."""
+    matcher = _matcher(catalogue, settings.fuzzy_threshold)
+    raw_text = _text(raw) or ""
+    steps: list[Step] = []
+    notes: list[str] = []
+    vendor = _text(vendor)
+    cap_id, cap_stage, cap_score = matcher.resolve_capability(_text(capability))
+    if capability:
+        steps.append(Step("capability", capability,
+                          f"{cap_id} ({cap_stage} {cap_score:.0f})" if cap_id else "not in the taxonomy"))
+    vendors = matcher.canonical_vendor(vendor)
+    if vendor:
+        steps.append(Step("vendor", vendor, ", ".join(vendors) or "not a catalogue vendor"))
+    result = Resolution(raw=raw_text, product=None, stage="none", score=None, steps=steps,
+                        vendor=vendor, notes=notes)
+    bespoke = _is_bespoke(vendor) or _is_bespoke(raw_text)
+    cands = matcher.token_candidates(raw_text, steps) if raw_text and not _is_bespoke(raw_text) else []
+    fuzzy = matcher.fuzzy_candidates([raw_text], matcher.threshold - 20, top=5).get(0, []) \
+        if raw_text and not cands and not bespoke else []
+    if raw_text and not cands and not bespoke:
+        steps.append(Step("fuzzy", " ".join(sorted(matcher.tokens(raw_text)[1])),
+                          ", ".join(f"{c.product_id} {c.score:.0f}" for c in fuzzy)
+                          or "nothing similar"))
+    known = {raw_text: cands or fuzzy}
+
+    def cands_of(text: str) -> list[Candidate]:
+        if text not in known:
+            known[text] = matcher.token_candidates(text) or matcher.fuzzy_candidates(
+                [text], matcher.threshold - 5).get(0, [])
+        return known[text]
+
+    chosen, _, stage = _decide(matcher, raw_text, vendor, cap_id, None, True, bespoke,
+                               cands_of, notes, steps)
+    result.stage = stage
+    if chosen is not None:
+        result.product = catalogue.products_by_id[chosen.product_id]
+        result.score = chosen.score
+    if not raw_text:
+        notes.append("no product or name given")
+    elif stage == "bespoke":
+        notes.append("marked as built in-house: not matched to a catalogue product")
+    elif bespoke and chosen is not None:
+        notes.append("built in-house on a product the name gives exactly")
+    elif stage == "unrecognised" and fuzzy:
+        notes.append(f"best fuzzy score {fuzzy[0].score:.0f} is below the threshold "
+                     f"{matcher.threshold:.0f}")
+    seen: dict[str, float] = {}
+    for c in [*cands, *fuzzy]:
+        seen[c.product_id] = max(seen.get(c.product_id, 0.0), c.score)
+    result.candidates = sorted(((pid, catalogue.products_by_id[pid].name, sc)
+                                for pid, sc in seen.items()), key=lambda t: (-t[2], t[0]))[:5]
+    if result.product is not None:
+        result.vendor_name = result.product.vendor
+    else:
+        found = vendors or matcher.canonical_vendor(raw_text)
+        result.vendor_name = found[0] if len(found) == 1 else vendor
+    result.capability, result.capability_source = _explain_capability(
+        matcher, _text(capability), result.product)
+    return result
+
+
+def _group_unknowns(names: list[str], matcher: _Matcher) -> dict[str, int]:
+    """Group unknown names that resemble each other: name -> group number.
+
+    Names with the same normalised words are one group at once; the rest are compared
+    with rapidfuzz only inside blocks that share the first three letters, and the
+    pairs at or above the threshold are joined into connected groups.
+    """
+    keys: dict[str, str] = {}
+    for name in names:
+        a, b = matcher.tokens(name)
+        toks = sorted(b or a) or _clean(name).split()
+        keys[name] = " ".join(toks) or _exact_key(name)
+    graph = nx.Graph()
+    distinct = sorted(set(keys.values()))
+    graph.add_nodes_from(distinct)
+    by_compact: dict[str, list[str]] = defaultdict(list)
+    for key in distinct:
+        by_compact[key.replace(" ", "")].append(key)
+    for same in by_compact.values():
+        graph.add_edges_from(zip(same, same[1:]))
+    blocks: dict[str, list[str]] = defaultdict(list)
+    for key in distinct:
+        blocks[key[:3]].append(key)
+    cutoff = int(np.ceil(matcher.threshold))
+    index = {key: i for i, key in enumerate(distinct)}
+    small_left: list[np.ndarray] = []
+    small_right: list[np.ndarray] = []
+    for block_key in sorted(blocks):
+        members = blocks[block_key]
+        if len(members) < 2:
+            continue
+        if len(members) > 4000:
+            sub: dict[str, list[str]] = defaultdict(list)
+            for m in members:
+                sub[m[:6]].append(m)
+            groups = [g for g in sub.values() if len(g) > 1]
+        else:
+            groups = [members]
+        for group in groups:
+            ids = np.array([index[k] for k in group], dtype=np.int64)
+            if len(group) <= 64:
+                i, j = np.triu_indices(len(group), k=1)
+                small_left.append(ids[i])
+                small_right.append(ids[j])
+                continue
+            for rows, cols, _ in _banded_matches(group, group, cutoff):
+                keep = rows < cols
+                graph.add_edges_from((group[i], group[j]) for i, j in zip(rows[keep], cols[keep]))
+    if small_left:
+        left, right = np.concatenate(small_left), np.concatenate(small_right)
+        scores = process.cpdist([distinct[i] for i in left], [distinct[j] for j in right],
+                                scorer=fuzz.ratio, dtype=np.uint8, workers=-1,
+                                score_cutoff=cutoff)
+        hit = np.flatnonzero(scores >= cutoff)
+        graph.add_edges_from((distinct[left[k]], distinct[right[k]]) for k in hit)
+    component: dict[str, int] = {}
+    for number, nodes in enumerate(sorted((sorted(c) for c in nx.connected_components(graph)),
+                                          key=lambda c: c[0])):
+        for node in nodes:
+            component[node] = number
+    return {name: component[key] for name, key in keys.items()}
+
+
+def _first_text(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string")
+    values = frame[column].astype("string").str.strip()
+    values = values.str.replace(r"\s+", " ", regex=True)
+    return values.mask(values == "", pd.NA)
+
+
+def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Settings
+                     ) -> NormalisedSystems:
+    """Add the catalogue product, vendor and capability of every system (see module doc)."""
+    matcher = _matcher(catalogue, settings.fuzzy_threshold)
+    out = systems.copy()
+    product = _first_text(out, "product")
+    name = _first_text(out, "name")
+    vendor = _first_text(out, "vendor")
+    cap_text = _first_text(out, "capability")
+    def flag(values: pd.Series) -> pd.Series:
+        marks = {v: _is_bespoke(v) for v in values.dropna().unique()}
+        return values.map(marks).astype("boolean").fillna(False).astype(bool)
+
+    bespoke_product = flag(product)
+    product = product.mask(bespoke_product, pd.NA)
+    use_name = product.isna()
+    match_input = product.fillna(name)
+    bespoke = flag(vendor) | bespoke_product | flag(match_input)
+    keys = pd.DataFrame({
+        "input": match_input.fillna(""), "vendor": vendor.fillna(""),
+        "capability": cap_text.fillna(""), "fallback": name.where(~use_name).fillna(""),
+        "from_product": (~use_name).to_numpy(), "bespoke": bespoke.to_numpy(),
+    }, index=out.index)
+    key_cols = ["input", "vendor", "capability", "fallback", "from_product", "bespoke"]
+    unique = keys.drop_duplicates(key_cols).reset_index(drop=True)
+
+    caps = {text: matcher.resolve_capability(text)[0] for text in sorted(set(unique["capability"])) if text}
+    marked = {v for v, b in zip(unique["input"], unique["bespoke"]) if b}
+    inputs = sorted({t for t in unique["input"] if t and (t not in marked or not _is_bespoke(t))}
+                    | {t for t in unique["fallback"] if t})
+    token_cands = {t: matcher.token_candidates(t) for t in inputs}
+    need_fuzzy = [t for t in inputs if not token_cands[t]]
+    fuzzy = matcher.fuzzy_candidates(need_fuzzy, matcher.threshold - 5)
+    cands: dict[str, list[Candidate]] = defaultdict(list, token_cands)
+    for i, t in enumerate(need_fuzzy):
+        cands[t] = fuzzy.get(i, [])
+
+    results = []
+    for raw, vend, cap, fallback, from_product, is_bespoke in unique[key_cols].itertuples(index=False):
+        cap_id = caps.get(cap)
+        notes: list[str] = []
+        chosen, used, stage = _decide(matcher, raw, vend or None, cap_id, fallback or None,
+                                      from_product, is_bespoke, cands.__getitem__, notes)
+        top = sorted(cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3]
+        results.append({
+            "product_id": chosen.product_id if chosen else None,
+            "match_stage": stage, "match_score": chosen.score if chosen else None,
+            "match_input": used or None, "via": chosen.key if chosen else None,
+            "capability_id_column": cap_id,
+            "candidates": "; ".join(f"{c.product_id} {c.score:.0f}" for c in top),
+            "notes": "; ".join(notes),
+        })
+    res = pd.concat([unique, pd.DataFrame(results)], axis=1)
+
+    unknown_names = sorted(set(res.loc[res["match_stage"] == "unrecognised", "input"]))
+    rows_per_input = keys.groupby("input", sort=False).size()
+    groups = _group_unknowns(unknown_names, matcher)
+    members: dict[int, list[str]] = defaultdict(list)
+    for nm, g in groups.items():
+        members[g].append(nm)
+    group_id: dict[int, str] = {}
+    group_name: dict[int, str] = {}
+    used_ids: set[str] = set()
+    for g in sorted(members, key=lambda g: sorted(members[g])[0]):
+        rep = sorted(members[g], key=lambda n: (-int(rows_per_input.get(n, 0)), len(n), n))[0]
+        base = f"unrecognised:{_slug(rep)}"
+        gid, n = base, 2
+        while gid in used_ids:
+            gid, n = f"{base}-{n}", n + 1
+        used_ids.add(gid)
+        group_id[g], group_name[g] = gid, rep
+    unrec = res["match_stage"] == "unrecognised"
+    res.loc[unrec, "product_id"] = res.loc[unrec, "input"].map(lambda n: group_id[groups[n]])
+
+    prod = catalogue.products_by_id
+    pid = res["product_id"]
+    known = pid.isin(list(prod))
+    res["product_name"] = pid.map(lambda p: prod[p].name if p in prod else None)
+    res.loc[unrec, "product_name"] = res.loc[unrec, "input"].map(lambda n: group_name[groups[n]])
+
+    def vendor_of(row) -> str | None:
+        if row.product_id in prod:
+            return prod[row.product_id].vendor
+        if row.match_stage == "bespoke":
+            return None
+        found = matcher.canonical_vendor(row.vendor) if row.vendor else ()
+        if len(found) == 1:
+            return found[0]
+        if row.vendor:
+            return row.vendor
+        found = matcher.canonical_vendor(row.input)
+        return found[0] if len(found) == 1 else None
+
+    res["vendor_name"] = [vendor_of(r) for r in res.itertuples(index=False)]
+    from_column = res["capability_id_column"].notna()
+    res["capability_id"] = res["capability_id_column"].where(
+        from_column, pid.where(known).map(lambda p: prod[p].capability if isinstance(p, str) else None))
+    res["capability_source"] = np.where(from_column, "column",
+                                        np.where(res["capability_id"].notna(), "catalogue", None))
+    capsd = catalogue.capabilities_by_id
+    res["capability_name"] = res["capability_id"].map(lambda c: capsd[c].name if isinstance(c, str) else None)
+    res["capability_group"] = res["capability_id"].map(lambda c: capsd[c].group if isinstance(c, str) else None)
+
+    merged = keys[key_cols].merge(res, on=key_cols, how="left", validate="many_to_one")
+    for col in ADDED_COLUMNS:
+        values = merged[col].to_numpy()
+        if col == "match_score":
+            out[col] = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
+        else:
+            out[col] = pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
+
+    findings = _findings(out, keys, res, group_name, groups, catalogue, use_name)
+    counts = keys.groupby(key_cols).size().rename("rows").reset_index()
+    resolutions = res.merge(counts, on=key_cols, how="left", validate="one_to_one")
+    resolutions = (resolutions.drop(columns=["capability_id_column"])
+                   .rename(columns={"capability": "capability_text"})
+                   .sort_values(["input", "vendor", "capability_text", "fallback"])
+                   .reset_index(drop=True))
+    matcher._forms_cache.clear()
+    return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
+
+
+def _findings(out: pd.DataFrame, keys: pd.DataFrame, res: pd.DataFrame,
+              group_name: dict[int, str], groups: dict[str, int], catalogue: Catalogue,
+              use_name: pd.Series) -> list[Finding]:
+    """One finding per unrecognised product group and per unknown capability text."""
+    live = out["status"].astype("string").fillna("analysed") != "quarantined" \
+        if "status" in out.columns else pd.Series(True, index=out.index)
+    frame = pd.DataFrame({
+        "file": _first_text(out, "source_file").fillna("").to_numpy(),
+        "line": pd.to_numeric(out["source_line"], errors="coerce").to_numpy()
+        if "source_line" in out.columns else np.nan,
+        "department": _first_text(out, "department").to_numpy(),
+        "stage": out["match_stage"].to_numpy(), "input": keys["input"].to_numpy(),
+        "capability": keys["capability"].to_numpy(),
+        "cap_id": out["capability_id"].to_numpy(), "cap_source": out["capability_source"].to_numpy(),
+        "column": np.where(use_name.to_numpy(), "name", "product"),
+        "pos": np.arange(len(out)),
+    })[live.to_numpy()]
+    findings: list[Finding] = []
+
+    def where(row) -> dict:
+        return {"file": row.file, "line": None if pd.isna(row.line) else int(row.line),
+                "department": None if pd.isna(row.department) else row.department}
+
+    unknown = frame[frame["stage"] == "unrecognised"]
+    if len(unknown):
+        unknown = unknown.assign(group=unknown["input"].map(groups).to_numpy())
+        firsts = unknown.sort_values("pos").drop_duplicates("group").set_index("group")
+        counts = unknown.groupby("group").size()
+        from_product = unknown["column"].eq("product").groupby(unknown["group"]).any()
+        names = unknown.drop_duplicates(["group", "input"]).sort_values("input") \
+            .groupby("group")["input"].agg(list)
+        counts, from_product, names = counts.to_dict(), from_product.to_dict(), names.to_dict()
+        for first in firsts.sort_index().itertuples():
+            g = first.Index
+            rep = group_name[g]
+            similar = [n for n in names[g] if n != rep]
+            also = (f" (with {len(similar)} similar name{'s' if len(similar) > 1 else ''}: "
+                    f"{', '.join(repr(n) for n in similar[:5])}{', ...' if len(similar) > 5 else ''})"
+                    if similar else "")
+            n = int(counts[g])
+            findings.append(Finding(
+                **where(first), column=first.column, stage=STAGE,
+                severity="warning" if from_product[g] else "info", code="unrecognised-product",
+                message=(f"{rep!r}{also} is not a product in the catalogue; {n} "
+                         f"row{'s' if n > 1 else ''} use it. Add it to a catalogue file "
+                         "(--catalogue) if it is a product, or give bespoke systems the "
+                         "vendor In-house."),
+                value=rep))
+    bad_caps = frame[(frame["capability"] != "") & (frame["cap_source"] != "column")]
+    if len(bad_caps):
+        firsts = bad_caps.sort_values("pos").drop_duplicates("capability").set_index("capability")
+        counts = bad_caps.groupby("capability").size()
+        fallback = bad_caps["cap_id"].notna().groupby(bad_caps["capability"]).any()
+        counts, fallback = counts.to_dict(), fallback.to_dict()
+        for first in firsts.sort_index().itertuples():
+            text = first.Index
+            n = int(counts[text])
+            findings.append(Finding(
+                **where(first), column="capability", stage=STAGE, severity="info",
+                code="unrecognised-capability",
+                message=(f"capability {text!r} is not in the taxonomy; {n} "
+                         f"row{'s' if n > 1 else ''} use it"
+                         + (" (the matched product's capability is used instead)"
+                            if fallback[text] else "")),
+                value=text))
+    return sorted(findings, key=lambda f: (f.code, f.file, f.line or 0, f.value or ""))

@@ -164,7 +164,7 @@ class Settings:
     standards: Path | None = None
     """Technology standards (tech radar) CSV: capability, product, ring (adopt, trial,
     hold, retire), description."""
-    fuzzy_threshold: float = 88.0
+    fuzzy_threshold: float = 89.0
     """Lowest rapidfuzz score (0-100) at which a raw product name is matched."""
     assume_classification: str = "OFFICIAL"
     """Tier assumed for a system whose classification is missing (reported as such)."""
