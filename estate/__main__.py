@@ -1,0 +1,5 @@
+"""``python -m estate``: the same as the ``estate`` command."""
+
+from estate.cli import main
+
+main()
