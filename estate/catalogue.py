@@ -33,6 +33,10 @@ PRODUCT_REQUIRED: tuple[str, ...] = ("id", "name", "vendor", "capability")
 CAPABILITY_COLUMNS: tuple[str, ...] = ("id", "name", "group", "synonyms", "description")
 CAPABILITY_REQUIRED: tuple[str, ...] = ("id", "name", "group")
 HOSTINGS: tuple[str, ...] = ("saas", "cloud", "hybrid", "on-premises", "")
+OTHER_PREFIX = "other:"
+OTHER_GROUP = "Other (not in taxonomy)"
+"""Id prefix and group that normalise gives capability texts the taxonomy lacks
+(``other:prisoner-records``); reserved, so no taxonomy id may start with it."""
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -152,6 +156,10 @@ def _require(row: dict[str, str], columns: tuple[str, ...], source: str, line: i
 
 def _parse_capability(row: dict[str, str], source: str, line: int) -> Capability:
     _require(row, CAPABILITY_REQUIRED, source, line)
+    if row["id"].strip().lower().startswith(OTHER_PREFIX):
+        raise CatalogueError(f"capability ids starting with {OTHER_PREFIX!r} are reserved for "
+                             "capabilities outside the taxonomy", file=source, line=line,
+                             column="id")
     return Capability(id=row["id"].strip().lower(), name=row["name"].strip(),
                       group=row["group"].strip(), synonyms=_split(row.get("synonyms", "")),
                       description=row.get("description", "").strip())

@@ -14,8 +14,17 @@ Public API (contract shared with the later stages):
     Two additions: ``match_stage`` is ``bespoke`` (and ``product_id`` ``<NA>``) for a
     system its inventory marks as built in-house, which is never forced onto a product;
     ``capability_source`` says where the capability came from (``column`` when the
-    inventory's own capability text resolved to the taxonomy, ``catalogue`` when it was
-    taken from the matched product, ``<NA>`` when neither).
+    inventory's own capability text gave it, ``catalogue`` when it was taken from the
+    matched product, ``<NA>`` when neither).
+
+    Capability text that the taxonomy lacks ("Prisoner records") is handled like unknown
+    product names: texts that resemble each other are grouped (see
+    :func:`group_other_capabilities`) into one capability ``other:<slug>`` whose
+    ``capability_group`` is ``Other (not in taxonomy)``, so that in-house systems doing one
+    job under different names still meet in the analysis. A group is used when one of
+    its systems has no catalogue product to take a capability from; when all of them run
+    catalogue products, each product's own capability stands. Either way one
+    ``unrecognised-capability`` finding per group tells the data steward.
 
 ``explain(raw, catalogue, settings, vendor=None, capability=None) -> Resolution``
     The same matching for one name, with every stage tried and the best candidates, for
@@ -70,7 +79,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from estate.catalogue import Capability, Catalogue, Product
+from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.settings import Settings
 
@@ -148,6 +157,14 @@ VARIANT_PENALTY = 4.0
 FILLER_WORDS = frozenset(
     "system systems platform service services solution software application".split())
 
+CAPABILITY_STOP_WORDS = frozenset("a an and the of for to in on by with at".split())
+SPELLINGS = {
+    "license": "licence", "licencing": "licensing", "center": "centre", "catalog": "catalogue",
+    "program": "programme", "defense": "defence", "enrolment": "enrollment",
+}
+"""US and UK spellings of words that capability texts use, made one."""
+_IZE = re.compile(r"([iy])z(e|ed|er|ing|ation)$")
+
 
 def _fold(text: str) -> str:
     if text.isascii():
@@ -189,6 +206,75 @@ def _clean(text: str, *, joiners: bool = True) -> str:
 
 def _slug(text: str) -> str:
     return "-".join(_clean(text, joiners=False).split())[:60] or "unnamed"
+
+
+def _capability_word(word: str) -> str:
+    """One word of a capability text in a form that ignores plurals and spellings."""
+    if len(word) >= 5 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) >= 4 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    word = SPELLINGS.get(word, word)
+    return _IZE.sub(r"\1s\2", word) if len(word) > 6 else word
+
+
+def _capability_key(text: str) -> str:
+    """Sorted distinct words of a capability text: ``Licensing of drivers`` is
+    ``driver licensing``, like ``Driver Licensing``."""
+    words = {_capability_word(w) for w in _clean(text, joiners=False).split()
+             if w not in CAPABILITY_STOP_WORDS}
+    return " ".join(sorted(words)) or _exact_key(text)
+
+
+def _readable(text: str) -> str:
+    """A capability text as a display name: ``driver licensing`` -> ``Driver licensing``."""
+    text = " ".join(text.split())
+    if text.islower() or (text.isupper() and len(text.split()) > 1):
+        text = text.lower()
+        return text[:1].upper() + text[1:]
+    return text
+
+
+@dataclass(frozen=True)
+class OtherCapability:
+    """A group of capability texts outside the taxonomy that resemble each other."""
+
+    id: str
+    name: str
+    text: str
+    texts: tuple[str, ...]
+
+
+def group_other_capabilities(texts: list[str], rows: dict[str, int], threshold: float
+                             ) -> dict[str, OtherCapability]:
+    """Group capability texts that the taxonomy lacks: text -> its group.
+
+    Texts with the same words (ignoring case, punctuation, word order, ``of``/``and``,
+    plurals and UK/US spelling) are one group; the rest join when ``fuzz.ratio`` of
+    their words reaches ``threshold`` inside blocks (see :func:`_connect`). A group is
+    named after its most used text (``rows`` counts them; ties: alphabetical), and its
+    id ``other:<slug>`` follows from that text, so the same inputs give the same ids.
+    (Between equally used texts, one that starts with a capital letter is preferred.)
+    """
+    keys = {t: _capability_key(t) for t in sorted(set(texts))}
+    numbers = _connect(keys, threshold, word_blocks=True)
+    members: dict[int, list[str]] = defaultdict(list)
+    for text, number in numbers.items():
+        members[number].append(text)
+    out: dict[str, OtherCapability] = {}
+    used: set[str] = set()
+    for number in sorted(members, key=lambda g: min(members[g])):
+        group = sorted(members[number])
+        text = min(group, key=lambda t: (-int(rows.get(t, 0)), not t[:1].isupper(),
+                                         t.casefold(), t))
+        base = OTHER_PREFIX + _slug(text)
+        cid, n = base, 2
+        while cid in used:
+            cid, n = f"{base}-{n}", n + 1
+        used.add(cid)
+        other = OtherCapability(id=cid, name=_readable(text), text=text, texts=tuple(group))
+        out.update((t, other) for t in group)
+    return out
 
 
 def _is_bespoke(text: str | None) -> bool:
@@ -899,6 +985,9 @@ def _explain_capability(matcher: _Matcher, text: str | None, product: Product | 
         return matcher.catalogue.capabilities_by_id[cap_id], "column"
     if product is not None:
         return matcher.catalogue.capabilities_by_id[product.capability], "catalogue"
+    if text:
+        other = group_other_capabilities([text], {}, matcher.threshold)[text]
+        return Capability(id=other.id, name=other.name, group=OTHER_GROUP), "column"
     return None, None
 
 
@@ -977,6 +1066,17 @@ def _group_unknowns(names: list[str], matcher: _Matcher) -> dict[str, int]:
         a, b = matcher.tokens(name)
         toks = sorted(b or a) or _clean(name).split()
         keys[name] = " ".join(toks) or _exact_key(name)
+    return _connect(keys, matcher.threshold)
+
+
+def _connect(keys: dict[str, str], threshold: float, word_blocks: bool = False
+             ) -> dict[str, int]:
+    """Connected groups of texts whose keys are equal, equal without spaces, or close.
+
+    Keys are compared with ``fuzz.ratio`` only inside blocks (the key's first three
+    letters and, with ``word_blocks``, each word of four letters or more), so the work
+    grows with the pairs in a block, not with all pairs.
+    """
     graph = nx.Graph()
     distinct = sorted(set(keys.values()))
     graph.add_nodes_from(distinct)
@@ -988,7 +1088,11 @@ def _group_unknowns(names: list[str], matcher: _Matcher) -> dict[str, int]:
     blocks: dict[str, list[str]] = defaultdict(list)
     for key in distinct:
         blocks[key[:3]].append(key)
-    cutoff = int(np.ceil(matcher.threshold))
+        if word_blocks:
+            for word in set(key.split()):
+                if len(word) >= 4:
+                    blocks["w:" + word].append(key)
+    cutoff = int(np.ceil(threshold))
     index = {key: i for i, key in enumerate(distinct)}
     small_left: list[np.ndarray] = []
     small_right: list[np.ndarray] = []
@@ -1015,6 +1119,9 @@ def _group_unknowns(names: list[str], matcher: _Matcher) -> dict[str, int]:
                 graph.add_edges_from((group[i], group[j]) for i, j in zip(rows[keep], cols[keep]))
     if small_left:
         left, right = np.concatenate(small_left), np.concatenate(small_right)
+        if word_blocks:
+            pairs = np.unique(np.minimum(left, right) * len(distinct) + np.maximum(left, right))
+            left, right = pairs // len(distinct), pairs % len(distinct)
         scores = process.cpdist([distinct[i] for i in left], [distinct[j] for j in right],
                                 scorer=fuzz.ratio, dtype=np.uint8, workers=-1,
                                 score_cutoff=cutoff)
@@ -1130,14 +1237,21 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
         return found[0] if len(found) == 1 else None
 
     res["vendor_name"] = [vendor_of(r) for r in res.itertuples(index=False)]
+    others, adopted = _other_capabilities(res, keys, known, matcher.threshold)
     from_column = res["capability_id_column"].notna()
+    other_id = res["capability"].map(lambda t: others[t].id if t in others else None)
+    use_other = other_id.isin(adopted).to_numpy()
+    from_product = pid.where(known).map(lambda p: prod[p].capability if isinstance(p, str) else None)
     res["capability_id"] = res["capability_id_column"].where(
-        from_column, pid.where(known).map(lambda p: prod[p].capability if isinstance(p, str) else None))
-    res["capability_source"] = np.where(from_column, "column",
+        from_column, other_id.where(use_other, from_product))
+    res["capability_source"] = np.where(from_column | use_other, "column",
                                         np.where(res["capability_id"].notna(), "catalogue", None))
     capsd = catalogue.capabilities_by_id
-    res["capability_name"] = res["capability_id"].map(lambda c: capsd[c].name if isinstance(c, str) else None)
-    res["capability_group"] = res["capability_id"].map(lambda c: capsd[c].group if isinstance(c, str) else None)
+    other_names = {o.id: o.name for o in others.values()}
+    res["capability_name"] = res["capability_id"].map(
+        lambda c: capsd[c].name if c in capsd else other_names.get(c) if isinstance(c, str) else None)
+    res["capability_group"] = res["capability_id"].map(
+        lambda c: capsd[c].group if c in capsd else OTHER_GROUP if isinstance(c, str) else None)
 
     merged = keys[key_cols].merge(res, on=key_cols, how="left", validate="many_to_one")
     for col in ADDED_COLUMNS:
@@ -1147,7 +1261,7 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
         else:
             out[col] = pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
 
-    findings = _findings(out, keys, res, group_name, groups, catalogue, use_name)
+    findings = _findings(out, keys, group_name, groups, others, adopted, use_name)
     counts = keys.groupby(key_cols).size().rename("rows").reset_index()
     resolutions = res.merge(counts, on=key_cols, how="left", validate="one_to_one")
     resolutions = (resolutions.drop(columns=["capability_id_column"])
@@ -1158,10 +1272,32 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
     return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
 
 
-def _findings(out: pd.DataFrame, keys: pd.DataFrame, res: pd.DataFrame,
-              group_name: dict[int, str], groups: dict[str, int], catalogue: Catalogue,
+def _other_capabilities(res: pd.DataFrame, keys: pd.DataFrame, known: pd.Series,
+                        threshold: float) -> tuple[dict[str, OtherCapability], set[str]]:
+    """Groups of the capability texts outside the taxonomy, and the ids that are used.
+
+    A group is used as the capability (``other:<slug>``) when at least one of its
+    systems has no catalogue product to take a capability from (built in-house, an
+    unknown product, none named): the text then names a job of its own, and every system
+    naming it, on a product or not, is compared on that job. When every system of the
+    group runs a catalogue product, the text is only a local wording and each product's
+    own capability stands.
+    """
+    unknown = (res["capability"] != "") & res["capability_id_column"].isna()
+    texts = sorted(set(res.loc[unknown, "capability"]))
+    if not texts:
+        return {}, set()
+    rows = keys.loc[keys["capability"].isin(texts), "capability"].value_counts().to_dict()
+    others = group_other_capabilities(texts, rows, threshold)
+    without = res.loc[unknown & ~known.to_numpy(), "capability"]
+    return others, {others[t].id for t in set(without)}
+
+
+def _findings(out: pd.DataFrame, keys: pd.DataFrame,
+              group_name: dict[int, str], groups: dict[str, int],
+              others: dict[str, OtherCapability], adopted: set[str],
               use_name: pd.Series) -> list[Finding]:
-    """One finding per unrecognised product group and per unknown capability text."""
+    """One finding per unrecognised product group and per group of unknown capabilities."""
     live = out["status"].astype("string").fillna("analysed") != "quarantined" \
         if "status" in out.columns else pd.Series(True, index=out.index)
     frame = pd.DataFrame({
@@ -1206,21 +1342,35 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame, res: pd.DataFrame,
                          "(--catalogue) if it is a product, or give bespoke systems the "
                          "vendor In-house."),
                 value=rep))
-    bad_caps = frame[(frame["capability"] != "") & (frame["cap_source"] != "column")]
+    bad_caps = frame[frame["capability"].isin(list(others))]
     if len(bad_caps):
-        firsts = bad_caps.sort_values("pos").drop_duplicates("capability").set_index("capability")
-        counts = bad_caps.groupby("capability").size()
-        fallback = bad_caps["cap_id"].notna().groupby(bad_caps["capability"]).any()
-        counts, fallback = counts.to_dict(), fallback.to_dict()
+        group = bad_caps["capability"].map({t: o.id for t, o in others.items()})
+        bad_caps = bad_caps.assign(group=group.to_numpy())
+        firsts = bad_caps.sort_values("pos").drop_duplicates("group").set_index("group")
+        by = bad_caps.groupby("group")
+        counts = by.size().to_dict()
+        departments = by["department"].nunique().to_dict()
+        texts = by["capability"].agg(lambda s: sorted(set(s))).to_dict()
         for first in firsts.sort_index().itertuples():
-            text = first.Index
-            n = int(counts[text])
+            cid = first.Index
+            other = others[first.capability]
+            similar = [t for t in texts[cid] if t != other.text]
+            also = (f" (with {len(similar)} similar text{'s' if len(similar) > 1 else ''}: "
+                    f"{', '.join(repr(t) for t in similar[:5])}{', ...' if len(similar) > 5 else ''})"
+                    if similar else "")
+            n, d = int(counts[cid]), int(departments[cid])
+            used = (f"{n} row{'s' if n > 1 else ''} in {d} department{'s' if d > 1 else ''} "
+                    f"use{'s' if n == 1 else ''} it")
+            if cid in adopted:
+                what = (f"; grouped as {cid} so that systems doing this job are still "
+                        "compared (add it to a catalogue file, --catalogue, if the taxonomy "
+                        "should know it)")
+            else:
+                what = ("; " + ("its system runs" if n == 1 else "all its systems run")
+                        + " a catalogue product, whose own capability is used instead")
             findings.append(Finding(
                 **where(first), column="capability", stage=STAGE, severity="info",
                 code="unrecognised-capability",
-                message=(f"capability {text!r} is not in the taxonomy; {n} "
-                         f"row{'s' if n > 1 else ''} use it"
-                         + (" (the matched product's capability is used instead)"
-                            if fallback[text] else "")),
-                value=text))
+                message=f"capability {other.text!r}{also} is not in the taxonomy; {used}{what}.",
+                value=other.text))
     return sorted(findings, key=lambda f: (f.code, f.file, f.line or 0, f.value or ""))

@@ -499,3 +499,25 @@ def test_rows_without_an_id_or_with_a_repeated_id_are_kept_and_reported(findings
     assert len(dup) == 2
     assert reported(PLANTED["departments"][dept], int(dup["source_line"].max()))
     assert systems.loc[systems["status"] == "analysed", "system_key"].is_unique
+
+
+def test_bespoke_capability_outside_the_taxonomy_is_compared_across_departments(
+        findings, systems):
+    # The Kestrel look-alikes (DWP, MOJ) are written with the capability "Workforce
+    # rostering", which the taxonomy lacks; in-house rostering systems share the text.
+    lookalikes = PLANTED["unrecognised_lookalikes"]
+    group = _group_with(findings, "same-capability", lookalikes[0])
+    members = {_ref(m) for m in group.members}
+    assert set(lookalikes) <= members
+    assert group.capability_id.startswith("other:")
+    assert "roster" in (group.capability or "").lower()
+    assert len(group.departments) >= 2
+    assert any(pd.isna(_row(systems, ref)["product_id"]) for ref in members), \
+        "an in-house system with the same capability text should join the group"
+    assert {_row(systems, ref)["capability_group"] for ref in members} == {
+        "Other (not in taxonomy)"}
+    clusters = [c for c in findings.analysis.clusters if c.capability_id == group.capability_id]
+    assert any(set(lookalikes) <= {_ref(m) for m in c.members} for c in clusters)
+    reported = [f for f in findings.data_quality.findings
+                if f.code == "unrecognised-capability" and group.capability_id in f.message]
+    assert len(reported) == 1

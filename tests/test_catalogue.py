@@ -65,6 +65,18 @@ def test_issue_examples_are_one_product_and_one_capability(catalogue):
     assert caps == {"productivity-email"}
 
 
+def test_capabilities_the_taxonomy_lacks_are_not_forced_onto_it(catalogue):
+    settings = Settings()
+    for text in ("Prisoner records", "Driver licensing", "Appointment booking",
+                 "Workforce rostering", "Benefit payments", "Vetting"):
+        cap = explain("x", catalogue, settings, capability=text).capability
+        assert cap.id.startswith("other:") and cap.group == "Other (not in taxonomy)", text
+    for text, wanted in (("Secure email", "email-web-security"),
+                         ("Online whiteboard", "team-collaboration"),
+                         ("Mac management", "endpoint-management")):
+        assert explain("x", catalogue, settings, capability=text).capability.id == wanted
+
+
 def test_user_file_adds_and_overrides_products(tmp_path):
     user = tmp_path / "mine.csv"
     user.write_text(
@@ -100,6 +112,7 @@ def test_user_file_may_add_a_capability(tmp_path):
     (HEADER + "x,X,Acme,,no-such-capability,,,false,saas\n", 2, "capability"),
     (HEADER + "x,X,Acme,,crm,,,false,on the moon\n", 2, "hosting"),
     (HEADER + "x,X,Acme,,crm,,,false,saas\nx,X2,Acme,,crm,,,false,saas\n", 3, "id"),
+    ("kind,id,name,group\ncapability,other:prisons,Prisons,Public services\n", 2, "id"),
 ])
 def test_malformed_user_file_names_file_line_and_column(tmp_path, text, line, column):
     user = tmp_path / "bad.csv"

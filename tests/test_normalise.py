@@ -158,9 +158,89 @@ def test_unknown_capability_falls_back_to_the_product_and_is_reported(catalogue)
     out = result.systems
     assert out["capability_id"].iloc[0] == "security-monitoring"
     assert out["capability_source"].iloc[0] == "catalogue"
-    assert out["capability_id"].iloc[1] is pd.NA
+    # an in-house system has no product to fall back on: its own text is its capability
+    assert out["capability_id"].iloc[1] == "other:tax-collection"
+    assert out["capability_name"].iloc[1] == "Tax collection"
+    assert out["capability_group"].iloc[1] == "Other (not in taxonomy)"
     codes = sorted(f.value for f in result.findings if f.code == "unrecognised-capability")
     assert codes == ["Stuff we log", "Tax collection"]
+
+
+def _in_house(name: str, capability: str, department: str) -> dict:
+    return {"name": name, "vendor": "In-house", "capability": capability,
+            "department": department}
+
+
+DRIVER_ROWS = (
+    _in_house("Driver Licensing System", "Driver Licensing", "DVLA"),
+    _in_house("Licence Checker", "driver licencing", "Police Scotland"),
+    _in_house("Drivers Online", "Licensing of drivers", "Police Scotland"),
+    _in_house("Vehicle Tax Online", "Vehicle tax", "DVLA"),
+    _in_house("Appointment Booker", "Appointment booking", "DWP"),
+    _in_house("Public Appointments", "Appointments", "Cabinet Office"),
+)
+
+
+def test_bespoke_capability_texts_that_resemble_each_other_share_one_other_id(catalogue):
+    result = resolve(catalogue, *DRIVER_ROWS)
+    out = result.systems
+    ids = list(out["capability_id"])
+    assert ids[:3] == ["other:driver-licensing"] * 3
+    assert list(out["capability_name"].iloc[:3]) == ["Driver Licensing"] * 3
+    assert set(out["capability_group"]) == {"Other (not in taxonomy)"}
+    assert set(out["capability_source"]) == {"column"}
+    # unlike texts stay apart, even when they share a word
+    assert ids[3:] == ["other:vehicle-tax", "other:appointment-booking", "other:appointments"]
+    found = [f for f in result.findings if f.code == "unrecognised-capability"]
+    assert len(found) == 4
+    driver = next(f for f in found if f.value == "Driver Licensing")
+    assert (driver.line, driver.column, driver.department) == (2, "capability", "DVLA")
+    assert "3 rows in 2 departments" in driver.message
+    assert "other:driver-licensing" in driver.message
+    assert "'driver licencing'" in driver.message and "'Licensing of drivers'" in driver.message
+
+
+def test_other_capability_ids_are_deterministic(catalogue):
+    a = resolve(catalogue, *DRIVER_ROWS)
+    b = resolve(catalogue, *reversed(DRIVER_ROWS))
+    assert list(a.systems["capability_id"]) == list(reversed(b.systems["capability_id"]))
+    pd.testing.assert_frame_equal(a.resolutions, b.resolutions)
+    assert sorted(f.message for f in a.findings) == sorted(f.message for f in b.findings)
+
+
+def test_the_most_used_text_names_the_group(catalogue):
+    result = resolve(catalogue, _in_house("Rota A", "workforce rosterring", "A"),
+                     _in_house("Rota B", "Workforce rostering", "B"),
+                     _in_house("Rota C", "Workforce rostering", "C"))
+    assert set(result.systems["capability_id"]) == {"other:workforce-rostering"}
+    assert set(result.systems["capability_name"]) == {"Workforce rostering"}
+
+
+def test_a_job_named_by_a_bespoke_system_takes_in_systems_on_products(catalogue):
+    result = resolve(catalogue,
+                     _in_house("Digital Prison Services", "Prisoner records", "MOJ"),
+                     {"name": "Prison NOMIS", "product": "Oracle Forms",
+                      "capability": "Prisoner records", "department": "MOJ"},
+                     {"name": "Remote Support", "product": "BeyondTrust Remote Support",
+                      "capability": "Remote support", "department": "DWP"})
+    out = result.systems
+    assert list(out["capability_id"].iloc[:2]) == ["other:prisoner-records"] * 2
+    assert out["product_id"].iloc[1] == "oracle-forms"
+    # every system naming "Remote support" runs a catalogue product: its capability stands
+    assert out["capability_id"].iloc[2] == "identity-access"
+    assert out["capability_source"].iloc[2] == "catalogue"
+    remote = next(f for f in result.findings if f.value == "Remote support")
+    assert "catalogue product" in remote.message
+
+
+def test_common_capability_wordings_are_taxonomy_synonyms(catalogue):
+    result = resolve(catalogue, {"name": "Egress", "capability": "Email encryption"},
+                     {"name": "Deep Security", "capability": "Server protection"},
+                     {"name": "M365", "capability": "Productivity and collaboration"},
+                     {"name": "GOV.UK Publishing", "vendor": "In-house", "capability": "Publishing"})
+    assert list(result.systems["capability_id"]) == [
+        "email-web-security", "endpoint-protection", "productivity-email", "web-content"]
+    assert not [f for f in result.findings if f.code == "unrecognised-capability"]
 
 
 def test_near_misses_and_vendor_only_names_stay_unknown(catalogue):
@@ -212,6 +292,10 @@ def test_explain_records_each_stage(catalogue):
     unknown = explain("Zylo Widgets", catalogue, Settings())
     assert unknown.product is None and unknown.stage == "unrecognised"
     assert any(s.stage == "fuzzy" for s in unknown.steps)
+    bespoke = explain("Prison Records", catalogue, Settings(), vendor="In-house",
+                      capability="Prisoner records")
+    assert bespoke.capability.id == "other:prisoner-records"
+    assert bespoke.capability.group == "Other (not in taxonomy)"
 
 
 def test_bundled_style_file_through_the_loader(catalogue, tmp_path):
