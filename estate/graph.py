@@ -25,9 +25,8 @@ Edges (source -> target, ``type``):
 
 from __future__ import annotations
 
-
-
 import re
+from itertools import repeat
 
 import networkx as nx
 import pandas as pd
@@ -65,18 +64,14 @@ def build_graph(systems: pd.DataFrame, settings: Settings | None = None,
     """
     settings = settings or Settings()
     graph = nx.DiGraph()
-    rows = systems.loc[systems["status"] == "analysed"].copy()
+    rows = systems.loc[systems["status"] == "analysed"]
     rows = _with_tiers(rows, settings.assume_classification)
 
     depts = sorted(rows["department"].dropna().unique())
     graph.add_nodes_from((f"dept:{d}", {"type": "department", "label": d}) for d in depts)
 
-    attrs = _node_records(rows, [c for c in SYSTEM_ATTRIBUTES if c in rows.columns]
-                          + ["tier", "tier_assumed"])
-    graph.add_nodes_from(
-        (system_node(a["system_key"]), {"type": "system", "label": a["name"] or a["system_id"],
-                                        "external": False, **a})
-        for a in attrs)
+    graph.add_nodes_from(_system_nodes(rows, [c for c in SYSTEM_ATTRIBUTES if c in rows.columns]
+                                       + ["tier", "tier_assumed"]))
     graph.add_edges_from(pairs("dept:" + rows["department"], "sys:" + rows["system_key"]),
                          type="owns")
 
@@ -93,8 +88,9 @@ def _with_tiers(rows: pd.DataFrame, assumed: str) -> pd.DataFrame:
     return rows
 
 
-def _node_records(rows: pd.DataFrame, columns: list[str]) -> list[dict]:
-    """Rows as plain dicts with None for missing values and ISO text for dates."""
+def _system_nodes(rows: pd.DataFrame, columns: list[str]) -> zip:
+    """``(node, attributes)`` per system: type, label, external, then ``columns`` with None
+    for missing values and ISO text for dates. Built column-wise: one dict per system."""
     frame = rows[columns].copy()
     for column in frame.columns:
         if pd.api.types.is_datetime64_any_dtype(frame[column]):
@@ -103,9 +99,12 @@ def _node_records(rows: pd.DataFrame, columns: list[str]) -> list[dict]:
     present = frame.notna()
     present[lists] = True
     frame = frame.astype(object).where(present, None)
-    names = list(frame.columns)
-    return [dict(zip(names, values))
-            for values in zip(*(frame[c].tolist() for c in names))]
+    values = {c: frame[c].tolist() for c in frame.columns}
+    labels = [n or i for n, i in zip(values["name"], values["system_id"])]
+    names = ["type", "label", "external", *frame.columns]
+    records = (dict(zip(names, v)) for v in zip(
+        repeat("system"), labels, repeat(False), *values.values()))
+    return zip([system_node(k) for k in values["system_key"]], records)
 
 
 def _is_present(value: object) -> bool:

@@ -17,9 +17,10 @@ columns (pandas dtypes in brackets):
   ``extra`` (a JSON object text of the unmapped columns of that row, ``{}`` if none).
 
 Value parsers take one raw text and return a :class:`Parsed`; the loader applies them to
-the *unique* raw strings of a column (:func:`parse_unique`) and maps the results back, so
-a million rows with a few thousand distinct costs cost a few thousand parses. A value
-that cannot be read becomes missing plus a problem code; it never becomes a wrong number.
+the *unique* raw strings of a field over every file at once (:func:`parse_unique`) and
+maps the results back, so a million rows with a few thousand distinct costs cost a few
+thousand parses. A value that cannot be read becomes missing plus a problem code; it
+never becomes a wrong number.
 
 Readings worth knowing (documented choices):
 
@@ -58,9 +59,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Callable
-
-import numpy as np
-import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -581,6 +579,8 @@ def _fast_text(u: pd.Series) -> pd.Series:
 
 def _fast_number(pattern: str) -> Callable[[pd.Series], pd.Series]:
     def fast(u: pd.Series) -> pd.Series:
+        import pandas as pd
+
         plain = u.str.fullmatch(pattern)
         values = pd.to_numeric(u.where(plain).str.replace(r"[£,]", "", regex=True),
                                errors="coerce")
@@ -589,6 +589,8 @@ def _fast_number(pattern: str) -> Callable[[pd.Series], pd.Series]:
 
 
 def _fast_date(u: pd.Series) -> pd.Series:
+    import pandas as pd
+
     out = pd.Series(None, index=u.index, dtype=object)
     for pattern, fmt in ((r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{2}/\d{2}/\d{4}", "%d/%m/%Y")):
         match = u.str.fullmatch(pattern)
@@ -612,6 +614,10 @@ FAST_PATHS: dict[str, Callable[[pd.Series], pd.Series]] = {
 (``None``) goes through the full parser, so both give the same reading."""
 
 
+# numpy and pandas are imported inside the functions that use them, so that importing the
+# schema (settings and the command line do) stays cheap: `estate --help` needs neither.
+
+
 def parse_unique(raw: pd.Series, parser: Callable[[str], Parsed],
                  fast: Callable[[pd.Series], pd.Series] | None = None) -> pd.DataFrame:
     """Apply ``parser`` once per unique raw string and map the readings back.
@@ -620,16 +626,22 @@ def parse_unique(raw: pd.Series, parser: Callable[[str], Parsed],
     Returns a frame aligned with ``raw`` with columns ``value`` (object), ``code`` and
     ``message`` (``None`` where the reading is clean or the cell is empty).
     """
+    import numpy as np
+    import pandas as pd
+
     positions, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
     uniques = np.asarray(uniques, dtype=object).astype(str).astype(object)
-    values: dict[str, object] = {}
-    if fast is not None and len(uniques) > FAST_PATH_MIN:
+    n = len(uniques)
+    table = {name: np.empty(n + 1, dtype=object) for name in ("value", "code", "message")}
+    todo = range(n)
+    if fast is not None and n > FAST_PATH_MIN:
         quick = fast(pd.Series(uniques, dtype=object))
-        values = dict(zip(uniques[quick.notna().to_numpy()], quick.dropna()))
-    readings = [Parsed(values[u]) if u in values else parser(u) for u in uniques]
-    table = {name: np.empty(len(readings) + 1, dtype=object) for name in ("value", "code", "message")}
-    for i, reading in enumerate(readings):  # item by item: tuples must stay single cells
-        table["value"][i], table["code"][i], table["message"][i] = \
-            reading.value, reading.code, reading.message
+        read = quick.notna().to_numpy()
+        table["value"][:n][read] = quick.to_numpy(dtype=object)[read]
+        todo = np.flatnonzero(~read).tolist()
+    value, code, message = table["value"], table["code"], table["message"]
+    for i in todo:  # item by item: tuples must stay single cells
+        reading = parser(uniques[i])
+        value[i], code[i], message[i] = reading.value, reading.code, reading.message
     return pd.DataFrame({name: column[positions] for name, column in table.items()},
                         index=raw.index)

@@ -6,10 +6,8 @@ from pathlib import Path
 
 import click
 
-from estate.catalogue import load_catalogue
 from estate.cli import main
 from estate.cli.options import build_settings, library_errors
-from estate.normalise import explain
 
 
 @main.command("explain")
@@ -30,6 +28,9 @@ def explain_command(name: str, vendor: str | None, capability: str | None,
 
     Example: estate explain "MS O365 E3" --vendor Microsoft
     """
+    from estate.catalogue import load_catalogue
+    from estate.normalise import explain
+
     settings = build_settings(config, catalogue=catalogue)
     if threshold is not None:
         settings.fuzzy_threshold = threshold

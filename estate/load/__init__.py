@@ -26,7 +26,7 @@ from estate.load.delimited import read_delimited
 from estate.load.identity import settle_identity
 from estate.load.mapping import HeaderMapping, read_mapping
 from estate.load.sources import Source, department_from_filename, discover
-from estate.load.table import FIELDS_BY_NAME, build_table
+from estate.load.table import FIELDS_BY_NAME, build_table, parse_fields
 from estate.load.xlsx import read_xlsx
 from estate.schema import FIELD_NAMES, PROVENANCE_COLUMNS
 from estate.settings import Settings
@@ -102,6 +102,8 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
     if rows is None or rows.empty:
         systems = empty_systems()
     else:
+        rows, parse_findings = parse_fields(rows, headers)
+        findings += parse_findings
         rows, identity_findings = settle_identity(rows, headers)
         findings += identity_findings
         systems = rows[list(SYSTEMS_COLUMNS)].reset_index(drop=True)

@@ -106,7 +106,7 @@ def sniff_delimiter(text: str, prefer_tab: bool = False) -> str:
     for rank, delimiter in enumerate(order):
         try:
             counts = Counter(len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter)
-                             if any(c.strip() for c in r))
+                             if "".join(r).strip())
         except csv.Error:
             continue
         wide = {n: k for n, k in counts.items() if n >= 2}
