@@ -129,3 +129,22 @@ def test_version_and_help_explain_the_commands():
     for option in ("--out", "--config", "--catalogue", "--mapping", "--standards", "--as-of",
                    "--keep-going", "--quiet", "Example"):
         assert option in analyse_help
+
+
+def test_progress_shows_a_bar_per_stage_on_a_terminal_and_nothing_in_a_pipe(monkeypatch, capsys):
+    from estate.cli.options import PIPELINE_STAGES, StageProgress
+
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    shown = StageProgress(quiet=False)
+    for stage in PIPELINE_STAGES:
+        with shown(stage):
+            pass
+    shown.close()
+    err = capsys.readouterr().err
+    assert all(stage in err for stage in PIPELINE_STAGES)
+    assert set(shown.timings) == set(PIPELINE_STAGES)
+
+    quiet = StageProgress(quiet=True)
+    with quiet("load"):
+        pass
+    assert capsys.readouterr().err == "" and set(quiet.timings) == {"load"}

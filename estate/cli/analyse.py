@@ -47,9 +47,12 @@ def analyse_command(paths, out_dir, settings, quiet, timings):
 
     inputs = resolve_paths(paths)
     progress = StageProgress(quiet)
-    findings = run_analysis(inputs, settings, progress=progress)
-    with progress("report"):
-        written = write_reports(findings, out_dir)
+    try:
+        findings = run_analysis(inputs, settings, progress=progress)
+        with progress("report"):
+            written = write_reports(findings, out_dir)
+    finally:
+        progress.close()
     if timings:
         progress.write_timings(timings)
     if not quiet:

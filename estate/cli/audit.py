@@ -144,10 +144,14 @@ def audit_command(paths, history_dir, out_dir, fail_on, wait, keep, output_forma
     with exit_2_on_failure():
         inputs = resolve_paths(paths)
         progress = StageProgress(quiet or output_format != "text")
-        result = run_audit(
-            inputs, settings, history_dir, fail_on=fail_on, out_dir=out_dir, wait=wait,
-            keep=keep, progress=progress,
-            notify=None if quiet else (lambda message: click.echo(f"note: {message}", err=True)))
+        try:
+            result = run_audit(
+                inputs, settings, history_dir, fail_on=fail_on, out_dir=out_dir, wait=wait,
+                keep=keep, progress=progress,
+                notify=None if quiet else (lambda message: click.echo(f"note: {message}",
+                                                                      err=True)))
+        finally:
+            progress.close()
         if not quiet:
             if output_format == "json":
                 click.echo(json.dumps({

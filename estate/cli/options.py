@@ -93,33 +93,59 @@ def library_errors() -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-class StageProgress:
-    """Times each pipeline stage and shows it on a terminal (silent in a pipe or with --quiet).
+PIPELINE_STAGES: tuple[str, ...] = ("load", "normalise", "graph", "analyse", "report")
 
-    Passed to :func:`estate.pipeline.run_analysis` as its ``progress`` callback;
-    ``timings`` holds the seconds each stage took, for ``--timings``.
+
+class StageProgress:
+    """Times each pipeline stage and shows a progress bar per stage on a terminal.
+
+    Silent in a pipe or with --quiet. Passed to :func:`estate.pipeline.run_analysis` as
+    its ``progress`` callback; ``timings`` holds the seconds each stage took, for
+    ``--timings``. The display ends when the last stage ends (or on :meth:`close`).
     """
 
-    def __init__(self, quiet: bool) -> None:
+    def __init__(self, quiet: bool, stages: tuple[str, ...] = PIPELINE_STAGES) -> None:
         self.timings: dict[str, float] = {}
-        self.console = None
+        self.stages = stages
+        self.display = None
+        self.tasks: dict[str, int] = {}
         if not quiet and sys.stderr.isatty():
             from rich.console import Console
+            from rich.progress import BarColumn, Progress, ProgressColumn, TextColumn
+            from rich.text import Text
 
-            self.console = Console(stderr=True)
+            class Seconds(ProgressColumn):
+                def render(self, task) -> Text:
+                    return Text("" if task.elapsed is None else f"{task.elapsed:6.1f}s")
+
+            self.display = Progress(TextColumn("{task.description:<10}"), BarColumn(),
+                                    Seconds(), console=Console(stderr=True))
+            self.tasks = {stage: self.display.add_task(stage, total=1, start=False)
+                          for stage in stages}
+            self.display.start()
 
     @contextmanager
     def __call__(self, stage: str) -> Iterator[None]:
         started = time.perf_counter()
-        if self.console is None:
+        task = self.tasks.get(stage)
+        if self.display is not None:
+            if task is None:
+                task = self.tasks[stage] = self.display.add_task(stage, total=1, start=False)
+            self.display.start_task(task)
+        try:
             yield
-        else:
-            with self.console.status(f"[bold]{stage}[/bold] ..."):
-                yield
-        elapsed = time.perf_counter() - started
-        self.timings[stage] = self.timings.get(stage, 0.0) + elapsed
-        if self.console is not None:
-            self.console.print(f"  {stage:<10} done in {elapsed:.1f}s")
+        finally:
+            self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
+            if self.display is not None:
+                self.display.update(task, completed=1)
+                self.display.stop_task(task)
+                if stage == self.stages[-1]:
+                    self.close()
+
+    def close(self) -> None:
+        if self.display is not None:
+            self.display.stop()
+            self.display = None
 
     def write_timings(self, path: Path) -> None:
         import json
