@@ -205,8 +205,11 @@ def test_csv_cells_that_excel_would_run_are_neutralised(tiny_findings, tmp_path)
     assert {r["value"] for r in quality} == {"", XSS_NAME, "'-12+3"}
     clusters = read_csv(tmp_path / "clusters.csv")
     assert len(clusters) == 5
-    assert {r["blockers"] for r in clusters if r["cluster_id"] == "C002"} == {
-        "'=cmd|' /C calc'!A0 contract clause"}
+    c002 = [r for r in clusters if r["cluster_id"] == "C002"]
+    assert c002[0]["role"] == "target" and c002[0]["blockers"] == \
+        "'=cmd|' /C calc'!A0 contract clause", "cluster text once, on the target's row"
+    assert all(r["blockers"] == "" for r in c002[1:])
+    assert {r["target"] for r in c002} == {c002[0]["target"]}, "figures on every row"
     for path in tmp_path.glob("*.csv"):
         for row in read_csv(path):
             for value in row.values():
@@ -359,3 +362,84 @@ def test_a_very_large_estate_overview_is_grouped_with_a_way_in(tiny_findings, tm
     assert sum(edges.values()) == graphs.OVERVIEW_MAX_NODES + 1, "every system is counted"
     d0 = graph_data(files.department_graphs["D0"])
     assert sum(n["id"].startswith("sys:D0:") for n in d0["nodes"]) == 251
+
+
+# --- large estates: pages, tables and sheets are capped, never the CSV files -------------
+
+def test_only_the_largest_savings_get_cluster_pages(tiny_findings, tmp_path, monkeypatch):
+    from estate.report import model
+    monkeypatch.setattr(model, "CLUSTER_PAGES_MAX", 1)
+    files = write_reports(tiny_findings, tmp_path)
+    assert set(files.cluster_graphs) == {"C001"}, "C001 saves more; C002's saving is unknown"
+    doc = json.loads(files.findings_json.read_text(encoding="utf-8"))
+    assert [c["graph"] for c in doc["clusters"]] == ["clusters/C001.html", None]
+    assert doc["pages"]["clusters"] == {"C001": "clusters/C001.html"}
+    rows = read_csv(files.clusters_csv)
+    assert {r["graph"] for r in rows if r["cluster_id"] == "C002"} == {""}
+    report = files.report_html.read_text(encoding="utf-8")
+    assert "C002" in report and "No graph page" in report
+    assert 'href="None"' not in report
+
+
+def test_only_the_largest_departments_get_pages(tiny_findings, tmp_path, monkeypatch):
+    from estate.report import model
+    monkeypatch.setattr(model, "DEPARTMENT_PAGES_MAX", 2)
+    files = write_reports(tiny_findings, tmp_path)
+    assert len(files.department_graphs) == 2
+    estate = graph_data(files.estate_graph)
+    for node in estate["nodes"]:
+        if node.get("url"):
+            assert (tmp_path / node["url"]).is_file(), "no link to a page not written"
+
+
+def test_a_cluster_too_large_to_draw_is_grouped_by_department_and_product(
+        tiny_findings, tmp_path, monkeypatch):
+    from estate.report import graphs
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 2)
+    files = write_reports(tiny_findings, tmp_path)
+    data = graph_data(files.cluster_graphs["C001"])
+    ids = {n["id"] for n in data["nodes"]}
+    assert "sys:DWP:DWP-1" in ids, "the target stays a node of its own"
+    groups = [n for n in data["nodes"] if n["id"].startswith("group:")]
+    assert {g["id"] for g in groups} == {"group:HO|Microsoft 365",
+                                         "group:MOJ|Microsoft 365"}
+    assert all("(1)" in g["label"] and "Systems: " in g["title"] for g in groups)
+    assert not any(i.startswith("sys:") and i != "sys:DWP:DWP-1" for i in ids)
+    migrates = [e for e in data["edges"] if e["to"] == "sys:DWP:DWP-1" and e.get("dashes")]
+    assert len(migrates) == 2
+
+
+def test_a_department_too_large_to_draw_is_grouped(tiny_findings, tmp_path, monkeypatch):
+    from estate.report import graphs
+    tiny_findings.graph = synthetic_graph(80, departments=2, capabilities=3)
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 30)
+    files = write_reports(tiny_findings, tmp_path)
+    data = graph_data(files.department_graphs["D0"])
+    groups = [n for n in data["nodes"] if n["id"].startswith("group:")]
+    assert groups and not any(n["id"].startswith("sys:") for n in data["nodes"])
+    assert sum(int(re.search(r"\((\d+)\)$", g["label"]).group(1)) for g in groups) == 40, \
+        "every system of the department is in a group"
+
+
+def test_report_tables_show_the_top_rows_and_say_where_the_rest_are(
+        tiny_findings, tmp_path, monkeypatch):
+    from estate.report import html
+    monkeypatch.setattr(html, "TABLE_ROWS_MAX", 1)
+    files = write_reports(tiny_findings, tmp_path)
+    report = files.report_html.read_text(encoding="utf-8")
+    assert report.count('class="cluster-link"') == 1
+    assert "Showing the first 1 of 2; all of them are in" in report
+    assert '<a href="clusters.csv">clusters.csv</a>' in report
+    assert len(read_csv(files.clusters_csv)) == 5, "the CSV keeps every member"
+
+
+def test_members_sheet_keeps_whole_clusters_with_the_largest_savings(
+        tiny_findings, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+    from estate.report import xlsx
+    monkeypatch.setattr(xlsx, "MEMBER_ROWS_MAX", 4)
+    write_reports(tiny_findings, tmp_path)
+    members = load_workbook(tmp_path / "proposals.xlsx")["Members"]
+    clusters = [members.cell(r, 1).value for r in range(2, members.max_row + 1)]
+    assert clusters[:-1] == ["C001"] * 3, "C001 (3 members) fits; C002 would pass 4 rows"
+    assert "clusters.csv" in clusters[-1]

@@ -11,20 +11,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from estate.report._files import write_text
+from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
 from estate.report.model import SCHEMA_VERSION, build_document
-from estate.report.tables import (clusters_frame, csv_text, findings_frame, findings_json,
-                                  summary_markdown, systems_frame)
+from estate.report.tables import (clusters_frame, findings_frame, summary_markdown,
+                                  systems_frame, write_csv)
 from estate.report.xlsx import write_proposals
 
 if TYPE_CHECKING:
     from estate.pipeline import Findings
 
 __all__ = ["ReportFiles", "ReportSection", "SCHEMA_VERSION", "build_document", "write_reports"]
-
-CSV_ENCODING = "utf-8-sig"
 
 
 @dataclass(frozen=True)
@@ -84,13 +82,10 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
         data_flow=graphs["data_flow"],
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
-        findings_json=write_text(out / "findings.json", findings_json(doc)),
-        systems_csv=write_text(out / "systems.csv", csv_text(systems_frame(doc)),
-                               CSV_ENCODING),
-        clusters_csv=write_text(out / "clusters.csv", csv_text(clusters_frame(doc)),
-                                CSV_ENCODING),
-        data_quality_csv=write_text(out / "data-quality.csv", csv_text(findings_frame(doc)),
-                                    CSV_ENCODING),
+        findings_json=write_json(out / "findings.json", doc),
+        systems_csv=write_csv(out / "systems.csv", systems_frame(doc)),
+        clusters_csv=write_csv(out / "clusters.csv", clusters_frame(doc)),
+        data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
         summary_md=write_text(out / "summary.md", summary_markdown(doc)),
         proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
         report_html=write_text(out / "report.html", render_report(doc, findings, sections)),

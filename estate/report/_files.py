@@ -7,11 +7,13 @@ target, so a reader never sees half a report and a failed run never leaves a bro
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
 import tempfile
 from pathlib import Path
+from typing import IO, Callable
 
 from estate.errors import ReportError
 
@@ -29,6 +31,12 @@ _FILE_MODE = 0o666 & ~_umask()
 
 def write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
+    return write_with(path, lambda handle: handle.write(data))
+
+
+def write_with(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """Call ``write`` with a binary handle on a temp file beside ``path``, then rename it
+    over ``path``: large outputs are streamed to disk, never held whole in memory."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +46,7 @@ def write_bytes(path: Path, data: bytes) -> Path:
                           file=str(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            write(handle)
         os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; outputs are ordinary files
         os.replace(tmp, path)
     except OSError as exc:
@@ -71,23 +79,52 @@ def file_slug(text: str, taken: set[str] | None = None) -> str:
     return slug
 
 
+def write_json(path: Path, data: dict) -> Path:
+    """Write :func:`dumps_json`'s text for ``data`` to ``path``, streamed item by item."""
+    def write(handle: IO[bytes]) -> None:
+        text = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
+        for chunk in _json_chunks(data):
+            text.write(chunk)
+        text.flush()
+        text.detach()  # the caller closes the file
+    return write_with(path, write)
+
+
+def _compact(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+
+def _json_chunks(data: dict):
+    """The text of :func:`dumps_json` in pieces of about one list item each."""
+    def block(value, pad: str, depth: int):
+        inner = pad + "  "
+        if isinstance(value, list) and value:
+            yield "[\n"
+            last = len(value) - 1
+            for i, item in enumerate(value):
+                yield inner + _compact(item) + (",\n" if i < last else "\n")
+            yield pad + "]"
+        elif isinstance(value, dict) and value and depth < 2:
+            yield "{\n"
+            last = len(value) - 1
+            for i, (k, v) in enumerate(value.items()):
+                yield f"{inner}{_compact(str(k))}: "
+                yield from block(v, inner, depth + 1)
+                yield ",\n" if i < last else "\n"
+            yield pad + "}"
+        else:
+            yield _compact(value)
+
+    yield from block(data, "", 0)
+    yield "\n"
+
+
 def dumps_json(data: dict) -> str:
     """Deterministic, diff-friendly JSON: one line per top-level key or nested key, and one
     line per item of a list (a system, a cluster, a finding).
 
     Indenting every value is ten times slower with the standard library (its C encoder
-    only runs without ``indent``) and makes a million-row file unwieldy.
+    only runs without ``indent``) and makes a million-row file unwieldy; findings.json is
+    this text, written by :func:`write_json` without holding it whole.
     """
-    def compact(value) -> str:
-        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
-
-    def block(value, pad: str, depth: int) -> str:
-        inner = pad + "  "
-        if isinstance(value, list) and value:
-            return "[\n" + ",\n".join(inner + compact(v) for v in value) + "\n" + pad + "]"
-        if isinstance(value, dict) and value and depth < 2:
-            return "{\n" + ",\n".join(f"{inner}{compact(str(k))}: {block(v, inner, depth + 1)}"
-                                       for k, v in value.items()) + "\n" + pad + "}"
-        return compact(value)
-
-    return block(data, "", 0) + "\n"
+    return "".join(_json_chunks(data))

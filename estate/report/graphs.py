@@ -18,6 +18,7 @@ its own page with every system.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import threading
 from collections import defaultdict
@@ -28,16 +29,21 @@ from pathlib import Path
 import networkx as nx
 import pandas as pd
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
-from pyvis.network import Network
-
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
 
-PYVIS_TEMPLATES = Path(Network.__init__.__code__.co_filename).parent / "templates"
+# pyvis is imported only when a page is rendered (it pulls in IPython-sized imports)
+PYVIS_TEMPLATES = Path(importlib.util.find_spec("pyvis").submodule_search_locations[0]) \
+    / "templates"
 
 PHYSICS_MAX_NODES = 300
 OVERVIEW_MAX_NODES = 2000
 SEARCH_LIST_MAX = 5000
+GROUP_ABOVE_NODES = 1500
+"""Above this many nodes a cluster or department page draws groups of systems (same
+department and product, or same capability and product) instead of one node per system:
+DESIGN.md's "about 1-2k nodes per view at most"."""
+GROUP_TOOLTIP_IDS = 12
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#bcbd22", "#393b79", "#e7969c", "#637939", "#7b4173", "#3182bd",
@@ -126,6 +132,7 @@ def _options(page: GraphPage) -> dict:
 
 def render_graph(page: GraphPage) -> str:
     """The HTML text of one self-contained graph page."""
+    from pyvis.network import Network
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line",
                   heading="")
     net.nodes = page.nodes
@@ -174,6 +181,13 @@ def palette(keys) -> dict[str, str]:
 def _get(attrs: dict, key: str):
     """An attribute, with NaN/NA/empty treated as missing."""
     value = attrs.get(key)
+    kind = type(value)
+    if kind is str:
+        return value or None
+    if kind is float:
+        return None if value != value else value
+    if kind is int:
+        return value
     if value is None or isinstance(value, (tuple, list, dict)):
         return value or None
     try:
@@ -291,16 +305,80 @@ def _nodes_of(graph: nx.DiGraph, kind: str) -> list[str]:
     return sorted(n for n, t in graph.nodes(data="type") if t == kind)
 
 
-def _edges_of(graph: nx.DiGraph, kind: str, nodes: set[str] | None = None):
+class EdgeIndex:
+    """The graph's edges by type and source node, built in one pass over all edges, so a
+    page costs what its own nodes touch: a department hub's thousands of ``owns`` edges
+    are not walked again for every cluster page that shows the department."""
+
+    def __init__(self, graph: nx.DiGraph):
+        self.graph = graph
+        self.out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for u, v, kind in graph.edges(data="type"):
+            self.out[kind][u].append(v)
+
+    def between(self, kind: str, nodes: set[str]) -> list[tuple[str, str]]:
+        out = self.out.get(kind, {})
+        return sorted((u, v) for u in nodes for v in out.get(u, ()) if v in nodes)
+
+
+def _edges_of(graph: nx.DiGraph, kind: str, nodes: set[str] | None = None,
+              index: EdgeIndex | None = None):
     """Edges of one type, all of them or only those between ``nodes``.
 
-    With ``nodes`` it walks only their out-edges, so a page for a few systems costs what
-    those systems touch, not the size of the estate."""
+    With ``nodes`` it walks only their out-edges (through ``index`` when given, built once
+    for all pages), so a page for a few systems costs what those systems touch."""
     if nodes is None:
         return sorted((u, v) for u, v, t in graph.edges(data="type") if t == kind)
+    if index is not None and index.graph is graph:
+        return index.between(kind, nodes)
     adjacency = graph.adj
     return sorted((u, v) for u in nodes if u in adjacency
                   for v, data in adjacency[u].items() if v in nodes and data.get("type") == kind)
+
+
+def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str],
+               value: float, what: str, url: str | None = None) -> dict:
+    """One node standing for several systems (``ids``: their system ids, sorted)."""
+    shown = ids[:GROUP_TOOLTIP_IDS]
+    more = len(ids) - len(shown)
+    lines = [label, f"{len(ids):,} systems ({what})",
+             "Systems: " + ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")]
+    out = {"id": node_id, "label": f"{label} ({len(ids):,})", "color": color, "shape": "dot",
+           "title": "\n".join(lines), "legend": legend, "value": float(value),
+           "borderWidth": 3}
+    if url:
+        lines.append("Double-click to open its graph")
+        out["title"] = "\n".join(lines)
+        out["url"] = url
+    return out
+
+
+def _grouped_edges(graph: nx.DiGraph, node_of: dict[str, str], kind: str
+                   ) -> dict[tuple[str, str], int]:
+    """Edges of one type between the groups systems are drawn in, with their number.
+    Walks only the out-edges of the systems in ``node_of``."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    adjacency = graph.adj
+    for u, a in node_of.items():
+        if u not in adjacency:
+            continue
+        for v, data in adjacency[u].items():
+            b = node_of.get(v)
+            if b is not None and b != a and data.get("type") == kind:
+                counts[(a, b)] += 1
+    return counts
+
+
+def _connected(graph: nx.DiGraph, systems, exclude: set[str]) -> list[str]:
+    """Systems linked to ``systems`` (either direction) that are not in ``exclude``."""
+    found = set()
+    for s in systems:
+        if s not in graph:
+            continue
+        for w in (*graph.successors(s), *graph.predecessors(s)):
+            if w not in exclude and graph.nodes[w].get("type") == "system":
+                found.add(w)
+    return sorted(found)
 
 
 def _legend(colours: dict[str, str], used: set[str], shape: str = "dot") -> list[dict]:
@@ -416,15 +494,16 @@ def estate_overview(graph: nx.DiGraph, departments: list[str], systems: list[str
     return page
 
 
-def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, str]
-                    ) -> GraphPage:
+def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, str],
+                    index: EdgeIndex | None = None) -> GraphPage:
     """One department's systems, the capabilities they provide, and their integrations."""
     dept = f"dept:{department}"
     own = sorted(v for v in graph.successors(dept) if graph.nodes[v].get("type") == "system") \
         if dept in graph else []
     own_set = set(own)
-    partners = sorted({w for s in own for w in (*graph.successors(s), *graph.predecessors(s))
-                       if graph.nodes[w].get("type") == "system" and w not in own_set})
+    partners = _connected(graph, own, own_set)
+    if len(own) + len(partners) > GROUP_ABOVE_NODES:
+        return grouped_department_page(graph, department, own, partners, dept_pages)
     caps = {s: capability_of(graph.nodes[s]) for s in own}
     colours = palette(caps.values())
     sized_by = size_key(graph, own)
@@ -450,11 +529,12 @@ def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, st
             url=up + href if href else None))
     keep = {n["id"] for n in nodes}
     edges = [edge(u, v, "owns", color={"color": "#dde2e7"}) for u, v in
-             _edges_of(graph, "owns", keep)]
-    edges += [edge(u, v, "provides", dashes=True) for u, v in _edges_of(graph, "provides", keep)
+             _edges_of(graph, "owns", keep, index)]
+    edges += [edge(u, v, "provides", dashes=True)
+              for u, v in _edges_of(graph, "provides", keep, index)
               if u in own_set]
     edges += [edge(u, v, "integrates with", color={"color": "#4c6a88"}, width=2)
-              for u, v in _edges_of(graph, "integrates_with", keep)
+              for u, v in _edges_of(graph, "integrates_with", keep, index)
               if u in own_set or v in own_set]
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
                 "shape": "square"}] + _legend(colours, set(caps.values())))
@@ -476,12 +556,90 @@ def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, st
     return page
 
 
-def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str]) -> GraphPage:
+def grouped_department_page(graph: nx.DiGraph, department: str, own: list[str],
+                            partners: list[str], dept_pages: dict[str, str]) -> GraphPage:
+    """A large department: one node per capability and product, one per other department."""
+    dept = f"dept:{department}"
+    up = "../"
+    caps = {s: capability_of(graph.nodes[s]) for s in own}
+    colours = palette(caps.values())
+    sized_by = size_key(graph, own)
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for s in own:
+        attrs = graph.nodes[s]
+        product = str(_get(attrs, "product_name") or _get(attrs, "product") or "Unknown product")
+        groups[(caps[s], product)].append(s)
+    outside: dict[str, list[str]] = defaultdict(list)
+    for w in partners:
+        outside[str(graph.nodes[w].get("department") or "external")].append(w)
+    cap_nodes = sorted({v for s in own for v in graph.successors(s)
+                        if graph.nodes[v].get("type") == "capability"})
+    nodes = [hub_node(dept, department, DEPARTMENT, "square", "Department",
+                      f"Department: {department}\n{len(own):,} systems", size=26)]
+    nodes += [hub_node(c, str(graph.nodes[c].get("label") or c),
+                       colours.get(str(graph.nodes[c].get("label")), CAPABILITY), "diamond",
+                       str(graph.nodes[c].get("label") or c),
+                       f"Capability: {graph.nodes[c].get('label')}", size=16)
+              for c in cap_nodes]
+    node_of: dict[str, str] = {}
+    by_cap: dict[str, list[str]] = defaultdict(list)
+    for (cap, product), systems in sorted(groups.items()):
+        gid = f"group:{cap}|{product}"
+        node_of.update(dict.fromkeys(systems, gid))
+        by_cap[cap].append(gid)
+        nodes.append(group_node(
+            gid, product, colours[cap], cap,
+            [str(graph.nodes[s].get("system_id") or s) for s in systems],
+            sum(float(_get(graph.nodes[s], sized_by) or 0) for s in systems),
+            f"{cap}, {department}"))
+    for other, systems in sorted(outside.items()):
+        gid = f"other:{other}"
+        node_of.update(dict.fromkeys(systems, gid))
+        href = dept_pages.get(other)
+        nodes.append(group_node(
+            gid, other, GREY, "Other department's systems",
+            [str(graph.nodes[s].get("system_id") or s) for s in systems],
+            sum(float(_get(graph.nodes[s], sized_by) or 0) for s in systems),
+            "connected systems in another department", url=up + href if href else None))
+    edges = [edge(dept, gid, "owns", color={"color": "#dde2e7"})
+             for gid in sorted({node_of[s] for s in own})]
+    provides = sorted({(node_of[s], c) for s in own for c in graph.successors(s)
+                       if graph.nodes[c].get("type") == "capability"})
+    edges += [edge(g, c, "provides", dashes=True) for g, c in provides]
+    integrations = _grouped_edges(graph, node_of, "integrates_with")
+    edges += [edge(a, b, f"{n:,} integration(s)", value=float(n), color={"color": "#4c6a88"})
+              for (a, b), n in sorted(integrations.items())
+              if not (a.startswith("other:") and b.startswith("other:"))]
+    legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
+                "shape": "square"}] + _legend(colours, set(caps.values())))
+    if partners:
+        legend.append({"key": "Other department's systems",
+                       "label": "Other department's systems", "color": GREY, "shape": "dot"})
+    page = _finish(GraphPage(
+        title=f"Department: {department}",
+        subtitle=f"{len(own):,} systems in {len(groups):,} groups of one capability and "
+                 f"product; {len(partners):,} connected systems elsewhere",
+        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
+        links=[("Estate graph", up + "estate-graph.html"), ("Data flow", up + "data-flow.html")],
+        note="Too many systems to draw one by one: each dot is the department's systems of one "
+             "product, sized by their total " + sized_by.replace("_", " ")
+             + ". systems.csv lists every system."))
+    if not page.physics:
+        hubs = {str(graph.nodes[c].get("label")): c for c in cap_nodes}
+        _place(page.nodes, grouped_positions(dict(by_cap), hubs,
+                                             [dept, *(f"other:{o}" for o in sorted(outside))]))
+    return page
+
+
+def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
+                 index: EdgeIndex | None = None) -> GraphPage:
     """A cluster's members coloured by role, with their departments and integrations."""
     up = "../"
     members = {f"sys:{m['department']}:{m['system_id']}": m for m in cluster["members"]}
     target = f"sys:{cluster['target']['department']}:{cluster['target']['system_id']}"
     present = [s for s in sorted(members) if s in graph]
+    if len(members) > GROUP_ABOVE_NODES:
+        return grouped_cluster_page(graph, cluster, members, target, present, dept_pages)
     sized_by = size_key(graph, present) if present else "users"
     nodes: list[dict] = []
     for dept in sorted({m["department"] for m in cluster["members"]}):
@@ -508,9 +666,9 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str]) -
             node.update(shape="star", borderWidth=2)
         nodes.append(node)
     keep = {n["id"] for n in nodes}
-    neighbours = sorted({w for s in present for w in (*graph.successors(s),
-                                                      *graph.predecessors(s))
-                         if graph.nodes[w].get("type") == "system" and w not in keep})
+    neighbours = _connected(graph, present, keep)
+    if len(keep) + len(neighbours) > GROUP_ABOVE_NODES:
+        return grouped_cluster_page(graph, cluster, members, target, present, dept_pages)
     for w in neighbours:
         attrs = graph.nodes[w]
         other = attrs.get("department")
@@ -525,7 +683,7 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str]) -
                    else "integrates with",
                    color={"color": "#d4351c" if (u, v) in repoint or (v, u) in repoint
                           else "#4c6a88"}, width=2)
-              for u, v in _edges_of(graph, "integrates_with", keep)]
+              for u, v in _edges_of(graph, "integrates_with", keep, index)]
     edges += [edge(key, target, "migrates to", dashes=True, width=2,
                    color={"color": ROLES["migrate"]})
               for key, m in sorted(members.items()) if m["role"] != "target" and key != target]
@@ -550,6 +708,97 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str]) -
         _place(page.nodes, grouped_positions(
             {"members": [k for k in sorted(members) if k != target]}, {"members": target},
             [n["id"] for n in page.nodes if n["id"] not in members]))
+    return page
+
+
+def grouped_cluster_page(graph: nx.DiGraph, cluster: dict, members: dict[str, dict],
+                         target: str, present: list[str], dept_pages: dict[str, str]
+                         ) -> GraphPage:
+    """A large cluster: the target, then one node per department and product migrating onto
+    it, and one node per department for the systems connected to the cluster."""
+    up = "../"
+    sized_by = size_key(graph, present) if present else "users"
+    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for key, m in members.items():
+        if key != target:
+            groups[(m["department"], m["product"] or "Unknown product")].append(key)
+    neighbours = _connected(graph, present, set(members))
+    outside: dict[str, list[str]] = defaultdict(list)
+    for w in neighbours:
+        outside[str(graph.nodes[w].get("department") or "external")].append(w)
+    departments = sorted({m["department"] for m in members.values()})
+    nodes = []
+    for dept in departments:
+        href = dept_pages.get(dept)
+        nodes.append(hub_node(f"dept:{dept}", dept, DEPARTMENT, "square", "Department",
+                              f"Department: {dept}" + ("\nDouble-click to open its graph"
+                                                       if href else ""),
+                              size=18, url=up + href if href else None))
+    t = members.get(target)
+    if t is not None:
+        extra = [f"Role: {t['role']}", f"Disposition: {t['disposition']}"]
+        node = (system_node(graph, target, ROLES["target"], "Target", sized_by, extra=extra)
+                if target in graph else
+                {"id": target, "label": t["name"] or t["system_id"], "color": ROLES["target"],
+                 "legend": "Target", "value": float(t.get(sized_by) or 0),
+                 "title": "\n".join([str(t["name"]), f"Department: {t['department']}",
+                                     f"System id: {t['system_id']}", *extra])})
+        node.update(shape="star", borderWidth=2)
+        nodes.append(node)
+    node_of: dict[str, str] = {target: target}
+    for (dept, product), keys in sorted(groups.items()):
+        gid = f"group:{dept}|{product}"
+        node_of.update(dict.fromkeys(keys, gid))
+        waves = sorted({members[k]["wave"] for k in keys if members[k]["wave"] is not None})
+        nodes.append(group_node(
+            gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
+            [members[k]["system_id"] for k in keys],
+            sum(float(members[k].get(sized_by) or 0) for k in keys),
+            "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else "")))
+    for other, keys in sorted(outside.items()):
+        gid = f"other:{other}"
+        node_of.update(dict.fromkeys(keys, gid))
+        nodes.append(group_node(
+            gid, other, GREY, "Connected systems",
+            [str(graph.nodes[k].get("system_id") or k) for k in keys],
+            sum(float(_get(graph.nodes[k], sized_by) or 0) for k in keys),
+            "connected to the cluster"))
+    owns = sorted({(f"dept:{members[k]['department']}", node_of[k]) for k in members})
+    edges = [edge(d, g, "owns", color={"color": "#dde2e7"}) for d, g in owns]
+    repoint = {(f"sys:{a}", f"sys:{b}") for a, b in cluster["integrations_to_repoint"]}
+    red = {(node_of.get(a), node_of.get(b)) for a, b in repoint} | \
+        {(node_of.get(b), node_of.get(a)) for a, b in repoint}
+    integrations = _grouped_edges(graph, node_of, "integrates_with")
+    edges += [edge(a, b, f"{n:,} integration(s)" + (" to re-point" if (a, b) in red else ""),
+                   value=float(n), color={"color": "#d4351c" if (a, b) in red else "#4c6a88"})
+              for (a, b), n in sorted(integrations.items())
+              if not (a.startswith("other:") and b.startswith("other:"))]
+    edges += [edge(gid, target, f"{len(keys):,} migrate to the target", dashes=True,
+                   value=float(len(keys)), color={"color": ROLES["migrate"]})
+              for gid, keys in sorted((f"group:{d}|{p}", k) for (d, p), k in groups.items())]
+    legend = [{"key": "Target", "label": "Target", "color": ROLES["target"], "shape": "star"},
+              {"key": "Migrate", "label": "Migrate", "color": ROLES["migrate"], "shape": "dot"},
+              {"key": "Department", "label": "Department", "color": DEPARTMENT,
+               "shape": "square"}]
+    if neighbours:
+        legend.append({"key": "Connected systems", "label": "Connected systems",
+                       "color": GREY, "shape": "dot"})
+    saving = (f"estimated saving {money(cluster['annual_saving'])} a year"
+              if cluster["annual_saving"] is not None else "saving not estimable")
+    page = _finish(GraphPage(
+        title=f"Cluster {cluster['id']}: {cluster['capability'] or 'unknown capability'}",
+        subtitle=f"{len(members):,} systems in {len(groups):,} groups of one department and "
+                 f"product, tier {cluster['tier']}, {saving}, {cluster['waves']} wave(s)",
+        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
+        links=[("Estate graph", up + "estate-graph.html")],
+        note="Too many systems to draw one by one: each orange dot is one department's "
+             "systems of one product. Dashed orange edges: migrates to the target. Red edges: "
+             "integrations to re-point. clusters.csv lists every member.",
+        blockers=list(cluster["blockers"])))
+    if not page.physics:
+        _place(page.nodes, grouped_positions(
+            {"members": [f"group:{d}|{p}" for d, p in sorted(groups)]}, {"members": target},
+            [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o in sorted(outside))]))
     return page
 
 
@@ -614,10 +863,12 @@ def write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
         "estate_graph": write_graph(estate_page(graph, pages), out_dir / pages["estate_graph"]),
         "data_flow": write_graph(data_flow_page(graph, pages), out_dir / pages["data_flow"]),
     }
+    index = EdgeIndex(graph)
     written["clusters"] = {
-        c["id"]: write_graph(cluster_page(graph, c, pages["departments"]), out_dir / c["graph"])
-        for c in doc["clusters"]}
+        c["id"]: write_graph(cluster_page(graph, c, pages["departments"], index),
+                             out_dir / c["graph"])
+        for c in doc["clusters"] if c["graph"]}
     written["departments"] = {
-        d: write_graph(department_page(graph, d, pages["departments"]), out_dir / rel)
+        d: write_graph(department_page(graph, d, pages["departments"], index), out_dir / rel)
         for d, rel in pages["departments"].items()}
     return written

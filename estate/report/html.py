@@ -20,6 +20,13 @@ from estate.schema import FIELD_NAMES
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 FINDINGS_SHOWN_PER_FILE = 300
+FINDINGS_SHOWN_TOTAL = 5_000
+"""Findings rows in the page at most (each file shows at least 20); the CSV has them all."""
+TABLE_ROWS_MAX = 500
+"""Rows a table of report.html shows (the top ones in its order); the CSV files have all.
+A page with tens of thousands of rows is slow to open and no one reads it."""
+CLUSTER_DETAILS_MAX = 100
+MEMBERS_SHOWN = 50
 
 
 def money(value) -> str:
@@ -61,31 +68,34 @@ def render_report(doc: dict, findings, sections=()) -> str:
 def report_context(doc: dict, findings) -> dict:
     names = system_names(findings.systems, doc)
     dq = doc["data_quality"]
+    ranked = sorted(doc["clusters"], key=lambda c: (-(c["annual_saving"] or 0), c["id"]))
     clusters = [dict(c, target_name=names.get((c["target"]["department"],
                                                 c["target"]["system_id"]),
                                                c["target"]["system_id"]),
-                     migrating=sum(m["role"] != "target" for m in c["members"]))
-                for c in sorted(doc["clusters"],
-                                key=lambda c: (-(c["annual_saving"] or 0), c["id"]))]
+                     migrating=sum(m["role"] != "target" for m in c["members"]),
+                     members_shown=c["members"][:MEMBERS_SHOWN])
+                for c in ranked[:TABLE_ROWS_MAX]]
+    ranked_groups = sorted(doc["duplicates"], key=lambda g: (-(g["annual_cost"] or 0), g["id"]))
     duplicates = [dict(g, member_names=[
         (m["department"], m["system_id"],
          names.get((m["department"], m["system_id"]), m["system_id"]))
-        for m in g["members"]]) for g in sorted(doc["duplicates"],
-                                                key=lambda g: (-(g["annual_cost"] or 0), g["id"]))]
+        for m in g["members"][:MEMBERS_SHOWN]]) for g in ranked_groups[:TABLE_ROWS_MAX]]
 
     by_file: dict[str, list[dict]] = defaultdict(list)
     for finding in dq["findings"]:
         by_file[finding["file"] or "(no file)"].append(finding)
+    per_file = min(FINDINGS_SHOWN_PER_FILE,
+                   max(20, FINDINGS_SHOWN_TOTAL // max(len(by_file), 1)))
     files = [{
         "file": name,
         "count": len(items),
         "errors": sum(f["severity"] == "error" for f in items),
         "warnings": sum(f["severity"] == "warning" for f in items),
-        "shown": items[:FINDINGS_SHOWN_PER_FILE],
+        "shown": items[:per_file],
     } for name, items in sorted(by_file.items())]
 
     saving_by_cap: dict[str, float] = defaultdict(float)
-    for cluster in clusters:
+    for cluster in ranked:
         if cluster["annual_saving"]:
             saving_by_cap[cluster["capability"] or "Unknown"] += cluster["annual_saving"]
     systems_by_cap = systems_per_capability(findings.systems)
@@ -94,11 +104,16 @@ def report_context(doc: dict, findings) -> dict:
         "doc": doc,
         "summary": doc["summary"],
         "clusters": clusters,
+        "cluster_total": len(ranked),
+        "cluster_details": clusters[:CLUSTER_DETAILS_MAX],
+        "clusters_with_pages": [c for c in ranked if c["graph"]],
         "duplicates": duplicates,
+        "duplicate_total": len(ranked_groups),
         "departments": department_rows(findings.systems, doc),
         "completeness": completeness_matrix(dq),
         "finding_files": files,
-        "unrecognised": dq["unrecognised_products"],
+        "unrecognised": dq["unrecognised_products"][:TABLE_ROWS_MAX],
+        "unrecognised_total": len(dq["unrecognised_products"]),
         "charts": [
             bar_chart("Estimated annual saving by capability", saving_by_cap, money,
                       empty_text="No cluster has an estimated saving."),

@@ -67,6 +67,11 @@ SYSTEM_KEYS: tuple[str, ...] = tuple(k for k, _, _ in SYSTEM_COLUMNS)
 
 def plain(value: Any) -> Any:
     """A JSON-ready copy of ``value``: NA/NaN -> None, dates -> ISO text, tuples -> lists."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool:
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -150,17 +155,34 @@ def system_records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(SYSTEM_KEYS, row)) for row in zip(*columns)]
 
 
-def cluster_pages(clusters) -> dict[str, str]:
-    """Cluster id -> relative path of its graph page (``clusters/<safe id>.html``)."""
-    taken: set[str] = set()
-    return {c.id: f"clusters/{file_slug(c.id, taken)}.html"
-            for c in sorted(clusters, key=lambda c: c.id)}
+CLUSTER_PAGES_MAX = 200
+"""Clusters that get their own graph page: the largest savings first (then the largest).
+Every cluster is still in report.html, the CSV files, the workbook and findings.json."""
+DEPARTMENT_PAGES_MAX = 200
+"""Departments that get their own graph page: the most systems first."""
 
 
-def department_pages(departments) -> dict[str, str]:
-    """Department -> relative path of its graph page (``departments/<safe name>.html``)."""
+def cluster_pages(clusters, limit: int | None = None) -> dict[str, str]:
+    """Cluster id -> relative path of its graph page (``clusters/<safe id>.html``), for the
+    ``limit`` clusters with the largest estimated saving (ties: most members, then id)."""
+    limit = CLUSTER_PAGES_MAX if limit is None else limit
+    ranked = sorted(clusters, key=lambda c: (-(c.annual_saving or 0), -len(c.members), c.id))
+    chosen = sorted((c.id for c in ranked[:limit]), key=str)
     taken: set[str] = set()
-    return {d: f"departments/{file_slug(d, taken)}.html" for d in sorted(set(departments))}
+    return {cid: f"clusters/{file_slug(cid, taken)}.html" for cid in chosen}
+
+
+def department_pages(departments, sizes: dict[str, int] | None = None,
+                     limit: int | None = None) -> dict[str, str]:
+    """Department -> relative path of its graph page (``departments/<safe name>.html``),
+    for the ``limit`` departments with the most systems (``sizes``; ties by name)."""
+    sizes = sizes or {}
+    limit = DEPARTMENT_PAGES_MAX if limit is None else limit
+    names = sorted(set(departments))
+    if len(names) > limit:
+        names = sorted(sorted(names, key=lambda d: (-sizes.get(d, 0), d))[:limit])
+    taken: set[str] = set()
+    return {d: f"departments/{file_slug(d, taken)}.html" for d in names}
 
 
 def _extras(obj, known: dict) -> dict:
@@ -282,9 +304,16 @@ def build_document(findings) -> dict:
             "estate_graph": "estate-graph.html",
             "data_flow": "data-flow.html",
             "clusters": pages,
-            "departments": department_pages(departments),
+            "departments": department_pages(departments, _department_sizes(findings)),
         },
     }
+
+
+def _department_sizes(findings) -> dict[str, int]:
+    if "department" not in findings.systems.columns:
+        return {}
+    counts = findings.systems["department"].dropna().astype(str).value_counts(sort=False)
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 def _departments(findings) -> list[str]:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pandas as pd
 
-from estate.report._files import dumps_json
+from estate.report._files import write_with
 from estate.report.html import money, number
 from estate.report.model import SYSTEM_KEYS
 
 FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_CHARS = "=+-@\t\r"
 
 CLUSTER_COLUMNS = (
     "cluster_id", "capability", "tier", "role", "department", "system_id", "name", "product",
@@ -29,27 +31,38 @@ FINDING_COLUMNS = ("file", "line", "column", "stage", "severity", "code", "messa
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix ``'`` to every text cell Excel would treat as a formula (vectorised)."""
+    """Prefix ``'`` to every text cell Excel would treat as a formula.
+
+    The test runs once per distinct value (hashing in C), not once per cell."""
     out = frame.copy()
     for column in out.columns:
         series = out[column]
-        if pd.api.types.is_string_dtype(series):
-            is_text = series.notna()
-        elif pd.api.types.is_object_dtype(series):
-            is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
-        else:
+        if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
             continue
-        text = series.where(is_text).astype("string")
-        risky = text.str.match(FORMULA_START).fillna(False).astype(bool)
-        if risky.any():
-            out[column] = series.astype(object).where(~risky, ("'" + text).astype(object))
+        risky = [v for v in pd.unique(series.to_numpy(dtype=object, na_value=None))
+                 if isinstance(v, str) and v[:1] in _FORMULA_CHARS and v]
+        if risky:
+            mask = series.isin(risky).to_numpy(dtype=bool)
+            values = series.astype(object).copy()
+            values[mask] = ["'" + v for v in values[mask]]
+            out[column] = values
     return out
 
 
-def csv_text(frame: pd.DataFrame) -> str:
-    buffer = io.StringIO()
-    neutralise(frame).to_csv(buffer, index=False, lineterminator="\n")
-    return buffer.getvalue()
+CSV_ENCODING = "utf-8-sig"
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` (neutralised) as CSV for spreadsheets, straight to the file:
+    UTF-8 with a byte-order mark, ``\\n`` line ends, written atomically."""
+    safe = neutralise(frame)
+
+    def write(handle) -> None:
+        text = io.TextIOWrapper(handle, encoding=CSV_ENCODING, newline="")
+        safe.to_csv(text, index=False, lineterminator="\n")
+        text.flush()
+        text.detach()  # the caller closes the file
+    return write_with(path, write)
 
 
 def _joined(values) -> str:
@@ -68,15 +81,19 @@ def systems_frame(doc: dict) -> pd.DataFrame:
 
 
 def clusters_frame(doc: dict) -> pd.DataFrame:
+    """One row per cluster member. The cluster's figures, target and graph are on every
+    row (to sort and filter by); its ``blockers``, long text, only on its first row (the
+    target), so a cluster of thousands does not repeat them thousands of times."""
     rows = []
     for c in doc["clusters"]:
         target = f'{c["target"]["department"]}:{c["target"]["system_id"]}'
-        for m in c["members"]:
+        blockers = _joined(c["blockers"])
+        for i, m in enumerate(c["members"]):
             rows.append((c["id"], c["capability"], c["tier"], m["role"], m["department"],
                          m["system_id"], m["name"], m["product"], m["disposition"],
                          m["users"], m["annual_cost"], m["contract_end"], m["wave"],
                          m["earliest_date"], c["annual_saving"], c["one_off_cost"],
-                         c["payback_years"], c["waves"], target, _joined(c["blockers"]),
+                         c["payback_years"], c["waves"], target, "" if i else blockers,
                          c["graph"]))
     frame = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
     for column in ("users", "wave", "cluster_waves"):
@@ -88,10 +105,6 @@ def findings_frame(doc: dict) -> pd.DataFrame:
     frame = pd.DataFrame(doc["data_quality"]["findings"], columns=list(FINDING_COLUMNS))
     frame["line"] = frame["line"].astype("Int64")
     return frame
-
-
-def findings_json(doc: dict) -> str:
-    return dumps_json(doc)
 
 
 def summary_markdown(doc: dict, top: int = 5) -> str:

@@ -2,8 +2,10 @@
 
 One sheet each for clusters, members, targets, savings and waves; bold frozen headers,
 filters on every column, widths that fit the content, money and dates as real numbers and
-dates. Text cells are always stored as text, never as formulas, so an inventory name such
-as ``=HYPERLINK(...)`` shows as typed. The workbook's timestamps are fixed and the zip is
+dates. Sheets are written with openpyxl's write-only mode (rows streamed, no cell objects
+kept), and the Members sheet stops at :data:`MEMBER_ROWS_MAX` rows (clusters.csv has all).
+Text cells are always stored as text, never as formulas, so an inventory name such as
+``=HYPERLINK(...)`` shows as typed. The workbook's timestamps are fixed and the zip is
 rewritten with fixed entry dates, so the same proposals give the same bytes.
 """
 
@@ -16,17 +18,17 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
 from estate.report._files import write_bytes
 
 MONEY = "£#,##0"
 FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
-HEADER_FILL = PatternFill("solid", fgColor="DCE6F0")
+HEADER_FILL = "DCE6F0"
+MEMBER_ROWS_MAX = 10_000
+"""Members sheet rows at most: the members of the clusters with the largest savings, whole
+clusters, until this many. Writing a cell costs about 20 us in openpyxl, so a million-row
+estate's 750k members would take minutes; clusters.csv always lists every member."""
+CELL_TEXT_MAX = 32_767  # Excel's limit for one cell
 
 # header -> kind: text | int | money | float | date
 Columns = list[tuple[str, str]]
@@ -45,42 +47,92 @@ def _ref(ref: dict | None) -> tuple[str | None, str | None]:
     return (ref["department"], ref["system_id"]) if ref else (None, None)
 
 
-def _sheet(wb: Workbook, title: str, columns: Columns, rows: list[tuple]) -> None:
-    ws = wb.create_sheet(title)
-    ws.append([name for name, _ in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="top", wrap_text=True)
+def _widths(columns: Columns, rows: list[tuple]) -> list[int]:
+    """Characters per column, from the header and (a sample of) the values."""
     widths = [len(name) for name, _ in columns]
-    for r, row in enumerate(rows, start=2):
-        for c, ((_, kind), value) in enumerate(zip(columns, row), start=1):
+    sample = rows if len(rows) <= 20_000 else rows[:20_000]
+    for c, (_, kind) in enumerate(columns):
+        longest = 0
+        for row in sample:
+            value = row[c]
             if value is None or value == "":
                 continue
-            cell = ws.cell(row=r, column=c)
-            if kind == "date":
-                value = _date(value)
-            if isinstance(value, str):
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
-                cell.data_type = "s"  # never a formula, whatever the text starts with
-                shown = len(cell.value)
+            if kind == "money" and not isinstance(value, str):
+                shown = len(f"{value:,.0f}") + 1
+            elif kind == "date":
+                shown = 10
             else:
-                cell.value = value
-                shown = len(f"{value:,.0f}") + 1 if kind == "money" else len(str(value))
-            if kind == "money":
-                cell.number_format = MONEY
-            elif kind == "date" and isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            widths[c - 1] = max(widths[c - 1], shown)
-    for c, width in enumerate(widths, start=1):
+                shown = len(str(value))
+            if shown > longest:
+                longest = shown
+        widths[c] = max(widths[c], longest)
+    return widths
+
+
+def _sheet(wb, title: str, columns: Columns, rows: list[tuple], note: str = "") -> None:
+    """One write-only sheet: cells are streamed to the file, never held as objects.
+
+    Widths, frozen header and filter are set before the first row (write-only sheets
+    write them first). ``note``, when given, is a last row below the data."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    ws = wb.create_sheet(title)
+    for c, width in enumerate(_widths(columns, rows), start=1):
         ws.column_dimensions[get_column_letter(c)].width = min(max(width + 2, 8), 60)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 2)}"
+    font, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
+    alignment = Alignment(vertical="top", wrap_text=True)
+    header = []
+    for name, _ in columns:
+        cell = WriteOnlyCell(ws, name)
+        cell.font, cell.fill, cell.alignment = font, fill, alignment
+        header.append(cell)
+    ws.append(header)
+
+    def text(value: str):
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_TEXT_MAX]
+        if value.startswith("=") or value in ERROR_CODES:
+            cell = WriteOnlyCell(ws, value)
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            return cell
+        return value
+
+    def styled(value, number_format: str):
+        cell = WriteOnlyCell(ws, value)
+        cell.number_format = number_format
+        return cell
+
+    kinds = [kind for _, kind in columns]
+    for row in rows:
+        out = []
+        for kind, value in zip(kinds, row):
+            if value is None or value == "":
+                out.append(None)
+                continue
+            if kind == "date":
+                value = _date(value)
+            if isinstance(value, str):
+                out.append(text(value))
+            elif kind == "money":
+                out.append(styled(value, MONEY))
+            elif kind == "date":
+                out.append(styled(value, "yyyy-mm-dd"))
+            else:
+                out.append(value)
+        ws.append(out)
+    if note:
+        ws.append([note])
 
 
-def workbook(doc: dict) -> Workbook:
-    wb = Workbook()
-    wb.remove(wb.active)
+def workbook(doc: dict, member_rows_max: int | None = None):
+    """The proposals workbook (write-only: save it once)."""
+    member_rows_max = MEMBER_ROWS_MAX if member_rows_max is None else member_rows_max
+    from openpyxl import Workbook
+    wb = Workbook(write_only=True)
     clusters = doc["clusters"]
     names = {(m["department"], m["system_id"]): m["name"] for c in clusters
              for m in c["members"]}
@@ -97,6 +149,13 @@ def workbook(doc: dict) -> Workbook:
          c["one_off_cost"], c["payback_years"], c["waves"], "; ".join(c["blockers"]),
          c["graph"], None, None) for c in clusters])
 
+    total = sum(len(c["members"]) for c in clusters)
+    shown_ids, room = set(), member_rows_max
+    for c in sorted(clusters, key=lambda c: (-(c["annual_saving"] or 0), c["id"])):
+        if len(c["members"]) <= room:
+            shown_ids.add(c["id"])
+            room -= len(c["members"])
+    shown = [(c, m) for c in clusters if c["id"] in shown_ids for m in c["members"]]
     _sheet(wb, "Members", [
         ("Cluster", "text"), ("Capability", "text"), ("Role", "text"), ("Disposition", "text"),
         ("Department", "text"), ("System id", "text"), ("Name", "text"), ("Product", "text"),
@@ -104,8 +163,10 @@ def workbook(doc: dict) -> Workbook:
         ("Earliest date", "date"), ("Notes", "text"),
     ], [(c["id"], c["capability"], m["role"], m["disposition"], m["department"],
          m["system_id"], m["name"], m["product"], m["users"], m["annual_cost"],
-         m["contract_end"], m["wave"], m["earliest_date"], None)
-        for c in clusters for m in c["members"]])
+         m["contract_end"], m["wave"], m["earliest_date"], None) for c, m in shown],
+        note=(f"Members of the {len(shown_ids):,} clusters with the largest savings that fit "
+              f"in {member_rows_max:,} rows ({len(shown):,} of {total:,} members); "
+              "clusters.csv lists them all." if len(shown) < total else ""))
 
     _sheet(wb, "Targets", [
         ("Cluster", "text"), ("Capability", "text"), ("Target department", "text"),
