@@ -74,7 +74,7 @@ def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress |
     with progress("graph"):
         graph = build_graph(normalised.systems, settings, catalogue_products(catalogue))
     with progress("analyse"):
-        analysis = analyse(graph, settings)
+        analysis = analyse(graph, settings, systems=normalised.systems)
         findings = sorted([*loaded.findings, *normalised.findings, *graph.graph["findings"],
                            *analysis.findings], key=_finding_order)
         quality = assess_quality(normalised.systems, findings)

@@ -20,12 +20,14 @@ from __future__ import annotations
 from datetime import date
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from estate.analyse.clusters import (Candidate, apply_constraints, candidate_groups,
-                                     out_of_scope)
+                                     out_of_scope, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
-from estate.analyse.frame import integration_edges, slug, systems_frame, with_none
+from estate.analyse.frame import (integration_edges, map_unique, slug, systems_frame,
+                                  with_none)
 from estate.analyse.model import (Analysis, ClusterMember, ConsolidationCluster,
                                   DuplicateGroup, StandardsFlag, SystemDisposition,
                                   SystemRef)
@@ -40,18 +42,21 @@ __all__ = ["analyse", "Analysis", "ClusterMember", "ConsolidationCluster", "Dupl
 
 
 def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
-            standards: Standards | None = None) -> Analysis:
+            standards: Standards | None = None,
+            systems: pd.DataFrame | None = None) -> Analysis:
     """Duplicates, consolidation clusters, standards flags and dispositions of an estate.
 
     ``as_of`` (else ``settings.as_of``, else today) is the date waves start from; the
-    standards come from ``settings.standards`` unless given.
+    standards come from ``settings.standards`` unless given. ``systems``, the normalised
+    table the graph was built from, is read for the system attributes when given (faster
+    than the node dicts); the graph still decides which systems and integrations count.
     """
     as_of = as_of or settings.as_of or date.today()
     findings = []
     if standards is None:
         standards, findings = load_standards(settings.standards)
     tier = CLASSIFICATION_TIER.get(str(settings.assume_classification).upper(), "OFFICIAL")
-    systems = systems_frame(graph, tier)
+    systems = systems_frame(graph, tier, systems)
     result = Analysis(findings=findings, as_of=as_of.isoformat())
     if systems.empty:
         return result
@@ -86,6 +91,8 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Setti
     parts: list[Candidate] = []
     needed = ["system_key", "tier", "region", *(r.field for r in settings.rules)]
     narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
+    if "zone" not in narrow:  # once for the estate, not once per candidate group
+        narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
     with_cap = systems[systems["capability_id"].notna()]
     cap_of = with_cap["capability_id"][~with_cap["out_of_scope"]]
     same = edges.assign(cap=edges["source"].map(cap_of))
@@ -187,8 +194,10 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked):
         users_max=("users", "max"), cpu_min=("cpu", "min"),
         contract_max=("contract_end", "max"), integrations_max=("integrations", "max"),
         size=("system_key", "size")).to_dict("index")
+    m["contract_iso"] = _iso_dates(m["contract_end"])
+    m["earliest_iso"] = _iso_dates(m["earliest"])
     by_cluster: dict[str, list[dict]] = {}
-    for record in m.to_dict("records"):
+    for record in _records(m):
         by_cluster.setdefault(record["cluster"], []).append(record)
     part_of = dict(zip(ids, keep))
     return [_cluster(part_of[cid], cid, by_cluster[cid], stats[cid], repoint.get(cid, []),
@@ -216,8 +225,17 @@ def _opt(value):
     return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
 
 
-def _iso(value) -> str | None:
-    return None if value is None or pd.isna(value) else value.date().isoformat()
+def _iso_dates(values: pd.Series) -> pd.Series:
+    """ISO dates as text, None where unknown (one vectorised pass, not one call per row)."""
+    text = values.dt.strftime("%Y-%m-%d")
+    return text.astype(object).where(values.notna(), None)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """``frame.to_dict("records")`` from whole columns (Python values, Timestamps)."""
+    columns = list(frame.columns)
+    values = [frame[c].tolist() for c in columns]
+    return [dict(zip(columns, row)) for row in zip(*values)]
 
 
 def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: list,
@@ -251,7 +269,7 @@ def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: 
     for r in rows:
         is_target = r is target
         wave = None if is_target or pd.isna(r["wave"]) else int(r["wave"])
-        earliest = None if is_target else _iso(r["earliest"])
+        earliest = None if is_target else r["earliest_iso"]
         disposition, why = _member_disposition(r, is_target, target, cid, wave)
         if is_target:
             wave_reason = "target: nothing to migrate"
@@ -259,7 +277,7 @@ def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: 
             wave_reason = "contract end unknown, so no earliest date or wave can be set"
         else:
             wave_reason = (f"earliest {earliest}: the later of its contract end "
-                           f"{_iso(r['contract_end'])} and {as_of.isoformat()}; "
+                           f"{r['contract_iso']} and {as_of.isoformat()}; "
                            f"wave {wave} of {settings.wave_months} months each")
         members.append(ClusterMember(
             department=r["department"], system_id=r["system_id"], name=r["name"],
@@ -267,7 +285,7 @@ def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: 
             role="target" if is_target else "migrate", disposition=disposition,
             users=None if pd.isna(r["users"]) else int(r["users"]),
             annual_cost=None if pd.isna(r["annual_cost"]) else float(r["annual_cost"]),
-            contract_end=_iso(r["contract_end"]), wave=wave, earliest_date=earliest,
+            contract_end=r["contract_iso"], wave=wave, earliest_date=earliest,
             product_id=r["product_id"], score=float(r["score"]) if r["eligible"] else None,
             order=None if is_target else int(r["order"]), wave_reason=wave_reason,
             disposition_reason=why, tier=r["tier"], region=r["region"]))
@@ -326,22 +344,32 @@ def _dispositions(systems: pd.DataFrame,
                              mem.disposition_reason, c.id)
            for c in clusters for mem in c.members]
     clustered = {(d.department, d.system_id) for d in out}
-    for r in systems.itertuples(index=False):
-        if (r.department, r.system_id) in clustered:
-            continue
-        cap = _opt(r.capability_name) or "its capability"
-        adopted = f" (the standard adopts {r.adopted})" if _opt(r.adopted) else ""
-        if r.out_of_scope:
-            d, why = "Tolerate", "marked out of scope: left as it is"
-        elif r.retiring:
-            d, why = "Eliminate", f"already {r.lifecycle!r} and in no cluster: switch it off"
-        elif r.ring in ("hold", "retire"):
-            d, why = "Migrate", f"its product is in the {r.ring} ring of the {cap} standard{adopted}"
-        elif r.ring == "adopt":
-            d, why = "Invest", "on the adopted standard and in no consolidation cluster"
-        elif r.strategic:
-            d, why = "Invest", "on a product the catalogue marks strategic, in no cluster"
-        else:
-            d, why = "Tolerate", "in no consolidation cluster: keep it as it is"
-        out.append(SystemDisposition(r.department, r.system_id, d, why, None))
+    rest = systems[[(d, i) not in clustered
+                    for d, i in zip(systems["department"], systems["system_id"])]]
+    if not rest.empty:
+        def text(col: str) -> pd.Series:
+            return rest[col].astype(object).where(rest[col].notna(), None)
+
+        cap = text("capability_name").fillna("its capability").astype(str)
+        adopted = text("adopted")
+        adopted = (" (the standard adopts " + adopted.astype(str) + ")").where(
+            adopted.notna(), "")
+        ring = text("ring")
+        held = ring.isin(["hold", "retire"])
+        lifecycle = map_unique(rest["lifecycle"], repr).astype(str)
+        cases = [rest["out_of_scope"].to_numpy(bool), rest["retiring"].to_numpy(bool),
+                 held.to_numpy(bool), (ring == "adopt").to_numpy(bool),
+                 rest["strategic"].to_numpy(bool)]
+        kind = np.select(cases, ["Tolerate", "Eliminate", "Migrate", "Invest", "Invest"],
+                         "Tolerate")
+        why = np.select(cases, [
+            "marked out of scope: left as it is",
+            ("already " + lifecycle + " and in no cluster: switch it off").to_numpy(object),
+            ("its product is in the " + ring.fillna("").astype(str) + " ring of the " + cap
+             + " standard" + adopted).to_numpy(object),
+            "on the adopted standard and in no consolidation cluster",
+            "on a product the catalogue marks strategic, in no cluster"],
+            "in no consolidation cluster: keep it as it is")
+        out.extend(SystemDisposition(d, i, k, w, None) for d, i, k, w in zip(
+            rest["department"], rest["system_id"], kind.tolist(), why.tolist()))
     return sorted(out, key=lambda x: (x.department, x.system_id))

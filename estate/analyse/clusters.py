@@ -1,7 +1,9 @@
 """Candidate consolidation groups and the hard constraints that split them.
 
 Candidates never cross a capability: each capability is a block, and inside it systems on
-one product form one *unit* (they are the obvious tenant consolidation). Units are linked
+one product form one *unit* (they are the obvious tenant consolidation). In a block of more
+than ``LOCAL_UNIT_LIMIT`` units, what only one department runs is one unit per department,
+so the work grows with departments and shared products rather than rows. Units are linked
 in a weighted similarity graph built from inverted indexes (shared vendor, shared data
 domain, integrations) and from rapidfuzz scores between the names of bespoke systems of
 that capability only, so no step compares all pairs of the estate. Connected groups larger
@@ -33,6 +35,8 @@ common to say anything (like a stop word), and linking it would be quadratic."""
 NAME_BLOCK_LIMIT = 2000
 """Above this many bespoke names in a capability, names are compared only within the
 group that shares their first word."""
+NAME_GROUP_LIMIT = 1000
+"""A first-word group of names larger than this is split again by the next word."""
 
 
 @dataclass
@@ -45,8 +49,20 @@ class Candidate:
     tier: str | None = None
 
 
+LOCAL_UNIT_LIMIT = 1000
+"""Above this many units in a capability block, the units only one department runs (its
+bespoke systems and products nobody else runs) become one unit per department, so the
+similarity graph and Louvain grow with departments and shared products, not rows."""
+
+
 def units_of(block: pd.DataFrame) -> pd.Series:
-    return block["product_id"].fillna("sys:" + block["system_key"])
+    """The unit of each system: its product, else itself (see ``LOCAL_UNIT_LIMIT``)."""
+    unit = block["product_id"].fillna("sys:" + block["system_key"]).astype(object)
+    if unit.nunique() <= LOCAL_UNIT_LIMIT:
+        return unit
+    spread = block["department"].groupby(unit).nunique()
+    local = unit.map(spread).eq(1).to_numpy()
+    return unit.where(~local, "local:" + block["department"].astype(str)).astype(object)
 
 
 def _add_shared(weights: dict, pairs: pd.DataFrame, key: str, weight: float) -> None:
@@ -65,32 +81,55 @@ def _name_links(weights: dict, names: pd.Series, sim: SimilarityModel) -> None:
     if sim.name_similarity <= 0 or len(names) < 2:
         return
     clean = names.str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
-    by_name = clean.groupby(clean, sort=True).apply(lambda s: sorted(s.index))
+    by_name = clean.groupby(clean, sort=True).apply(lambda s: sorted(set(s.index)))
     uniq = list(by_name.index)
     for name, units in by_name.items():
         for a, b in combinations(units, 2):
             weights[(a, b)] += sim.name_similarity
     if len(uniq) < 2:
         return
-    blocks = ([uniq] if len(uniq) <= NAME_BLOCK_LIMIT else
-              [list(g) for _, g in pd.Series(uniq).groupby(
-                  pd.Series(uniq).str.split().str[0].fillna(""), sort=True)])
-    for names_block in blocks:
+    for names_block in _name_blocks(uniq):
         if len(names_block) < 2:
             continue
         scores = process.cdist(names_block, names_block, scorer=fuzz.token_set_ratio,
-                               score_cutoff=sim.name_threshold, dtype=np.uint8, workers=1)
+                               score_cutoff=sim.name_threshold, dtype=np.uint8, workers=-1)
         rows, cols = np.nonzero(np.triu(scores, k=1))
         for i, j in zip(rows.tolist(), cols.tolist()):
             w = sim.name_similarity * float(scores[i, j]) / 100.0
             for a in by_name[names_block[i]]:
                 for b in by_name[names_block[j]]:
-                    weights[tuple(sorted((a, b)))] += w
+                    if a != b:
+                        weights[(a, b) if a < b else (b, a)] += w
 
 
-def similarity_graph(block: pd.DataFrame, edges: pd.DataFrame,
-                     sim: SimilarityModel) -> nx.Graph:
-    """The weighted unit graph of one capability block."""
+def _name_blocks(uniq: list[str]) -> list[list[str]]:
+    """Groups of sorted unique names to compare with each other.
+
+    Up to ``NAME_BLOCK_LIMIT`` names are one group; above it names are grouped by their
+    first word, and a group still above ``NAME_GROUP_LIMIT`` by its first two words, and
+    so on, so the comparisons grow with the number of names, not its square.
+    """
+    if len(uniq) <= NAME_BLOCK_LIMIT:
+        return [uniq]
+    found = []
+    todo = [(uniq, 1)]
+    while todo:
+        names, words = todo.pop()
+        heads = pd.Series(names).str.split().str[:words].str.join(" ").fillna("")
+        for head, group in pd.Series(names).groupby(heads, sort=True):
+            group = list(group)
+            longer = any(len(n.split()) > words for n in group)
+            if len(group) > NAME_GROUP_LIMIT and longer:
+                todo.append((group, words + 1))
+            else:
+                found.append(group)
+    return sorted(found)
+
+
+def similarity_weights(block: pd.DataFrame, edges: pd.DataFrame,
+                       sim: SimilarityModel) -> tuple[list[str], dict[tuple[str, str], float]]:
+    """Sorted units of one capability block and the weight of each linked pair ``(a, b)``,
+    ``a < b``."""
     unit = units_of(block)
     units = sorted(unit.unique())
     weights: dict[tuple[str, str], float] = defaultdict(float)
@@ -109,14 +148,46 @@ def similarity_graph(block: pd.DataFrame, edges: pd.DataFrame,
                              "b": edges["target"].map(unit_of)}).dropna()
         ends = ends[ends["a"] != ends["b"]]
         for a, b in zip(ends["a"], ends["b"]):
-            weights[tuple(sorted((a, b)))] += sim.integration
+            weights[(a, b) if a < b else (b, a)] += sim.integration
     bespoke = block[block["product_id"].isna()]
     _name_links(weights, pd.Series(bespoke["name"].astype(str).values,
-                                   index=("sys:" + bespoke["system_key"]).values), sim)
+                                   index=unit[bespoke.index].values), sim)
+    return units, weights
+
+
+def _graph(units: list[str], links) -> nx.Graph:
+    """Nodes and edges added in sorted order, so Louvain's seeded run is reproducible."""
     graph = nx.Graph()
     graph.add_nodes_from(units)
-    graph.add_weighted_edges_from((a, b, w) for (a, b), w in sorted(weights.items()))
+    graph.add_weighted_edges_from(links)
     return graph
+
+
+def similarity_graph(block: pd.DataFrame, edges: pd.DataFrame,
+                     sim: SimilarityModel) -> nx.Graph:
+    """The weighted unit graph of one capability block."""
+    units, weights = similarity_weights(block, edges, sim)
+    return _graph(units, ((a, b, w) for (a, b), w in sorted(weights.items())))
+
+
+def _components(units: list[str], pairs) -> list[list[str]]:
+    """Connected groups of units (union-find), each sorted, ordered by first unit."""
+    parent = {u: u for u in units}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    found: dict[str, list[str]] = {}
+    for u in units:
+        found.setdefault(find(u), []).append(u)
+    return sorted(found.values(), key=lambda c: c[0])
 
 
 def candidate_groups(block: pd.DataFrame, edges: pd.DataFrame,
@@ -125,27 +196,41 @@ def candidate_groups(block: pd.DataFrame, edges: pd.DataFrame,
 
     The anchor (the unit with most systems) names a group only when the block gives
     more than one group, so the id of the usual single cluster does not depend on it.
+    Only connected groups above ``community_min_units`` get a graph and Louvain; each
+    such graph holds just its own units and links, in sorted order.
     """
     sim = settings.similarity
-    graph = similarity_graph(block, edges, sim)
-    unit = units_of(block)
-    size = unit.value_counts()
+    units, weights = similarity_weights(block, edges, sim)
+    links = sorted(weights.items())
+    components = _components(units, (pair for pair, _ in links))
+    big = [c for c in components if len(c) > sim.community_min_units]
+    links_of: dict[int, list] = {}
+    if big:
+        comp_of = {u: i for i, c in enumerate(big) for u in c}
+        for (a, b), w in links:
+            i = comp_of.get(a)
+            if i is not None:
+                links_of.setdefault(i, []).append((a, b, w))
+    big_no = {id(c): i for i, c in enumerate(big)}
     groups: list[list[str]] = []
-    for comp in sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: c[0]):
-        if len(comp) > sim.community_min_units:
-            sub = graph if len(comp) == graph.number_of_nodes() else graph.subgraph(comp).copy()
-            communities = nx.community.louvain_communities(
-                sub, weight="weight", resolution=sim.resolution, seed=settings.seed)
-            groups.extend(sorted((sorted(c) for c in communities), key=lambda c: c[0]))
-        else:
+    for comp in components:
+        i = big_no.get(id(comp))
+        if i is None:
             groups.append(comp)
-    keys_by_unit = block["system_key"].groupby(unit, sort=True).apply(sorted).to_dict()
+            continue
+        communities = nx.community.louvain_communities(
+            _graph(comp, links_of.get(i, [])), weight="weight", resolution=sim.resolution,
+            seed=settings.seed)
+        groups.extend(sorted((sorted(c) for c in communities), key=lambda c: c[0]))
+    unit = units_of(block)
+    size = unit.value_counts().to_dict()
+    keys_by_unit = block["system_key"].groupby(unit, sort=True).agg(sorted).to_dict()
     result = []
-    for units in groups:
-        keys = sorted(k for u in units for k in keys_by_unit[u])
+    for members in groups:
+        keys = sorted(k for u in members for k in keys_by_unit[u])
         anchor = None
         if len(groups) > 1:
-            anchor_unit = sorted(units, key=lambda u: (-int(size[u]), u))[0]
+            anchor_unit = min(members, key=lambda u: (-int(size[u]), u))
             anchor = slug(anchor_unit.removeprefix("sys:"))
         result.append((keys, anchor))
     return result
@@ -253,7 +338,8 @@ def constraints_for(settings: Settings, capability_id: str, capability: str) -> 
     if rule != "none":
         found.append(_Constraint(
             "region", "hosting " + ("sovereignty zone" if rule == "zone" else "region"),
-            lambda b: zone_of(b["region"], settings.constraints), lambda k: slug(k)))
+            lambda b: b["zone"] if "zone" in b else zone_of(b["region"], settings.constraints),
+            lambda k: slug(k)))
     for r in settings.rules:
         if not rule_applies(r, capability_id, capability):
             continue

@@ -49,21 +49,30 @@ def _cost_text(total: float | None, known: int, size: int) -> str:
             "cost (the others' cost is missing)")
 
 
+def _sorted_lists(frame: pd.DataFrame, by: str, col: str, index: pd.Index) -> pd.Series:
+    """Per group of ``by``: the sorted distinct known values of ``col`` (one sort in all)."""
+    values = (frame[[by, col]].dropna(subset=[col]).drop_duplicates()
+              .sort_values([by, col], kind="stable"))
+    lists = values.groupby(by, sort=True)[col].agg(list).reindex(index)
+    return lists.map(lambda v: v if isinstance(v, list) else [])
+
+
 def _group_facts(frame: pd.DataFrame, by: str) -> pd.DataFrame:
     """Per group: sorted members, departments, tiers, instances and the cost sums."""
-    frame = frame.assign(ref=[SystemRef(d, s) for d, s in
-                              zip(frame["department"], frame["system_id"])])
+    order = frame.sort_values([by, "department", "system_id"], kind="stable")
+    refs = pd.Series([SystemRef(d, s) for d, s in zip(order["department"], order["system_id"])],
+                     index=order.index, dtype=object)
     g = frame.groupby(by, sort=True)
     facts = pd.DataFrame({
-        "members": g["ref"].agg(sorted),
-        "departments": g["department"].agg(lambda s: sorted(set(s))),
-        "tiers": g["tier"].agg(lambda s: sorted(set(s.dropna()))),
-        "instances": g["instance"].agg(lambda s: sorted(set(s.dropna()))),
+        "members": refs.groupby(order[by], sort=True).agg(list),
         "size": g.size(),
         "known": g["annual_cost"].count(),
         "cost": g["annual_cost"].sum(min_count=1),
     })
-    return facts
+    for col, name in (("department", "departments"), ("tier", "tiers"),
+                      ("instance", "instances")):
+        facts[name] = _sorted_lists(frame, by, col, facts.index)
+    return facts[["members", "departments", "tiers", "instances", "size", "known", "cost"]]
 
 
 def _main_capability(frame: pd.DataFrame, by: str) -> pd.DataFrame:

@@ -59,21 +59,19 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return values.map(table.__getitem__).astype(object)
 
 
-def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL") -> pd.DataFrame:
+def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
+                  systems: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per analysed system node, indexed by ``system_key``, sorted.
 
-    ``default_tier`` fills a missing ``tier`` (graph.py normally sets it already).
+    ``default_tier`` fills a missing ``tier`` (graph.py normally sets it already). With
+    ``systems`` (the normalised table the graph was built from) the attributes are read
+    from its columns and only ``tier``/``tier_assumed`` from the nodes: column copies
+    instead of one dict per system.
     """
-    records = []
-    for node, attrs in graph.nodes(data=True):
-        if attrs.get("type") != "system" or attrs.get("external"):
-            continue
-        if attrs.get("status") not in (None, "analysed"):
-            continue
-        rec = {c: attrs.get(c) for c in COLUMNS}
-        rec["node"] = node
-        records.append(rec)
-    df = pd.DataFrame.from_records(records, columns=[*COLUMNS, "node"])
+    if systems is not None:
+        df = _from_table(graph, systems)
+    else:
+        df = _from_nodes(graph)
     if df.empty:
         return df.set_index("system_key", drop=False)
     for col in ("department", "system_id", "name", "vendor", "product", "instance",
@@ -102,6 +100,37 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL") -> pd.DataF
     df["tier_assumed"] = df["tier_assumed"].eq(True).astype(bool)
     df = df.sort_values("system_key", kind="stable").set_index("system_key", drop=False)
     df.index.name = None
+    return df
+
+
+def _from_nodes(graph: nx.DiGraph) -> pd.DataFrame:
+    records = []
+    for node, attrs in graph.nodes(data=True):
+        if attrs.get("type") != "system" or attrs.get("external"):
+            continue
+        if attrs.get("status") not in (None, "analysed"):
+            continue
+        rec = {c: attrs.get(c) for c in COLUMNS}
+        rec["node"] = node
+        records.append(rec)
+    return pd.DataFrame.from_records(records, columns=[*COLUMNS, "node"])
+
+
+def _from_table(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
+    """The analysed rows of the table that have a system node in ``graph``."""
+    rows = systems[systems["status"] == "analysed"] if "status" in systems else systems
+    df = pd.DataFrame({c: pd.Series(rows[c].to_numpy(dtype=object) if c in rows
+                                    else [None] * len(rows), dtype=object, copy=True)
+                       for c in COLUMNS})
+    df["node"] = ("sys:" + df["system_key"].astype(str)).to_numpy()
+    nodes = graph.nodes
+    attrs = [nodes[n] if n in nodes else None for n in df["node"]]
+    keep = [a is not None and a.get("type") == "system" and not a.get("external")
+            for a in attrs]
+    df = df[keep].reset_index(drop=True)
+    attrs = [a for a, k in zip(attrs, keep) if k]
+    df["tier"] = [a.get("tier") for a in attrs]
+    df["tier_assumed"] = [a.get("tier_assumed") for a in attrs]
     return df
 
 
