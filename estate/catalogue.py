@@ -18,6 +18,7 @@ capability rows: a row whose ``kind`` column is ``capability`` is read with the 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from importlib import resources
@@ -212,21 +213,18 @@ def _read_user_file(path: Path) -> str:
                          file=str(path))
 
 
-def load_catalogue(extra: Path | None = None) -> Catalogue:
-    """Read the packaged catalogue and merge ``extra`` (a user CSV) over it.
-
-    A user row whose id already exists replaces that product or capability; new ids add
-    to it. Every product must name a capability that exists after the merge. Problems
-    raise :class:`CatalogueError` naming the file, line and column.
-    """
+@functools.cache
+def _packaged() -> tuple[tuple[Capability, ...], tuple[tuple[Product, int], ...]]:
+    """The packaged capabilities, and products with their lines, read once per process
+    (the files ship with the package and the parsed rows are frozen)."""
     capabilities: dict[str, Capability] = {}
-    products: dict[str, Product] = {}
-    lines: dict[str, tuple[str, int]] = {}
-    header, rows = _read_rows(_packaged_text("capabilities.csv"), "estate/data/capabilities.csv")
-    _check_header(header, CAPABILITY_REQUIRED, "estate/data/capabilities.csv")
+    source = "estate/data/capabilities.csv"
+    header, rows = _read_rows(_packaged_text("capabilities.csv"), source)
+    _check_header(header, CAPABILITY_REQUIRED, source)
     for line, row in rows:
-        cap = _parse_capability(row, "estate/data/capabilities.csv", line)
+        cap = _parse_capability(row, source, line)
         capabilities[cap.id] = cap
+    products: dict[str, tuple[Product, int]] = {}
     source = "estate/data/products.csv"
     header, rows = _read_rows(_packaged_text("products.csv"), source)
     _check_header(header, PRODUCT_REQUIRED, source)
@@ -235,8 +233,22 @@ def load_catalogue(extra: Path | None = None) -> Catalogue:
         if product.id in products:
             raise CatalogueError(f"duplicate product id {product.id!r}", file=source,
                                  line=line, column="id")
-        products[product.id] = product
-        lines[product.id] = (source, line)
+        products[product.id] = (product, line)
+    return tuple(capabilities.values()), tuple(products.values())
+
+
+def load_catalogue(extra: Path | None = None) -> Catalogue:
+    """Read the packaged catalogue and merge ``extra`` (a user CSV) over it.
+
+    A user row whose id already exists replaces that product or capability; new ids add
+    to it. Every product must name a capability that exists after the merge. Problems
+    raise :class:`CatalogueError` naming the file, line and column.
+    """
+    packaged_caps, packaged_products = _packaged()
+    capabilities: dict[str, Capability] = {c.id: c for c in packaged_caps}
+    products: dict[str, Product] = {p.id: p for p, _ in packaged_products}
+    lines: dict[str, tuple[str, int]] = {p.id: ("estate/data/products.csv", line)
+                                         for p, line in packaged_products}
     sources = ["estate/data/products.csv", "estate/data/capabilities.csv"]
     overridden: list[str] = []
     if extra is not None:

@@ -67,9 +67,9 @@ count as duplicates.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-import weakref
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -173,6 +173,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _exact_key(text: str) -> str:
     return " ".join(_fold(text).split())
 
@@ -182,6 +183,7 @@ def _join_slash(match: re.Match) -> str:
     return left + right if min(len(left), len(right)) <= 2 else f"{left} {right}"
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _clean(text: str, *, joiners: bool = True) -> str:
     """Lower-case ASCII words: ``&`` is ``and``, dotted versions and punctuation go.
 
@@ -277,6 +279,7 @@ def group_other_capabilities(texts: list[str], rows: dict[str, int], threshold: 
     return out
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _is_bespoke(text: str | None) -> bool:
     if not text:
         return False
@@ -376,6 +379,7 @@ class _Matcher:
         self._vendor_span = max((len(k.split()) for k in canonical), default=1)
         self._vendor_starts = {k.split()[0] for k in canonical}
         self._forms_cache: dict[str, dict[str, list[str]]] = {}
+        self._token_cache: dict[str, list[Candidate]] = {}
         self._vendor_tokens = {k for k in set(canonical.values()) | set(canonical)}
 
     def _canonical_tokens(self, tokens: list[str], drop: bool = False) -> list[str]:
@@ -421,11 +425,15 @@ class _Matcher:
         cached = self._forms_cache.get(text)
         if cached is not None:
             return cached
-        cleaned = _clean(text).split()
+        text = _clean(text)
+        cached = self._forms_cache.get(text)
+        if cached is not None:
+            return cached
+        cleaned = text.split()
         canon = self._canonical_tokens(cleaned)
         out: dict[str, list[str]] = {}
         for prefix, source in (("", canon), ("u", cleaned)):
-            a0 = list(dict.fromkeys(t for t in source if t not in TENANT_WORDS))
+            a0 = list(dict.fromkeys([t for t in source if t not in TENANT_WORDS]))
             a = [t for t in a0 if not _VERSION_TOKEN.match(t)]
             out[prefix + "a0"] = a0
             out[prefix + "a"] = a
@@ -511,7 +519,9 @@ class _Matcher:
         self.fuzzy_pids = [tuple(sorted(v)) for _, v in items]
         self.fuzzy_words = [words.get(k, k[1]) for k, _ in items]
 
-    def _variants(self, raw: str) -> list[tuple[str, float]]:
+    @staticmethod
+    @functools.lru_cache(maxsize=1 << 17)
+    def _variants(raw: str) -> tuple[tuple[str, float], ...]:
         """The raw text, then without bracketed parts, then each dashed segment."""
         variants: list[tuple[str, float]] = [(raw, 0.0)]
         without = " ".join(_BRACKETS.sub(" ", raw).split())
@@ -520,14 +530,27 @@ class _Matcher:
         segments = [s.strip() for s in _SEGMENT_SPLIT.split(without or raw) if s.strip()]
         if len(segments) > 1:
             variants.extend((s, VARIANT_PENALTY) for s in segments)
-        return variants
+        return tuple(variants)
 
     def token_candidates(self, raw: str, steps: list[Step] | None = None) -> list[Candidate]:
         """Exact and token-stage candidates of one raw name, best first.
 
         Stages run over every variant of the name (as written, without brackets, each
-        dashed segment) before the next, looser stage is tried.
+        dashed segment) before the next, looser stage is tried. Case never matters, so
+        results are kept per lower-cased text (ASCII only: folding other text can change
+        its punctuation) while no steps are asked for.
         """
+        if steps is not None:
+            return self._token_candidates(raw, steps)
+        key = raw.lower() if raw.isascii() else raw
+        found = self._token_cache.get(key)
+        if found is None:
+            found = self._token_candidates(raw, None)
+            if len(self._token_cache) < 500_000:
+                self._token_cache[key] = found
+        return list(found)
+
+    def _token_candidates(self, raw: str, steps: list[Step] | None) -> list[Candidate]:
         found: list[Candidate] = []
 
         def note(stage: str, key: str, pids: set[str], score: float, via: str) -> bool:
@@ -554,7 +577,7 @@ class _Matcher:
 
         for level, names in (("a", ("a0", "a", "ua0", "ua")), ("b", ("b0", "b", "ub0", "ub"))):
             for text, penalty, forms in variants:
-                distinct = list(dict.fromkeys(tuple(forms[name]) for name in names))
+                distinct = list(dict.fromkeys([tuple(forms[name]) for name in names]))
                 for toks in distinct:
                     key = " ".join(toks)
                     if level == "b" and lookup("a", key, "b", SCORES["b"] - penalty):
@@ -616,14 +639,18 @@ class _Matcher:
         if n < 2 or n > 8 or self._product_tokens.isdisjoint(tokens) \
                 or not COMPONENT_WORDS.isdisjoint(tokens):
             return None
+        keys_a, keys_b = self.keys["a"], self.keys["b"]
         for size in (3, 2, 1):
             for start in range(0, n - size + 1):
                 key = " ".join(tokens[start:start + size])
                 if size == 1 and (key in GENERIC_WORDS or len(key) < 4):
                     continue
-                pids = self.keys["a"].get(key, set()) | self.keys["b"].get(key, set())
+                in_a, in_b = keys_a.get(key), keys_b.get(key)
+                if not in_a and not in_b:
+                    continue
+                pids = (in_a or set()) | (in_b or set())
                 rest = set(tokens[:start] + tokens[start + size:])
-                if not rest or not pids:
+                if not rest:
                     continue
                 fits = {pid for pid in pids
                         if rest <= self.cap_words[pid] | self.vendor_words[pid]}
@@ -881,19 +908,23 @@ class _Matcher:
         return len(key.split()) == 1 and len(key) <= 8
 
 
-_MATCHERS: dict[tuple[int, float], tuple[weakref.ref, _Matcher]] = {}
+_MATCHERS: dict[tuple, _Matcher] = {}
+_MATCHERS_KEPT = 4
 
 
 def _matcher(catalogue: Catalogue, threshold: float) -> _Matcher:
-    """The indexes of one catalogue, built once and reused while the catalogue lives."""
-    key = (id(catalogue), float(threshold))
-    cached = _MATCHERS.get(key)
-    if cached is not None and cached[0]() is catalogue:
-        return cached[1]
-    for stale in [k for k, (ref, _) in _MATCHERS.items() if ref() is None]:
-        del _MATCHERS[stale]
-    matcher = _Matcher(catalogue, threshold)
-    _MATCHERS[key] = (weakref.ref(catalogue), matcher)
+    """The indexes of a catalogue, built once per catalogue content and threshold.
+
+    Keyed by the (frozen) products and capabilities rather than the object, so a
+    catalogue loaded again, equal to one already indexed, reuses its indexes.
+    """
+    key = (tuple(catalogue.products), tuple(catalogue.capabilities), float(threshold))
+    matcher = _MATCHERS.pop(key, None)
+    if matcher is None:
+        matcher = _Matcher(catalogue, threshold)
+        while len(_MATCHERS) >= _MATCHERS_KEPT:
+            del _MATCHERS[next(iter(_MATCHERS))]
+    _MATCHERS[key] = matcher
     return matcher
 
 
@@ -952,15 +983,35 @@ def _decide(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str | None,
     catalogue product, with no product and no vendor written, names no product at all
     (``none``): it is a system's name, not an unknown product's.
     """
+    chosen, final = _decide_direct(matcher, raw, vendor, cap_id, from_product, bespoke,
+                                   cands_of, notes, steps)
+    if final is not None:
+        return chosen, raw, final
+    if fallback and fallback != raw:
+        chosen = matcher.choose(cands_of(fallback), vendor, cap_id, notes)
+        if chosen is not None:
+            return chosen, fallback, chosen.stage
+    return None, raw, _unmatched_stage(from_product, vendor)
+
+
+def _unmatched_stage(from_product: bool, vendor: str | None) -> str:
+    return "none" if not from_product and not vendor else "unrecognised"
+
+
+def _decide_direct(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str | None,
+                   from_product: bool, bespoke: bool, cands_of, notes: list[str],
+                   steps: list[Step] | None = None) -> tuple[Candidate | None, str | None]:
+    """The part of :func:`_decide` that does not need the system's name: (candidate,
+    stage), with stage None when nothing matched and the name is still to be tried."""
     if not raw:
-        return None, raw, "none"
+        return None, "none"
     if bespoke:
         chosen = None
         if from_product and not _is_bespoke(raw):
             allowed = [c for c in cands_of(raw) if c.stage in ("exact", "tokens")
                        and c.via != "contains"]
             chosen = matcher.choose(allowed, None, cap_id, notes)
-        return chosen, raw, chosen.stage if chosen else "bespoke"
+        return chosen, chosen.stage if chosen else "bespoke"
     cands = cands_of(raw)
     chosen = matcher.choose(cands, vendor, cap_id, notes)
     if chosen is None and vendor and not any(c.stage != "fuzzy" for c in cands) \
@@ -969,13 +1020,7 @@ def _decide(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str | None,
                               c.key) for c in matcher.token_candidates(f"{vendor} {raw}", steps)
                     if c.via != "contains"]
         chosen = matcher.choose(prefixed, vendor, cap_id, notes)
-    if chosen is None and fallback and fallback != raw:
-        chosen = matcher.choose(cands_of(fallback), vendor, cap_id, notes)
-        if chosen is not None:
-            return chosen, fallback, chosen.stage
-    if chosen is None and not from_product and not vendor:
-        return None, raw, "none"
-    return chosen, raw, chosen.stage if chosen else "unrecognised"
+    return chosen, chosen.stage if chosen else None
 
 
 def _explain_capability(matcher: _Matcher, text: str | None, product: Product | None
@@ -1138,9 +1183,41 @@ def _connect(keys: dict[str, str], threshold: float, word_blocks: bool = False
 def _first_text(frame: pd.DataFrame, column: str) -> pd.Series:
     if column not in frame.columns:
         return pd.Series(pd.NA, index=frame.index, dtype="string")
-    values = frame[column].astype("string").str.strip()
+    codes, uniques = pd.factorize(frame[column])
+    values = pd.Series(uniques).astype("string").str.strip()
     values = values.str.replace(r"\s+", " ", regex=True)
-    return values.mask(values == "", pd.NA)
+    values = values.mask(values == "", pd.NA)
+    return pd.Series(values.array.take(codes, allow_fill=True), index=frame.index,
+                     name=frame[column].name)
+
+
+def _map_unique(values: pd.Series, func) -> pd.Series:
+    """``values.map(func)``, calling ``func`` once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    mapped = pd.Series(uniques, dtype=values.dtype).map(func)
+    return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
+
+
+def _row_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of every row over ``columns`` (numbered by first appearance, as
+    ``drop_duplicates`` keeps them) and the position of each group's first row."""
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        col_codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * max(len(uniques), 1) + col_codes)
+    _, first = np.unique(codes, return_index=True)
+    return codes.astype(np.int64, copy=False), first
+
+
+def _add_candidates(matcher: _Matcher, texts, cands: dict[str, list[Candidate]]) -> None:
+    """Token-stage candidates of each new text, and fuzzy ones where there are none."""
+    texts = sorted(t for t in set(texts) if t and t not in cands)
+    token_cands = {t: matcher.token_candidates(t) for t in texts}
+    need_fuzzy = [t for t in texts if not token_cands[t]]
+    fuzzy = matcher.fuzzy_candidates(need_fuzzy, matcher.threshold - 5)
+    cands.update(token_cands)
+    for i, t in enumerate(need_fuzzy):
+        cands[t] = fuzzy.get(i, [])
 
 
 def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Settings
@@ -1152,9 +1229,12 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
     name = _first_text(out, "name")
     vendor = _first_text(out, "vendor")
     cap_text = _first_text(out, "capability")
+
     def flag(values: pd.Series) -> pd.Series:
-        marks = {v: _is_bespoke(v) for v in values.dropna().unique()}
-        return values.map(marks).astype("boolean").fillna(False).astype(bool)
+        codes, uniques = pd.factorize(values)
+        # a missing value (code -1) reads the last mark, False
+        marks = np.array([_is_bespoke(v) for v in uniques] + [False], dtype=bool)
+        return pd.Series(marks[codes], index=values.index)
 
     bespoke_product = flag(product)
     product = product.mask(bespoke_product, pd.NA)
@@ -1167,35 +1247,10 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
         "from_product": (~use_name).to_numpy(), "bespoke": bespoke.to_numpy(),
     }, index=out.index)
     key_cols = ["input", "vendor", "capability", "fallback", "from_product", "bespoke"]
-    unique = keys.drop_duplicates(key_cols).reset_index(drop=True)
-
-    caps = {text: matcher.resolve_capability(text)[0] for text in sorted(set(unique["capability"])) if text}
-    marked = {v for v, b in zip(unique["input"], unique["bespoke"]) if b}
-    inputs = sorted({t for t in unique["input"] if t and (t not in marked or not _is_bespoke(t))}
-                    | {t for t in unique["fallback"] if t})
-    token_cands = {t: matcher.token_candidates(t) for t in inputs}
-    need_fuzzy = [t for t in inputs if not token_cands[t]]
-    fuzzy = matcher.fuzzy_candidates(need_fuzzy, matcher.threshold - 5)
-    cands: dict[str, list[Candidate]] = defaultdict(list, token_cands)
-    for i, t in enumerate(need_fuzzy):
-        cands[t] = fuzzy.get(i, [])
-
-    results = []
-    for raw, vend, cap, fallback, from_product, is_bespoke in unique[key_cols].itertuples(index=False):
-        cap_id = caps.get(cap)
-        notes: list[str] = []
-        chosen, used, stage = _decide(matcher, raw, vend or None, cap_id, fallback or None,
-                                      from_product, is_bespoke, cands.__getitem__, notes)
-        top = sorted(cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3]
-        results.append({
-            "product_id": chosen.product_id if chosen else None,
-            "match_stage": stage, "match_score": chosen.score if chosen else None,
-            "match_input": used or None, "via": chosen.key if chosen else None,
-            "capability_id_column": cap_id,
-            "candidates": "; ".join(f"{c.product_id} {c.score:.0f}" for c in top),
-            "notes": "; ".join(notes),
-        })
-    res = pd.concat([unique, pd.DataFrame(results)], axis=1)
+    codes, firsts = _row_codes(keys, key_cols)
+    unique = keys.iloc[firsts].reset_index(drop=True)
+    results = _match_unique(matcher, unique)
+    res = pd.concat([unique, results], axis=1)
 
     unknown_names = sorted(set(res.loc[res["match_stage"] == "unrecognised", "input"]))
     rows_per_input = keys.groupby("input", sort=False).size()
@@ -1215,61 +1270,158 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
         used_ids.add(gid)
         group_id[g], group_name[g] = gid, rep
     unrec = res["match_stage"] == "unrecognised"
-    res.loc[unrec, "product_id"] = res.loc[unrec, "input"].map(lambda n: group_id[groups[n]])
+    res.loc[unrec, "product_id"] = _map_unique(res.loc[unrec, "input"],
+                                               lambda n: group_id[groups[n]])
 
     prod = catalogue.products_by_id
     pid = res["product_id"]
     known = pid.isin(list(prod))
-    res["product_name"] = pid.map(lambda p: prod[p].name if p in prod else None)
-    res.loc[unrec, "product_name"] = res.loc[unrec, "input"].map(lambda n: group_name[groups[n]])
-
-    def vendor_of(row) -> str | None:
-        if row.product_id in prod:
-            return prod[row.product_id].vendor
-        if row.match_stage == "bespoke":
-            return None
-        found = matcher.canonical_vendor(row.vendor) if row.vendor else ()
-        if len(found) == 1:
-            return found[0]
-        if row.vendor:
-            return row.vendor
-        found = matcher.canonical_vendor(row.input)
-        return found[0] if len(found) == 1 else None
-
-    res["vendor_name"] = [vendor_of(r) for r in res.itertuples(index=False)]
+    res["product_name"] = _map_unique(pid, lambda p: prod[p].name if p in prod else None)
+    res.loc[unrec, "product_name"] = _map_unique(res.loc[unrec, "input"],
+                                                 lambda n: group_name[groups[n]])
+    res["vendor_name"] = _vendor_names(matcher, res, known)
     others, adopted = _other_capabilities(res, keys, known, matcher.threshold)
     from_column = res["capability_id_column"].notna()
-    other_id = res["capability"].map(lambda t: others[t].id if t in others else None)
+    other_id = _map_unique(res["capability"], lambda t: others[t].id if t in others else None)
     use_other = other_id.isin(adopted).to_numpy()
-    from_product = pid.where(known).map(lambda p: prod[p].capability if isinstance(p, str) else None)
+    from_product = _map_unique(pid.where(known),
+                               lambda p: prod[p].capability if isinstance(p, str) else None)
     res["capability_id"] = res["capability_id_column"].where(
         from_column, other_id.where(use_other, from_product))
     res["capability_source"] = np.where(from_column | use_other, "column",
                                         np.where(res["capability_id"].notna(), "catalogue", None))
     capsd = catalogue.capabilities_by_id
     other_names = {o.id: o.name for o in others.values()}
-    res["capability_name"] = res["capability_id"].map(
+    res["capability_name"] = _map_unique(res["capability_id"],
         lambda c: capsd[c].name if c in capsd else other_names.get(c) if isinstance(c, str) else None)
-    res["capability_group"] = res["capability_id"].map(
+    res["capability_group"] = _map_unique(res["capability_id"],
         lambda c: capsd[c].group if c in capsd else OTHER_GROUP if isinstance(c, str) else None)
 
-    merged = keys[key_cols].merge(res, on=key_cols, how="left", validate="many_to_one")
     for col in ADDED_COLUMNS:
-        values = merged[col].to_numpy()
+        values = res[col].to_numpy()
         if col == "match_score":
-            out[col] = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
+            array = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
         else:
-            out[col] = pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
+            array = pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
+        out[col] = array.take(codes)
 
     findings = _findings(out, keys, group_name, groups, others, adopted, use_name)
-    counts = keys.groupby(key_cols).size().rename("rows").reset_index()
-    resolutions = res.merge(counts, on=key_cols, how="left", validate="one_to_one")
+    resolutions = res.assign(rows=np.bincount(codes, minlength=len(res)))
     resolutions = (resolutions.drop(columns=["capability_id_column"])
                    .rename(columns={"capability": "capability_text"})
                    .sort_values(["input", "vendor", "capability_text", "fallback"])
                    .reset_index(drop=True))
     matcher._forms_cache.clear()
+    matcher._token_cache.clear()
     return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
+
+
+def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
+    """The match of every distinct input row (see :func:`_decide`), in the same order.
+
+    The part that does not need the system's name runs once per distinct (input,
+    vendor, capability, ...); the name is then tried, once per distinct (name, vendor,
+    capability), only where the input matched nothing, so names are looked up only when
+    they are needed.
+    """
+    col = {c: unique[c].tolist() for c in unique.columns}
+    caps = {text: matcher.resolve_capability(text)[0]
+            for text in sorted(set(col["capability"])) if text}
+    cap_id = [caps.get(c) for c in col["capability"]]
+    marked = {v for v, b in zip(col["input"], col["bespoke"]) if b}
+    direct = {t for t in col["input"] if t and (t not in marked or not _is_bespoke(t))}
+    # a bespoke input that is also some system's name still shows its candidates
+    named = set(col["fallback"])
+    cands: dict[str, list[Candidate]] = defaultdict(list)
+    _add_candidates(matcher, direct | {t for t in marked if t in named}, cands)
+
+    first = pd.DataFrame({"input": unique["input"], "vendor": unique["vendor"],
+                          "cap_id": pd.Series(cap_id, dtype=object),
+                          "from_product": unique["from_product"], "bespoke": unique["bespoke"]})
+    first_codes, first_rows = _row_codes(first, list(first.columns))
+    n1 = len(first_rows)
+    chosen1: list[Candidate | None] = [None] * n1
+    final1: list[str | None] = [None] * n1
+    notes1: list[str] = [""] * n1
+    columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
+    for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(zip(*columns)):
+        notes: list[str] = []
+        chosen1[k], final1[k] = _decide_direct(matcher, raw, vend or None, cid, from_product,
+                                               is_bespoke, cands.__getitem__, notes)
+        notes1[k] = "; ".join(notes)
+
+    pending = np.array([f is None for f in final1], dtype=bool)[first_codes]
+    fallback = unique["fallback"].to_numpy(dtype=object)
+    raw_all = unique["input"].to_numpy(dtype=object)
+    pending &= (fallback != "") & (fallback != raw_all)
+    second = first.loc[pending, ["vendor", "cap_id"]].assign(fallback=fallback[pending])
+    second_codes, second_rows = _row_codes(second, ["fallback", "vendor", "cap_id"])
+    _add_candidates(matcher, second["fallback"].tolist(), cands)
+    n2 = len(second_rows)
+    chosen2: list[Candidate | None] = [None] * n2
+    notes2: list[str] = [""] * n2
+    columns = [second[c].to_numpy(dtype=object)[second_rows]
+               for c in ("fallback", "vendor", "cap_id")]
+    for k, (text, vend, cid) in enumerate(zip(*columns)):
+        notes = []
+        chosen2[k] = matcher.choose(cands[text], vend or None, cid, notes)
+        notes2[k] = "; ".join(notes)
+
+    top = {raw: "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
+        cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3])
+        for raw in set(raw_all)}
+    second_of = np.full(len(unique), -1, dtype=np.int64)
+    second_of[np.flatnonzero(pending)] = second_codes
+    rows = []
+    for raw, fb, code1, code2, from_product, vend in zip(
+            raw_all, fallback, first_codes.tolist(), second_of.tolist(), col["from_product"],
+            col["vendor"]):
+        chosen, used, stage = chosen1[code1], raw, final1[code1]
+        notes = notes1[code1]
+        if stage is None:
+            if code2 >= 0:
+                if notes2[code2]:
+                    notes = f"{notes}; {notes2[code2]}" if notes else notes2[code2]
+                if chosen2[code2] is not None:
+                    chosen, used = chosen2[code2], fb
+            stage = chosen.stage if chosen is not None else _unmatched_stage(
+                from_product, vend or None)
+        rows.append((chosen.product_id if chosen else None, stage,
+                     chosen.score if chosen else None, used or None,
+                     chosen.key if chosen else None, notes))
+    results = pd.DataFrame(rows, columns=["product_id", "match_stage", "match_score",
+                                          "match_input", "via", "notes"])
+    return pd.DataFrame({
+        "product_id": results["product_id"], "match_stage": results["match_stage"],
+        "match_score": results["match_score"], "match_input": results["match_input"],
+        "via": results["via"], "capability_id_column": cap_id,
+        "candidates": [top[r] for r in raw_all], "notes": results["notes"],
+    })
+
+
+def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> list:
+    """The vendor of each row: the catalogue product's, else the vendor column made
+    canonical, else a catalogue vendor that the name itself gives."""
+    prod = matcher.catalogue.products_by_id
+
+    def vendor_of(vendor: str, text: str) -> str | None:
+        found = matcher.canonical_vendor(vendor) if vendor else ()
+        if len(found) == 1:
+            return found[0]
+        if vendor:
+            return vendor
+        found = matcher.canonical_vendor(text)
+        return found[0] if len(found) == 1 else None
+
+    names = np.full(len(res), None, dtype=object)
+    pids = res["product_id"].to_numpy()
+    k = known.to_numpy()
+    names[k] = [prod[p].vendor for p in pids[k]]
+    rest = ~k & (res["match_stage"] != "bespoke").to_numpy()
+    pairs = list(zip(res.loc[rest, "vendor"].tolist(), res.loc[rest, "input"].tolist()))
+    seen = {pair: vendor_of(*pair) for pair in set(pairs)}
+    names[rest] = [seen[pair] for pair in pairs]
+    return names.tolist()
 
 
 def _other_capabilities(res: pd.DataFrame, keys: pd.DataFrame, known: pd.Series,
@@ -1323,9 +1475,11 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
         firsts = unknown.sort_values("pos").drop_duplicates("group").set_index("group")
         counts = unknown.groupby("group").size()
         from_product = unknown["column"].eq("product").groupby(unknown["group"]).any()
-        names = unknown.drop_duplicates(["group", "input"]).sort_values("input") \
-            .groupby("group")["input"].agg(list)
-        counts, from_product, names = counts.to_dict(), from_product.to_dict(), names.to_dict()
+        pairs = unknown.drop_duplicates(["group", "input"]).sort_values("input")
+        names: dict[int, list[str]] = defaultdict(list)
+        for g, n in zip(pairs["group"].tolist(), pairs["input"].tolist()):
+            names[g].append(n)
+        counts, from_product = counts.to_dict(), from_product.to_dict()
         for first in firsts.sort_index().itertuples():
             g = first.Index
             rep = group_name[g]
@@ -1350,7 +1504,11 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
         by = bad_caps.groupby("group")
         counts = by.size().to_dict()
         departments = by["department"].nunique().to_dict()
-        texts = by["capability"].agg(lambda s: sorted(set(s))).to_dict()
+        pairs = bad_caps.drop_duplicates(["group", "capability"])
+        texts: dict[str, list[str]] = defaultdict(list)
+        for g, t in zip(pairs["group"].tolist(), pairs["capability"].tolist()):
+            texts[g].append(t)
+        texts = {g: sorted(ts) for g, ts in texts.items()}
         for first in firsts.sort_index().itertuples():
             cid = first.Index
             other = others[first.capability]

@@ -138,3 +138,15 @@ def test_windows_1252_user_file_is_read(tmp_path):
     user.write_bytes((HEADER + "caf,Café Bookings,Café Ltd,,crm,Cafe Bookings £,,false,saas\n")
                      .encode("cp1252"))
     assert load_catalogue(user).products_by_id["caf"].vendor == "Café Ltd"
+
+
+def test_a_user_file_never_changes_later_loads_of_the_packaged_catalogue(tmp_path):
+    user = tmp_path / "mine.csv"
+    user.write_text(HEADER + "zoom,Zoom (ours),Zoom Video Communications,,video-conferencing,"
+                    "Zoom Meetings,,true,saas\n", encoding="utf-8")
+    packaged = load_catalogue()
+    assert explain("Zoom (ours)", load_catalogue(user), Settings()).product.id == "zoom"
+    again = load_catalogue()
+    assert again.products == packaged.products
+    assert again.products_by_id["zoom"].name != "Zoom (ours)"
+    assert explain("Zoom (ours)", again, Settings()).stage != "exact"
