@@ -8,49 +8,17 @@ reader (or the next audit) sees the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
+from estate import files
 from estate.errors import AuditError
-
-
-def fsync_dir(path: Path) -> None:
-    """Make a rename inside ``path`` durable (a no-op where folders cannot be opened)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+from estate.files import fsync_dir
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
-    path = Path(path)
-    tmp = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        raise AuditError(f"cannot write: {exc.strerror or exc}", file=str(path)) from None
-    fsync_dir(path.parent)
-    return path
+    """Write ``data`` to ``path`` atomically and durably: temp file, fsync, rename."""
+    return files.write_with(path, lambda handle: handle.write(data), error=AuditError,
+                            durable=True)
 
 
 def write_text(path: Path, text: str) -> Path:
@@ -83,24 +51,8 @@ def read_json(path: Path, what: str) -> dict:
 
 
 def copy_file(source: Path, target: Path) -> None:
-    """Copy one file over ``target`` atomically (works across file systems)."""
-    target = Path(target)
-    tmp = None
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, target)
-    except OSError as exc:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-        raise AuditError(f"cannot write: {exc.strerror or exc}", file=str(target)) from None
+    """Copy one file over ``target`` atomically and durably (works across file systems)."""
+    files.copy_with(source, target, error=AuditError, durable=True)
 
 
 def publish_folder(source: Path, target: Path) -> None:

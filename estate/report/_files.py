@@ -9,54 +9,24 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import IO, Callable
 
+from estate import files
 from estate.errors import ReportError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
-_FILE_MODE = 0o666 & ~_umask()
+def write_with(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
+    """:func:`estate.files.write_with` for report files (errors are ``ReportError``)."""
+    return files.write_with(path, write, error=ReportError)
 
 
 def write_bytes(path: Path, data: bytes) -> Path:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, then rename)."""
     return write_with(path, lambda handle: handle.write(data))
-
-
-def write_with(path: Path, write: Callable[[IO[bytes]], object]) -> Path:
-    """Call ``write`` with a binary handle on a temp file beside ``path``, then rename it
-    over ``path``: large outputs are streamed to disk, never held whole in memory."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ReportError(f"cannot write the report: {exc.strerror or exc}",
-                          file=str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-        os.chmod(tmp, _FILE_MODE)  # mkstemp makes it private; outputs are ordinary files
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise ReportError(f"cannot write the report: {exc.strerror or exc}",
-                          file=str(path)) from None
-    return path
 
 
 def write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
