@@ -65,7 +65,8 @@ def build_graph(systems: pd.DataFrame, settings: Settings | None = None,
     settings = settings or Settings()
     graph = nx.DiGraph()
     rows = systems.loc[systems["status"] == "analysed"]
-    rows = _with_tiers(rows, settings.assume_classification)
+    if "tier" not in rows.columns:
+        rows = assign_tiers(rows, settings.assume_classification)
 
     depts = sorted(rows["department"].dropna().unique())
     graph.add_nodes_from((f"dept:{d}", {"type": "department", "label": d}) for d in depts)
@@ -81,7 +82,10 @@ def build_graph(systems: pd.DataFrame, settings: Settings | None = None,
     return graph
 
 
-def _with_tiers(rows: pd.DataFrame, assumed: str) -> pd.DataFrame:
+def assign_tiers(rows: pd.DataFrame, assumed: str) -> pd.DataFrame:
+    """Add ``tier`` (the consolidation tier of the classification) and ``tier_assumed``
+    (the classification was missing, so ``assumed``'s tier was taken) to ``rows``."""
+    rows = rows.copy()
     tiers = rows["classification"].map(CLASSIFICATION_TIER)
     rows["tier_assumed"] = tiers.isna()
     rows["tier"] = tiers.fillna(CLASSIFICATION_TIER.get(assumed, assumed)).astype(object)

@@ -18,7 +18,7 @@ import pandas as pd
 from estate import __version__
 from estate.analyse import Analysis, analyse
 from estate.catalogue import load_catalogue
-from estate.graph import build_graph
+from estate.graph import assign_tiers, build_graph
 from estate.load import InputFile, load_inventories
 from estate.normalise import resolve_products
 from estate.quality import DataQuality, assess_quality
@@ -72,13 +72,13 @@ def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress |
         catalogue = load_catalogue(settings.catalogue)
         normalised = resolve_products(loaded.systems, catalogue, settings)
     with progress("graph"):
-        graph = build_graph(normalised.systems, settings, catalogue_products(catalogue))
+        systems = assign_tiers(normalised.systems, settings.assume_classification)
+        graph = build_graph(systems, settings, catalogue_products(catalogue))
     with progress("analyse"):
-        analysis = analyse(graph, settings, systems=normalised.systems)
+        analysis = analyse(graph, settings, systems=systems)
         findings = sorted([*loaded.findings, *normalised.findings, *graph.graph["findings"],
                            *analysis.findings], key=_finding_order)
-        quality = assess_quality(normalised.systems, findings)
-    systems = normalised.systems
+        quality = assess_quality(systems, findings)
     return Findings(
         settings=settings,
         inputs=loaded.inputs,

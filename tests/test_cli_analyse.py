@@ -51,6 +51,9 @@ def test_analyse_writes_every_output_and_accounts_for_every_row(tmp_path):
         ("DWP", "DWP-1", 2), ("DWP", "DWP-2", 3), ("DWP", "DWP-3", 4),
         ("HMRC", "T-1", 2), ("HMRC", "T-2", 3), ("HMRC", "T-3", 4)]
 
+    tiers = {s["system_id"]: s["tier"] for s in doc["systems"]}
+    assert tiers["T-3"] == "SECRET" and tiers["DWP-2"] == "OFFICIAL"
+
     m365 = [g for g in doc["duplicates"] if g["kind"] == "same-product"
             and g["product"] == "Microsoft 365"]
     assert len(m365) == 1
