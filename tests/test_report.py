@@ -443,3 +443,10 @@ def test_members_sheet_keeps_whole_clusters_with_the_largest_savings(
     clusters = [members.cell(r, 1).value for r in range(2, members.max_row + 1)]
     assert clusters[:-1] == ["C001"] * 3, "C001 (3 members) fits; C002 would pass 4 rows"
     assert "clusters.csv" in clusters[-1]
+
+
+def test_money_reads_naturally_for_savings_and_costs():
+    from estate.report.html import money
+
+    assert [money(v) for v in (None, 900, 45_000, 1_250_000, -17_300_000, -450)] == [
+        "–", "£900", "£45k", "£1.2m", "−£17.3m", "−£450"]

@@ -30,14 +30,17 @@ MEMBERS_SHOWN = 50
 
 
 def money(value) -> str:
+    """Pounds for people: £1.2m, £45k, £900; a negative amount (a cost, not a saving)
+    reads −£45k."""
     if value is None:
         return "–"
     value = float(value)
-    if abs(value) >= 1_000_000:
-        return f"£{value / 1_000_000:,.1f}m"
-    if abs(value) >= 10_000:
-        return f"£{value / 1_000:,.0f}k"
-    return f"£{value:,.0f}"
+    sign, amount = ("−" if value < 0 else ""), abs(value)
+    if amount >= 1_000_000:
+        return f"{sign}£{amount / 1_000_000:,.1f}m"
+    if amount >= 10_000:
+        return f"{sign}£{amount / 1_000:,.0f}k"
+    return f"{sign}£{amount:,.0f}"
 
 
 def number(value) -> str:
