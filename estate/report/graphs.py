@@ -687,23 +687,11 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
     edges += [edge(key, target, "migrates to", dashes=True, width=2,
                    color={"color": ROLES["migrate"]})
               for key, m in sorted(members.items()) if m["role"] != "target" and key != target]
-    legend = [{"key": "Target", "label": "Target", "color": ROLES["target"], "shape": "star"},
-              {"key": "Migrate", "label": "Migrate", "color": ROLES["migrate"], "shape": "dot"},
-              {"key": "Department", "label": "Department", "color": DEPARTMENT,
-               "shape": "square"}]
-    if neighbours:
-        legend.append({"key": "Connected system", "label": "Connected system", "color": GREY,
-                       "shape": "dot"})
-    saving = (f"estimated saving {money(cluster['annual_saving'])} a year"
-              if cluster["annual_saving"] is not None else "saving not estimable")
-    page = _finish(GraphPage(
-        title=f"Cluster {cluster['id']}: {cluster['capability'] or 'unknown capability'}",
-        subtitle=f"{len(members):,} systems, tier {cluster['tier']}, {saving}, "
-                 f"{cluster['waves']} wave(s)",
-        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
-        links=[("Estate graph", up + "estate-graph.html")],
+    page = _cluster_graph_page(
+        cluster, nodes, edges, up, neighbours=bool(neighbours),
+        size=f"{len(members):,} systems",
         note="Dashed orange edges: migrates to the target. Red edges: integrations to "
-             "re-point.", blockers=list(cluster["blockers"])))
+             "re-point.")
     if not page.physics:
         _place(page.nodes, grouped_positions(
             {"members": [k for k in sorted(members) if k != target]}, {"members": target},
@@ -759,7 +747,7 @@ def grouped_cluster_page(graph: nx.DiGraph, cluster: dict, members: dict[str, di
         gid = f"other:{other}"
         node_of.update(dict.fromkeys(keys, gid))
         nodes.append(group_node(
-            gid, other, GREY, "Connected systems",
+            gid, other, GREY, "Connected system",
             [str(graph.nodes[k].get("system_id") or k) for k in keys],
             sum(float(_get(graph.nodes[k], sized_by) or 0) for k in keys),
             "connected to the cluster"))
@@ -776,30 +764,38 @@ def grouped_cluster_page(graph: nx.DiGraph, cluster: dict, members: dict[str, di
     edges += [edge(gid, target, f"{len(keys):,} migrate to the target", dashes=True,
                    value=float(len(keys)), color={"color": ROLES["migrate"]})
               for gid, keys in sorted((f"group:{d}|{p}", k) for (d, p), k in groups.items())]
-    legend = [{"key": "Target", "label": "Target", "color": ROLES["target"], "shape": "star"},
-              {"key": "Migrate", "label": "Migrate", "color": ROLES["migrate"], "shape": "dot"},
-              {"key": "Department", "label": "Department", "color": DEPARTMENT,
-               "shape": "square"}]
-    if neighbours:
-        legend.append({"key": "Connected systems", "label": "Connected systems",
-                       "color": GREY, "shape": "dot"})
-    saving = (f"estimated saving {money(cluster['annual_saving'])} a year"
-              if cluster["annual_saving"] is not None else "saving not estimable")
-    page = _finish(GraphPage(
-        title=f"Cluster {cluster['id']}: {cluster['capability'] or 'unknown capability'}",
-        subtitle=f"{len(members):,} systems in {len(groups):,} groups of one department and "
-                 f"product, tier {cluster['tier']}, {saving}, {cluster['waves']} wave(s)",
-        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
-        links=[("Estate graph", up + "estate-graph.html")],
+    page = _cluster_graph_page(
+        cluster, nodes, edges, up, neighbours=bool(neighbours),
+        size=f"{len(members):,} systems in {len(groups):,} groups of one department and "
+             "product",
         note="Too many systems to draw one by one: each orange dot is one department's "
              "systems of one product. Dashed orange edges: migrates to the target. Red edges: "
-             "integrations to re-point. clusters.csv lists every member.",
-        blockers=list(cluster["blockers"])))
+             "integrations to re-point. clusters.csv lists every member.")
     if not page.physics:
         _place(page.nodes, grouped_positions(
             {"members": [f"group:{d}|{p}" for d, p in sorted(groups)]}, {"members": target},
             [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o in sorted(outside))]))
     return page
+
+
+def _cluster_graph_page(cluster: dict, nodes: list[dict], edges: list[dict], up: str, *,
+                        neighbours: bool, size: str, note: str) -> GraphPage:
+    """The page around a cluster's nodes: title, figures, role legend and links."""
+    legend = [{"key": "Target", "label": "Target", "color": ROLES["target"], "shape": "star"},
+              {"key": "Migrate", "label": "Migrate", "color": ROLES["migrate"], "shape": "dot"},
+              {"key": "Department", "label": "Department", "color": DEPARTMENT,
+               "shape": "square"}]
+    if neighbours:
+        legend.append({"key": "Connected system", "label": "Connected system", "color": GREY,
+                       "shape": "dot"})
+    saving = (f"estimated saving {money(cluster['annual_saving'])} a year"
+              if cluster["annual_saving"] is not None else "saving not estimable")
+    return _finish(GraphPage(
+        title=f"Cluster {cluster['id']}: {cluster['capability'] or 'unknown capability'}",
+        subtitle=f"{size}, tier {cluster['tier']}, {saving}, {cluster['waves']} wave(s)",
+        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
+        links=[("Estate graph", up + "estate-graph.html")], note=note,
+        blockers=list(cluster["blockers"])))
 
 
 def data_flow_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
