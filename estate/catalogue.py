@@ -25,6 +25,7 @@ from importlib import resources
 from pathlib import Path
 
 from estate.errors import CatalogueError
+from estate.files import read_user_text
 
 PRODUCT_COLUMNS: tuple[str, ...] = (
     "id", "name", "vendor", "vendor_aliases", "capability", "aliases", "eol_id",
@@ -197,20 +198,7 @@ def _packaged_text(name: str) -> str:
 
 
 def _read_user_file(path: Path) -> str:
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise CatalogueError("catalogue file not found", file=str(path)) from None
-    except OSError as exc:
-        raise CatalogueError(f"cannot read the catalogue file: {exc.strerror}",
-                             file=str(path)) from None
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CatalogueError("the catalogue file is neither UTF-8 nor Windows-1252 text",
-                         file=str(path))
+    return read_user_text(path, "catalogue file", CatalogueError)
 
 
 @functools.cache

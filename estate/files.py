@@ -1,6 +1,8 @@
-"""Atomic file writes shared by the reports and the audit history.
+"""Reading the small files a user hands in, and atomic writes of outputs.
 
-Every output is written to a temporary file in its own folder and then renamed over its
+User files (catalogue, header mapping, standards) come from spreadsheets: they are read as
+UTF-8 (with or without BOM) or else Windows-1252, and a file that cannot be read stops the
+run with one message naming it. Every output is written to a temporary file in its own folder and then renamed over its
 target, so a reader never sees half a file and a failed or killed run leaves the old file
 in place. ``durable`` also flushes the data and the rename to disk, which the audit
 history needs because it runs unattended and may lose power.
@@ -15,6 +17,22 @@ from pathlib import Path
 from typing import IO, Callable
 
 from estate.errors import EstateError
+
+
+def read_user_text(path: Path, what: str, error: type[EstateError]) -> str:
+    """The text of a user's ``what`` file (e.g. "mapping file"), or ``error`` naming it."""
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} not found", file=str(path)) from None
+    except OSError as exc:
+        raise error(f"cannot read the {what}: {exc.strerror or exc}", file=str(path)) from None
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise error(f"the {what} is neither UTF-8 nor Windows-1252 text", file=str(path))
 
 
 def _umask() -> int:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from estate.errors import Finding, SettingsError
+from estate.files import read_user_text
 
 RINGS = ("adopt", "trial", "hold", "retire")
 
@@ -89,16 +90,7 @@ def load_standards(path: Path | None) -> tuple[Standards, list[Finding]]:
     if path is None:
         return Standards(), []
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SettingsError("standards file not found", file=file) from None
-    except OSError as exc:
-        raise SettingsError(f"cannot read the standards file: {exc}", file=file) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = read_user_text(path, "standards file", SettingsError)
     rows = list(csv.reader(io.StringIO(text)))
     if not rows:
         raise SettingsError("the standards file is empty", file=file)

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
 from estate.errors import SettingsError
+from estate.files import read_user_text
 from estate.schema import FIELD_NAMES, header_key
 
 SPECIAL_TARGETS = ("ignore", "extra")
@@ -76,17 +77,7 @@ def read_mapping(path: Path | None) -> HeaderMapping:
     if path is None:
         return HeaderMapping()
     shown = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise SettingsError("mapping file not found", file=shown) from None
-    except OSError as exc:
-        raise SettingsError(f"cannot read the mapping file: {exc.strerror or exc}",
-                            file=shown) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
+    text = read_user_text(path, "mapping file", SettingsError)
     rules: list[MappingRule] = []
     for number, row in enumerate(csv.reader(io.StringIO(text)), start=1):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
