@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict
-from datetime import date
 
 import pytest
-from test_analyse_helpers import make_graph
+from test_analyse_helpers import AS_OF, M365, make_graph, run
 
 from estate.analyse import Analysis, analyse
 from estate.settings import Settings
 
-AS_OF = date(2025, 1, 1)
-
-
-def run(rows, settings=None, **kw) -> Analysis:
-    settings = settings or Settings()
-    return analyse(make_graph(rows, settings, **kw), settings, as_of=AS_OF)
 
 
 def dup(analysis: Analysis, id_: str):
@@ -26,7 +19,6 @@ def dup(analysis: Analysis, id_: str):
     return found[0]
 
 
-M365 = dict(product="Microsoft 365", vendor="Microsoft", capability="Collaboration")
 
 
 def test_same_product_across_departments_is_tenant_sprawl():

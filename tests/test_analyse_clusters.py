@@ -5,20 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from test_analyse_helpers import make_graph
+from test_analyse_helpers import M365, make_graph, run
 
 from estate.analyse import Analysis, analyse
 from estate.errors import SettingsError
 from estate.settings import Constraints, Rule, SavingsModel, Settings, SimilarityModel
 from estate.standards import load_standards
 
-AS_OF = date(2025, 1, 1)
-M365 = dict(product="Microsoft 365", vendor="Microsoft", capability="Collaboration")
-
-
-def run(rows, settings=None, **kw) -> Analysis:
-    settings = settings or Settings()
-    return analyse(make_graph(rows, settings, **kw), settings, as_of=AS_OF)
 
 
 def cluster(a: Analysis, id_: str):

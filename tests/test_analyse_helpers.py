@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pandas as pd
 
+from estate.analyse import Analysis, analyse
 from estate.graph import build_graph
 from estate.settings import Settings
+
+AS_OF = date(2025, 1, 1)
+"""The planning date of every analyse test, so waves do not depend on today."""
+M365 = dict(product="Microsoft 365", vendor="Microsoft", capability="Collaboration")
 
 TEXT = ("vendor", "product", "version", "capability", "instance", "hosting", "region",
         "lifecycle", "classification", "owner", "notes")
@@ -65,3 +71,9 @@ def make_graph(rows: list[dict], settings: Settings | None = None,
     if strategic:
         products = pd.DataFrame({"strategic": strategic}).rename_axis("product_id")
     return build_graph(systems_table(rows), settings or Settings(), products)
+
+
+def run(rows, settings=None, **kw) -> Analysis:
+    """Analyse a hand-built estate as of :data:`AS_OF`."""
+    settings = settings or Settings()
+    return analyse(make_graph(rows, settings, **kw), settings, as_of=AS_OF)

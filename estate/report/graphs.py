@@ -494,6 +494,21 @@ def estate_overview(graph: nx.DiGraph, departments: list[str], systems: list[str
     return page
 
 
+def _department_hubs(graph: nx.DiGraph, department: str, own: list[str],
+                     colours: dict[str, str]) -> tuple[list[str], list[dict]]:
+    """The department's own node and one node per capability its systems provide."""
+    cap_nodes = sorted({v for s in own for v in graph.successors(s)
+                        if graph.nodes[v].get("type") == "capability"})
+    nodes = [hub_node(f"dept:{department}", department, DEPARTMENT, "square", "Department",
+                      f"Department: {department}\n{len(own):,} systems", size=26)]
+    nodes += [hub_node(c, str(graph.nodes[c].get("label") or c),
+                       colours.get(str(graph.nodes[c].get("label")), CAPABILITY), "diamond",
+                       str(graph.nodes[c].get("label") or c),
+                       f"Capability: {graph.nodes[c].get('label')}", size=16)
+              for c in cap_nodes]
+    return cap_nodes, nodes
+
+
 def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, str],
                     index: EdgeIndex | None = None) -> GraphPage:
     """One department's systems, the capabilities they provide, and their integrations."""
@@ -507,16 +522,8 @@ def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, st
     caps = {s: capability_of(graph.nodes[s]) for s in own}
     colours = palette(caps.values())
     sized_by = size_key(graph, own)
-    cap_nodes = sorted({v for s in own for v in graph.successors(s)
-                        if graph.nodes[v].get("type") == "capability"})
     up = "../"
-    nodes = [hub_node(dept, department, DEPARTMENT, "square", "Department",
-                      f"Department: {department}\n{len(own):,} systems", size=26)]
-    nodes += [hub_node(c, str(graph.nodes[c].get("label") or c),
-                       colours.get(str(graph.nodes[c].get("label")), CAPABILITY), "diamond",
-                       str(graph.nodes[c].get("label") or c),
-                       f"Capability: {graph.nodes[c].get('label')}", size=16)
-              for c in cap_nodes]
+    cap_nodes, nodes = _department_hubs(graph, department, own, colours)
     nodes += [system_node(graph, s, colours[caps[s]], caps[s], sized_by) for s in own]
     for w in partners:
         attrs = graph.nodes[w]
@@ -572,15 +579,7 @@ def grouped_department_page(graph: nx.DiGraph, department: str, own: list[str],
     outside: dict[str, list[str]] = defaultdict(list)
     for w in partners:
         outside[str(graph.nodes[w].get("department") or "external")].append(w)
-    cap_nodes = sorted({v for s in own for v in graph.successors(s)
-                        if graph.nodes[v].get("type") == "capability"})
-    nodes = [hub_node(dept, department, DEPARTMENT, "square", "Department",
-                      f"Department: {department}\n{len(own):,} systems", size=26)]
-    nodes += [hub_node(c, str(graph.nodes[c].get("label") or c),
-                       colours.get(str(graph.nodes[c].get("label")), CAPABILITY), "diamond",
-                       str(graph.nodes[c].get("label") or c),
-                       f"Capability: {graph.nodes[c].get('label')}", size=16)
-              for c in cap_nodes]
+    cap_nodes, nodes = _department_hubs(graph, department, own, colours)
     node_of: dict[str, str] = {}
     by_cap: dict[str, list[str]] = defaultdict(list)
     for (cap, product), systems in sorted(groups.items()):
