@@ -1445,6 +1445,14 @@ def _other_capabilities(res: pd.DataFrame, keys: pd.DataFrame, known: pd.Series,
     return others, {others[t].id for t in set(without)}
 
 
+def _similar_phrase(similar: list[str], noun: str) -> str:
+    """`` (with 2 similar names: 'a', 'b')`` for a finding, at most five shown."""
+    if not similar:
+        return ""
+    shown = ", ".join(repr(t) for t in similar[:5]) + (", ..." if len(similar) > 5 else "")
+    return f" (with {len(similar)} similar {noun}{'s' if len(similar) > 1 else ''}: {shown})"
+
+
 def _findings(out: pd.DataFrame, keys: pd.DataFrame,
               group_name: dict[int, str], groups: dict[str, int],
               others: dict[str, OtherCapability], adopted: set[str],
@@ -1484,9 +1492,7 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
             g = first.Index
             rep = group_name[g]
             similar = [n for n in names[g] if n != rep]
-            also = (f" (with {len(similar)} similar name{'s' if len(similar) > 1 else ''}: "
-                    f"{', '.join(repr(n) for n in similar[:5])}{', ...' if len(similar) > 5 else ''})"
-                    if similar else "")
+            also = _similar_phrase(similar, "name")
             n = int(counts[g])
             findings.append(Finding(
                 **where(first), column=first.column, stage=STAGE,
@@ -1513,9 +1519,7 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
             cid = first.Index
             other = others[first.capability]
             similar = [t for t in texts[cid] if t != other.text]
-            also = (f" (with {len(similar)} similar text{'s' if len(similar) > 1 else ''}: "
-                    f"{', '.join(repr(t) for t in similar[:5])}{', ...' if len(similar) > 5 else ''})"
-                    if similar else "")
+            also = _similar_phrase(similar, "text")
             n, d = int(counts[cid]), int(departments[cid])
             used = (f"{n} row{'s' if n > 1 else ''} in {d} department{'s' if d > 1 else ''} "
                     f"use{'s' if n == 1 else ''} it")
