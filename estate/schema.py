@@ -58,6 +58,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
+from itertools import chain, repeat
 from typing import Callable
 
 
@@ -571,20 +572,37 @@ PARSERS: dict[str, Callable[[str], Parsed]] = {
 """Value parser per field kind; text fields use :func:`clean_text`."""
 
 
+_ODD_SPACE = re.compile(r"[^\S ]|\s\s|^\s|\s$")  # white space clean_text would change
+
+
+def _matches(pattern: re.Pattern, values) -> np.ndarray:
+    """Which of ``values`` (texts) ``pattern`` matches; C-level loops, no Python per value."""
+    import numpy as np
+
+    return np.fromiter(map(bool, map(pattern, values)), dtype=bool, count=len(values))
+
+
 def _fast_text(u: pd.Series) -> pd.Series:
-    plain = ~(u.str.contains(r"\s\s|[\t\n\r\f\v]|^\s|\s$", regex=True)
-              | u.str.casefold().isin(MISSING_TOKENS))
-    return u.where(plain)
+    values = u.to_numpy(dtype=object)
+    odd = _matches(_ODD_SPACE.search, values)
+    odd |= _matches(MISSING_TOKENS.__contains__, list(map(str.casefold, values)))
+    return u.where(~odd)
 
 
 def _fast_number(pattern: str) -> Callable[[pd.Series], pd.Series]:
+    whole = re.compile(pattern).fullmatch
+    marks = re.compile(r"[£,]")
+
     def fast(u: pd.Series) -> pd.Series:
+        import numpy as np
         import pandas as pd
 
-        plain = u.str.fullmatch(pattern)
-        values = pd.to_numeric(u.where(plain).str.replace(r"[£,]", "", regex=True),
-                               errors="coerce")
-        return values.astype(object).where(plain & values.notna())
+        values = u.to_numpy(dtype=object)
+        plain = _matches(whole, values)
+        digits = np.full(len(values), np.nan, dtype=object)
+        digits[plain] = list(map(marks.sub, repeat(""), values[plain]))
+        numbers = pd.to_numeric(pd.Series(digits, index=u.index, dtype=object), errors="coerce")
+        return numbers.astype(object).where(plain & numbers.notna())
     return fast
 
 
@@ -592,8 +610,9 @@ def _fast_date(u: pd.Series) -> pd.Series:
     import pandas as pd
 
     out = pd.Series(None, index=u.index, dtype=object)
+    values = u.to_numpy(dtype=object)
     for pattern, fmt in ((r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{2}/\d{2}/\d{4}", "%d/%m/%Y")):
-        match = u.str.fullmatch(pattern)
+        match = _matches(re.compile(pattern).fullmatch, values)
         if match.any():
             stamps = pd.to_datetime(u[match], format=fmt, errors="coerce")
             good = stamps.notna() & stamps.dt.year.between(1900, 2200)
@@ -601,7 +620,32 @@ def _fast_date(u: pd.Series) -> pd.Series:
     return out
 
 
-FAST_PATH_MIN = 200
+_LIST_ITEM = re.compile(r"[^\s;,|]+")
+_PLAIN_LIST = re.compile(r"[^\s;,|]+(?:\s*[;,|]\s*[^\s;,|]+)*")
+
+
+def _fast_list(u: pd.Series) -> pd.Series:
+    """Lists of one-word items, each once and none a placeholder (``A; B | C``)."""
+    import numpy as np
+    import pandas as pd
+
+    values = u.to_numpy(dtype=object)
+    out = np.full(len(values), None, dtype=object)
+    plain = np.flatnonzero(_matches(_PLAIN_LIST.fullmatch, values))
+    if len(plain):
+        items = list(map(_LIST_ITEM.findall, values[plain]))
+        sizes = np.fromiter(map(len, items), dtype=np.int64, count=len(items))
+        distinct = np.fromiter(map(len, map(set, items)), dtype=np.int64, count=len(items))
+        codes, words = pd.factorize(np.array(list(chain.from_iterable(items)), dtype=object))
+        placeholder = _matches(MISSING_TOKENS.__contains__, list(map(str.casefold, words)))
+        owner = np.repeat(np.arange(len(items)), sizes)
+        held = np.bincount(owner, weights=placeholder[codes], minlength=len(items)) > 0
+        ok = (sizes == distinct) & ~held
+        out[plain[ok]] = np.fromiter(map(tuple, items), dtype=object, count=len(items))[ok]
+    return pd.Series(out, index=u.index, dtype=object)
+
+
+FAST_PATH_MIN = 1000
 """Below this many distinct values the plain parser is quicker than the vectorised path."""
 
 FAST_PATHS: dict[str, Callable[[pd.Series], pd.Series]] = {
@@ -609,8 +653,9 @@ FAST_PATHS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "cost": _fast_number(r"£?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"),
     "int": _fast_number(r"(?:\d{1,3}(?:,\d{3})+|\d{1,9})"),
     "date": _fast_date,
+    "list": _fast_list,
 }
-"""Vectorised readings of the plainest forms (``12500``, ``2027-03-31``); what they leave
+"""Vectorised readings of the plainest forms (``12500``, ``2027-03-31``, ``A; B``); what they leave
 (``None``) goes through the full parser, so both give the same reading."""
 
 
@@ -626,11 +671,30 @@ def parse_unique(raw: pd.Series, parser: Callable[[str], Parsed],
     Returns a frame aligned with ``raw`` with columns ``value`` (object), ``code`` and
     ``message`` (``None`` where the reading is clean or the cell is empty).
     """
+    import pandas as pd
+
+    positions, table = read_unique(raw, parser, fast)
+    return pd.DataFrame({name: column[positions] for name, column in table.items()},
+                        index=raw.index)
+
+
+def read_unique(raw: pd.Series, parser: Callable[[str], Parsed],
+                fast: Callable[[pd.Series], pd.Series] | None = None
+                ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The readings of each distinct raw string, and where each row's reading is.
+
+    Returns ``(positions, table)``: ``table`` maps ``value``, ``code`` and ``message`` to
+    object arrays with one entry per distinct string plus a last, empty one for missing
+    cells; ``table[name][positions]`` is what :func:`parse_unique` returns row by row.
+    """
     import numpy as np
     import pandas as pd
 
     positions, uniques = pd.factorize(raw.astype(object), use_na_sentinel=True)
-    uniques = np.asarray(uniques, dtype=object).astype(str).astype(object)
+    uniques = np.asarray(uniques, dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty") \
+            or "\x00" in "".join(uniques):  # numpy's str drops trailing NULs: keep that
+        uniques = uniques.astype(str).astype(object)
     n = len(uniques)
     table = {name: np.empty(n + 1, dtype=object) for name in ("value", "code", "message")}
     todo = range(n)
@@ -643,5 +707,4 @@ def parse_unique(raw: pd.Series, parser: Callable[[str], Parsed],
     for i in todo:  # item by item: tuples must stay single cells
         reading = parser(uniques[i])
         value[i], code[i], message[i] = reading.value, reading.code, reading.message
-    return pd.DataFrame({name: column[positions] for name, column in table.items()},
-                        index=raw.index)
+    return positions, table

@@ -81,3 +81,38 @@ def test_random_tables_account_for_every_row(header, rows, delimiter, encoding):
         previous = reader.line_num
     after_header = len(starts) - starts.index(header_line) - 1
     assert len(s) + blank == after_header
+
+
+def _sniff_by_csv(text: str, prefer_tab: bool, sample_chars: int) -> str:
+    """The delimiter sniffing rule, spelled out with the csv module on every sample."""
+    from collections import Counter
+
+    sample = text[:sample_chars]
+    if len(text) > sample_chars and "\n" in sample:
+        sample = sample[: sample.rindex("\n")]
+    best, best_score = ",", (0, 0, 0)
+    order = ["\t", ",", ";", "|"] if prefer_tab else [",", "\t", ";", "|"]
+    for rank, delimiter in enumerate(order):
+        counts = Counter(len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter)
+                         if "".join(r).strip())
+        wide = {n: k for n, k in counts.items() if n >= 2}
+        if wide:
+            modal = max(wide, key=lambda n: (wide[n], n))
+            score = (wide[modal], modal, -rank)
+            if score > best_score:
+                best, best_score = delimiter, score
+    return best
+
+
+@SETTINGS
+@given(text=st.text(st.sampled_from(list("ab ,;|\t\n\"")), min_size=1, max_size=120),
+       prefer_tab=st.booleans(), sample_chars=st.sampled_from([8, 30, 1000]))
+def test_delimiter_sniffing_shortcuts_agree_with_the_csv_module(text, prefer_tab, sample_chars,
+                                                                 monkeypatch):
+    from estate.load import delimited
+
+    monkeypatch.setattr(delimited, "_SAMPLE_CHARS", sample_chars)
+    delimiter, records = delimited._sniff(text, prefer_tab)
+    assert delimiter == _sniff_by_csv(text, prefer_tab, sample_chars)
+    if records is not None:  # reused as the split of the whole text
+        assert records == list(csv.reader(io.StringIO(text), delimiter=delimiter))

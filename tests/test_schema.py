@@ -3,9 +3,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from estate.schema import (HEADER_SYNONYMS, header_key, header_scale, parse_classification,
-                           parse_cost, parse_date, parse_list, parse_unique, parse_users,
-                           resolve_header)
+from estate.schema import (HEADER_SYNONYMS, Parsed, clean_text, header_key, header_scale,
+                           parse_classification, parse_cost, parse_date, parse_list,
+                           parse_unique, parse_users, resolve_header)
 
 
 @pytest.mark.parametrize("header, field", [
@@ -147,6 +147,11 @@ def test_parse_unique_parses_each_distinct_value_once_and_keeps_alignment():
     ("cost", parse_cost, ["12500", "£12,500", "12,500.50", "£0", "1,2", "12.", "£ 5"]),
     ("int", parse_users, ["1,200", "300", "0012", "1,20", "9999999999"]),
     ("date", parse_date, ["2027-03-31", "31/03/2027", "29/02/2027", "9999-12-31", "01/02/2027"]),
+    ("list", parse_list, ["A; B,C", "A;A", "a|b", "x", "n/a; B", "birth records; tax", " ; ,",
+                          "a;;b", "a,\n b", "a\nb", "a ,b", "a\x1cb;c", "NA", "x;-"]),
+    ("text", lambda s: Parsed(clean_text(s)), ["Oracle", "n/a", "Two  spaces", "tab\there",
+                                               "Unknown", "x", "  lead", "no\xa0break",
+                                               "thin\u2009space", "line\u2028sep"]),
 ])
 def test_fast_paths_agree_with_the_full_parsers(kind, parser, samples, monkeypatch):
     from estate.schema import FAST_PATHS

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+import numpy as np
 import pandas as pd
 
 from estate.errors import Finding, LoadError
@@ -26,7 +27,7 @@ from estate.load.delimited import read_delimited
 from estate.load.identity import settle_identity
 from estate.load.mapping import HeaderMapping, read_mapping
 from estate.load.sources import Source, department_from_filename, discover
-from estate.load.table import FIELDS_BY_NAME, build_table, parse_fields
+from estate.load.table import FIELDS_BY_NAME, TableResult, build_table, parse_fields
 from estate.load.xlsx import read_xlsx
 from estate.schema import FIELD_NAMES, PROVENANCE_COLUMNS
 from estate.settings import Settings
@@ -71,7 +72,7 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
     if not sources and not missing:
         shown = ", ".join(map(str, paths)) or "(no paths)"
         raise LoadError(f"no inventory files (.csv, .tsv, .txt, .xlsx) found in {shown}")
-    frames: list[pd.DataFrame] = []
+    frames: list[TableResult] = []
     headers: dict = {}
     used_rules: set[int] = set()
     for source in sources:
@@ -92,27 +93,72 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
                                         "inventory header (no id or name column); not read"))
                 continue
             findings += result.findings
-            frames.append(result.rows)
+            if result.n:
+                frames.append(result)
             headers[(source.shown, table.sheet)] = {
                 c.role: c.header for c in result.columns if c.role in FIELDS_BY_NAME}
         inputs.append(InputFile(source.shown, digest, raw.format,
-                                sum(len(r.rows) for _, r in results if r is not None), []))
+                                sum(r.n for _, r in results if r is not None), []))
     findings += _unused_rules(mapping, used_rules)
-    rows = pd.concat(frames, ignore_index=True) if frames else None
-    if rows is None or rows.empty:
+    if not frames:
         systems = empty_systems()
     else:
-        rows, parse_findings = parse_fields(rows, headers)
+        rows, parse_findings = parse_fields(_one_frame(frames), headers)
         findings += parse_findings
         rows, identity_findings = settle_identity(rows, headers)
         findings += identity_findings
         systems = rows[list(SYSTEMS_COLUMNS)].reset_index(drop=True)
-        per_file = systems.groupby("source_file")["department"].agg(lambda s: sorted(set(s)))
+        per_file = _departments_per_file(systems)
         for item in inputs:
-            if item.readable and item.path in per_file.index:
-                item.departments = list(per_file[item.path])
+            if item.readable and item.path in per_file:
+                item.departments = per_file[item.path]
     findings.sort(key=finding_order)
     return LoadResult(systems, findings, inputs)
+
+
+def _departments_per_file(systems: pd.DataFrame) -> dict[str, list[str]]:
+    files, file_names = pd.factorize(systems["source_file"].to_numpy(dtype=object))
+    depts, dept_names = pd.factorize(systems["department"].to_numpy(dtype=object))
+    pairs = pd.unique(files * len(dept_names) + depts)
+    found: dict[str, set[str]] = {}
+    for f, d in zip((pairs // len(dept_names)).tolist(), (pairs % len(dept_names)).tolist()):
+        found.setdefault(file_names[f], set()).add(dept_names[d])
+    return {f: sorted(d) for f, d in found.items()}
+
+
+def _one_frame(tables: list[TableResult]) -> pd.DataFrame:
+    """The rows of every table in one frame; text columns stay ``object`` until parsed.
+
+    Empties the tables column by column, so the rows are held about once, not twice.
+    """
+    sizes = [t.n for t in tables]
+    columns = {}
+    for name in FIELD_NAMES + tuple(tables[0].rows):
+        if name in columns:
+            continue
+        values = np.concatenate([t.rows.pop(name) if name in t.rows
+                                 else np.full(t.n, None, dtype=object) for t in tables])
+        if name in _STRING_COLUMNS:
+            columns[name] = pd.array(values, dtype="string")
+        elif values.dtype == object:
+            columns[name] = pd.Series(values, dtype=object, copy=False)
+        else:
+            columns[name] = values
+    for name in tables[0].constants:
+        each = np.empty(len(tables), dtype=object)
+        each[:] = [t.constants[name] for t in tables]
+        values = np.repeat(each, sizes)
+        if name in _STRING_COLUMNS:
+            columns[name] = pd.array(values, dtype="string")
+        elif name in _CONSTANT_DTYPES:
+            columns[name] = values.astype(_CONSTANT_DTYPES[name])
+        else:
+            columns[name] = pd.Series(values, dtype=object, copy=False)
+    return pd.DataFrame(columns, copy=False)
+
+
+_STRING_COLUMNS = frozenset({"source_file", "source_sheet", "extra", "_quarantine"})
+_CONSTANT_DTYPES = {"_department_mapped": "bool", "_cost_scale": "float64"}
 
 
 def finding_order(f: Finding) -> tuple:

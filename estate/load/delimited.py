@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from collections import Counter
+from itertools import compress, repeat
 
 from estate.errors import LoadError
 from estate.load.base import Note, RawFile, RawTable
@@ -34,8 +35,8 @@ def read_delimited(data: bytes, name: str) -> RawFile:
     if not text.strip():
         raise LoadError("the file is empty", file=name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    delimiter = sniff_delimiter(text, prefer_tab=name.lower().endswith((".tsv", ".tab")))
-    records, lines = _split(text, delimiter, name)
+    delimiter, records = _sniff(text, name.lower().endswith((".tsv", ".tab")))
+    records, lines = _split(text, delimiter, name, records)
     notes = []
     if encoding not in ("utf-8", "ascii"):
         notes.append(Note("info", "encoding", f"read as {_ENCODING_NAMES.get(encoding, encoding)}"))
@@ -98,40 +99,63 @@ def _checked(text: str, name: str) -> str:
 
 def sniff_delimiter(text: str, prefer_tab: bool = False) -> str:
     """The delimiter that splits most sample lines into the same number (>= 2) of cells."""
+    return _sniff(text, prefer_tab)[0]
+
+
+def _sniff(text: str, prefer_tab: bool) -> tuple[str, list[list[str]] | None]:
+    """The delimiter, and the records it splits ``text`` into when the sample was all of
+    ``text`` (so the file is split once, not twice)."""
     sample = text[:_SAMPLE_CHARS]
     if len(text) > _SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
-    best, best_score = ",", (0, 0, 0)
+    whole = len(sample) == len(text)
+    lines = None if whole or any(c in sample for c in '"\r\x00') else sample.split("\n")
+    best, best_score, best_records = ",", (0, 0, 0), None
     order = ["\t", ",", ";", "|"] if prefer_tab else [",", "\t", ";", "|"]
     for rank, delimiter in enumerate(order):
-        try:
-            counts = Counter(len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter)
-                             if "".join(r).strip())
-        except csv.Error:
-            continue
+        if delimiter not in sample:
+            continue  # every record would be one cell
+        records = None
+        if lines is not None:  # no quotes: a record is a line split at the delimiter
+            counts = Counter(compress(map(str.count, lines, repeat(delimiter)), map(
+                str.strip, map(str.replace, lines, repeat(delimiter), repeat("")))))
+            counts = Counter({n + 1: k for n, k in counts.items()})
+        else:
+            try:
+                records = list(csv.reader(io.StringIO(sample), delimiter=delimiter))
+            except csv.Error:
+                continue
+            # Record widths of the records that hold anything but white space.
+            counts = Counter(compress(map(len, records), map(str.strip, map("".join, records))))
         wide = {n: k for n, k in counts.items() if n >= 2}
         if not wide:
             continue
         modal = max(wide, key=lambda n: (wide[n], n))
         score = (wide[modal], modal, -rank)
         if score > best_score:
-            best, best_score = delimiter, score
-    return best
+            best, best_score, best_records = delimiter, score, records
+    return best, best_records if whole else None
 
 
-def _split(text: str, delimiter: str, name: str) -> tuple[list[list[str]], list[int]]:
+def _split(text: str, delimiter: str, name: str, records: list[list[str]] | None = None
+           ) -> tuple[list[list[str]], list[int]]:
+    """Records of ``text`` and the line each starts on (``records``: already split)."""
     reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', strict=False)
-    records: list[list[str]] = []
+    if records is None:
+        try:
+            records = list(reader)
+        except csv.Error as exc:
+            raise LoadError(f"cannot split into columns: {exc}", file=name,
+                            line=reader.line_num) from None
+    physical = text.count("\n") + (not text.endswith("\n"))
+    if len(records) == physical:  # every record is one line (no quoted line breaks)
+        return records, list(range(1, physical + 1))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quotechar='"', strict=False)
     lines: list[int] = []
     previous = 0
-    try:
-        for record in reader:
-            records.append(record)
-            lines.append(previous + 1)
-            previous = reader.line_num
-    except csv.Error as exc:
-        raise LoadError(f"cannot split into columns: {exc}", file=name,
-                        line=reader.line_num) from None
+    for _ in reader:
+        lines.append(previous + 1)
+        previous = reader.line_num
     return records, lines
 
 

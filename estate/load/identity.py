@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
@@ -31,17 +32,21 @@ Headers = dict[tuple[str, str | None], dict[str, str]]
 
 def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame, list[Finding]]:
     """Add ``system_key``, ``status`` and ``status_reason``; derive ids; report problems."""
-    rows = rows.copy()
+    rows = rows.copy(deep=False)
     findings: list[Finding] = []
     findings += _unify_departments(rows)
-    reason = rows["_quarantine"].astype("string")
-    sid, name = rows["system_id"], rows["name"]
-    totals = ((sid.str.casefold().isin(TOTAL_WORDS) & name.isna())
-              | (name.str.casefold().isin(TOTAL_WORDS) & sid.isna())).fillna(False)
-    reason = reason.mask(reason.isna() & totals, "a totals row, not a system")
-    reason = reason.mask(reason.isna() & sid.isna() & name.isna(), "no system id and no name")
+    reason = rows["_quarantine"].to_numpy(dtype=object, na_value=None).copy()
+    sid = rows["system_id"].to_numpy(dtype=object, na_value=None)
+    name = rows["name"].to_numpy(dtype=object, na_value=None)
+    no_sid, no_name = pd.isna(sid), pd.isna(name)
+    totals = np.zeros(len(rows), dtype=bool)
+    for alone, text in ((~no_sid & no_name, sid), (no_sid & ~no_name, name)):
+        at = np.flatnonzero(alone)
+        totals[at] = [t.casefold() in TOTAL_WORDS for t in text[at]]
+    reason[pd.isna(reason) & totals] = "a totals row, not a system"
+    reason[pd.isna(reason) & no_sid & no_name] = "no system id and no name"
 
-    derive = sid.isna() & name.notna() & reason.isna()
+    derive = no_sid & ~no_name & pd.isna(reason)
     if derive.any():
         pairs = rows.loc[derive, ["department", "name"]]
         uniq = pairs.drop_duplicates()
@@ -54,30 +59,77 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
                                    for d in derived], value=False)
     rows["_derived"] = derive
 
-    live = rows[reason.isna()]
-    by_copy = live.groupby(["department", "_sig"], sort=False)
-    copies = live.duplicated(["department", "_sig"], keep="first")
-    copy_reason = ("an exact copy of " + by_copy["source_file"].transform("first").astype(str)
-                   + " line " + by_copy["source_line"].transform("first").astype(str))
-    reason.loc[copies[copies].index] = copy_reason[copies]
+    live = np.flatnonzero(pd.isna(reason))
+    group = _codes(rows["department"].to_numpy(dtype=object)[live],
+                   rows["_sig"].to_numpy()[live])
+    rank, first = _occurrences(group)
+    copies = rank > 0
+    if copies.any():
+        source = live[first[copies]]
+        files = rows["source_file"].to_numpy(dtype=object)[source]
+        lines = rows["source_line"].to_numpy()[source]
+        reason[live[copies]] = [f"an exact copy of {f} line {ln}"
+                                for f, ln in zip(files, lines.tolist())]
 
-    findings += _keys(rows, reason, headers)
-    findings += _cross_department(rows, reason, headers)
+    open_ = pd.isna(reason)
+    findings += _keys(rows, open_, headers)
+    findings += _cross_department(rows, open_, headers)
 
-    missing_name = reason.isna() & rows["name"].isna()
+    missing_name = open_ & rows["name"].isna().to_numpy()
     findings += _row_findings(rows[missing_name], headers, "name", "warning", "missing-name",
                               "no system name; the system is shown by its id")
-    quarantined = reason.notna()
     hard = reason == "no system id and no name"
-    for severity, mask in (("error", hard), ("warning", quarantined & ~hard)):
-        mask = mask.fillna(False)
+    for severity, mask in (("error", hard), ("warning", ~open_ & ~hard)):
         findings += _row_findings(rows[mask], headers, "system_id", severity, "quarantined-row",
-                                  ("row not analysed: " + reason[mask]).tolist(), value=False,
+                                  ["row not analysed: " + r for r in reason[mask]], value=False,
                                   column=False)
-    rows["status"] = pd.Series("analysed", index=rows.index, dtype="string").mask(
-        quarantined, "quarantined")
-    rows["status_reason"] = reason.astype("string")
+    status = np.empty(len(rows), dtype=object)
+    status[:] = ["analysed"]
+    status[~open_] = "quarantined"
+    rows["status"] = pd.array(status, dtype="string")
+    rows["status_reason"] = pd.array(reason, dtype="string")
     return rows, findings
+
+
+def _codes(*columns: np.ndarray) -> np.ndarray:
+    """One integer per row, equal exactly where every column is equal."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        part, uniques = pd.factorize(column)
+        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
+    return codes
+
+
+def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: how many earlier rows share its code, and the position of the first."""
+    order = np.argsort(codes, kind="stable")
+    ordered = codes[order]
+    position = np.arange(len(codes))
+    starts = np.ones(len(codes), dtype=bool)
+    starts[1:] = ordered[1:] != ordered[:-1]
+    start = np.maximum.accumulate(np.where(starts, position, 0))
+    rank = np.empty(len(codes), dtype=np.int64)
+    rank[order] = position - start
+    first = np.empty(len(codes), dtype=np.int64)
+    first[order] = order[start]
+    return rank, first
+
+
+def _folded_codes(values: np.ndarray, strip: bool = False) -> np.ndarray:
+    """Codes equal where the texts are equal ignoring case (and outer spaces); -1 if none."""
+    codes, texts = pd.factorize(values)
+    if strip:
+        texts = list(map(str.strip, texts))
+    folded = pd.factorize(np.array(list(map(str.casefold, texts)) + [None], dtype=object))[0]
+    return folded[codes]
+
+
+def _fold(values: np.ndarray) -> np.ndarray:
+    """``str.casefold`` of every text (``None`` stays ``None``)."""
+    out = np.empty(len(values), dtype=object)
+    present = np.flatnonzero(pd.notna(values))
+    out[present] = list(map(str.casefold, values[present]))
+    return out
 
 
 def _derived_id(department: str, name: str) -> str:
@@ -105,57 +157,75 @@ def _unify_departments(rows: pd.DataFrame) -> list[Finding]:
     return findings
 
 
-def _keys(rows: pd.DataFrame, reason: pd.Series, headers: Headers) -> list[Finding]:
-    sid = rows["system_id"]
-    placeholder = ("~" + rows["source_file"].astype(str)
-                   + rows["source_sheet"].fillna("").map(lambda s: f"[{s}]" if s else "")
-                   + ":" + rows["source_line"].astype(str))
-    base = rows["department"].astype(str) + ":" + sid.fillna(placeholder).astype(str)
-    fold = base.str.casefold()
-    n = fold.groupby(fold).cumcount()
-    keys = base.where(n == 0, base + "#" + (n + 1).astype(str))
-    while keys.str.casefold().duplicated().any():
-        dup = keys.str.casefold().duplicated()
-        keys = keys.where(~dup, keys + "#" + dup.cumsum().astype(str))
-    rows["system_key"] = keys.astype("string")
-    first_file = rows.groupby(fold)["source_file"].transform("first")
-    first_line = rows.groupby(fold)["source_line"].transform("first")
-    dup = (n > 0) & reason.isna() & sid.notna()
+def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Finding]:
+    sid = rows["system_id"].to_numpy(dtype=object, na_value=None)
+    missing = np.flatnonzero(pd.isna(sid))
+    if len(missing):  # a row without an id is keyed by where it is
+        sid = sid.copy()
+        sheets = rows["source_sheet"].to_numpy(dtype=object, na_value=None)[missing]
+        lines = rows["source_line"].to_numpy()[missing].tolist()
+        sid[missing] = [f"~{f}" + (f"[{sh}]" if sh else "") + f":{ln}" for f, sh, ln in zip(
+            rows["source_file"].to_numpy(dtype=object)[missing], sheets, lines)]
+    base = rows["department"].to_numpy(dtype=object) + ":" + sid
+    fold = _fold(base)
+    n, first = _occurrences(pd.factorize(fold)[0])
+    keys, key_folds = base.copy(), fold.copy()
+    again = np.flatnonzero(n > 0)
+    suffix = np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)
+    keys[again] = base[again] + suffix
+    key_folds[again] = fold[again] + suffix
+    if len(again):
+        keys, key_folds = pd.Series(keys), pd.Series(key_folds)
+        while key_folds.duplicated().any():
+            dup = key_folds.duplicated()
+            keys = keys.where(~dup, keys + "#" + dup.cumsum().astype(str))
+            key_folds = keys.str.casefold()
+        keys = keys.to_numpy(dtype=object)
+    rows["system_key"] = pd.array(keys, dtype="string")
+    dup = (n > 0) & open_ & rows["system_id"].notna().to_numpy()
+    where = np.flatnonzero(dup)
+    origin = first[where]
+    files = rows["source_file"].to_numpy(dtype=object)[origin]
+    lines = rows["source_line"].to_numpy()[origin].tolist()
     messages = [f"system id {i!r} is also used in {f} line {ln}; both rows kept, this one "
-                f"as {k!r}" for i, f, ln, k in zip(sid[dup], first_file[dup], first_line[dup],
-                                                     keys[dup])]
-    return _row_findings(rows[dup], headers, "system_id", "warning", "duplicate-system-id",
-                         messages)
+                f"as {k!r}" for i, f, ln, k in zip(sid[where], files, lines, keys[where])]
+    return _row_findings(rows.iloc[where], headers, "system_id", "warning",
+                         "duplicate-system-id", messages)
 
 
-def _cross_department(rows: pd.DataFrame, reason: pd.Series, headers: Headers) -> list[Finding]:
-    live = rows[reason.isna()]
+def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Finding]:
+    live = np.flatnonzero(open_)
     findings: list[Finding] = []
-    flagged = pd.Series(False, index=live.index)
-    keys = {
-        "instance": live["instance"].str.strip().str.casefold(),
-        "id-and-name": (live["system_id"].str.casefold() + "\x1f"
-                        + live["name"].str.casefold()).where(~live["_derived"]),
-    }
-    for kind, key in keys.items():
-        key = key.dropna()
-        if key.empty:
+    flagged = np.zeros(len(rows), dtype=bool)
+    departments = rows["department"].to_numpy(dtype=object)
+    column = lambda name: rows[name].to_numpy(dtype=object, na_value=None)[live]  # noqa: E731
+    sid, name = _folded_codes(column("system_id")), _folded_codes(column("name"))
+    both = (sid >= 0) & (name >= 0) & ~rows["_derived"].to_numpy(dtype=bool)[live]
+    id_and_name = np.where(both, sid * (name.max(initial=0) + 1) + name, -1)
+    for kind, key in (("instance", _folded_codes(column("instance"), strip=True)),
+                      ("id-and-name", id_and_name)):
+        keep = np.flatnonzero(key >= 0)
+        if not len(keep):
             continue
-        depts = live.loc[key.index, "department"]
-        spread = depts.groupby(key).nunique()
-        shared = key[key.map(spread) > 1]
-        shared = shared[~flagged[shared.index]]
-        if shared.empty:
+        at = live[keep]
+        codes = pd.factorize(key[keep])[0]
+        depts = pd.factorize(departments[at])[0]
+        pairs = pd.unique(codes * (depts.max() + 1) + depts) // (depts.max() + 1)
+        spread = np.bincount(pairs, minlength=codes.max() + 1)
+        shared = np.flatnonzero((spread[codes] > 1) & ~flagged[at])
+        if not len(shared):
             continue
-        members = depts[shared.index].groupby(shared).agg(lambda s: sorted(set(s)))
+        members: dict[int, set[str]] = {}
+        for code, dept in zip(codes[shared].tolist(), departments[at[shared]]):
+            members.setdefault(code, set()).add(dept)
+        ordered = {code: sorted(depts) for code, depts in members.items()}
         what = "the same instance" if kind == "instance" else "the same system id and name"
         column = "instance" if kind == "instance" else "system_id"
-        sub = live.loc[shared.index]
-        messages = [f"{what} is also listed by {', '.join(d for d in members[k] if d != own)}"
-                    for k, own in zip(shared, sub["department"])]
-        findings += _row_findings(sub, headers, column, "warning",
+        messages = [f"{what} is also listed by {', '.join(d for d in ordered[code] if d != own)}"
+                    for code, own in zip(codes[shared].tolist(), departments[at[shared]])]
+        findings += _row_findings(rows.iloc[at[shared]], headers, column, "warning",
                                   "listed-by-several-departments", messages)
-        flagged[shared.index] = True
+        flagged[at[shared]] = True
     return findings
 
 
@@ -163,11 +233,17 @@ def _row_findings(sub: pd.DataFrame, headers: Headers, field: str, severity: str
                   messages, value: bool = True, column: bool = True) -> list[Finding]:
     if isinstance(messages, str):
         messages = [messages] * len(sub)
-    values = sub[field] if value else [None] * len(sub)
+    values = (sub[field].astype(object).to_numpy(dtype=object, na_value=None) if value
+              else [None] * len(sub))
+    sheets = sub["source_sheet"].to_numpy(dtype=object, na_value=None)
+    columns = {}
+    if column:
+        for key in set(zip(sub["source_file"].to_numpy(dtype=object), sheets)):
+            columns[key] = headers.get(key, {}).get(field)
     return [
-        Finding(f, int(ln),
-                headers.get((f, sh if isinstance(sh, str) else None), {}).get(field) if column else None,
-                "load", severity, code, m, d, None if pd.isna(v) else str(v))
-        for f, sh, ln, d, v, m in zip(sub["source_file"], sub["source_sheet"], sub["source_line"],
-                                       sub["department"], values, messages)
+        Finding(f, ln, columns.get((f, sh)), "load", severity, code, m, d,
+                None if v is None else str(v))
+        for f, sh, ln, d, v, m in zip(sub["source_file"].to_numpy(dtype=object), sheets,
+                                       sub["source_line"].to_numpy().tolist(),
+                                       sub["department"].to_numpy(dtype=object), values, messages)
     ]

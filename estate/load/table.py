@@ -15,7 +15,9 @@ Every problem becomes a :class:`Finding` with file, line and the file's own colu
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
@@ -24,7 +26,7 @@ from estate.errors import Finding
 from estate.load.base import RawTable
 from estate.load.mapping import MappingRule
 from estate.schema import (FAST_PATHS, FIELD_NAMES, FIELDS_BY_NAME, PARSERS, PROBLEM_SEVERITY,
-                           Parsed, clean_text, header_key, header_scale, parse_unique,
+                           Parsed, clean_text, header_key, header_scale, read_unique,
                            resolve_header)
 
 HEADER_SEARCH_RECORDS = 50
@@ -43,7 +45,10 @@ class Column:
 
 @dataclass
 class TableResult:
-    rows: pd.DataFrame        # raw field texts + source_* + extra + _sig, _quarantine, _file_*
+    rows: dict[str, np.ndarray]   # mapped field texts (object, None when empty), source_line,
+                                  # extra, _sig, _quarantine
+    constants: dict[str, object]  # source_file, source_sheet, _file_department, ...
+    n: int                        # rows kept (blank rows are not)
     findings: list[Finding] = field(default_factory=list)
     header_line: int = 0
     columns: list[Column] = field(default_factory=list)
@@ -93,12 +98,8 @@ def build_table(table: RawTable, file: str, department: str,
     sheet = table.sheet
     header_line = table.lines[h]
     header = [c.strip() for c in table.records[h]]
-    body = table.records[h + 1:]
     lines = table.lines[h + 1:]
-    width = max([len(header), *map(len, body)]) if body else len(header)
-    pad = [""] * width
-    body = [[c.strip() for c in r] + pad[len(r):] if len(r) < width else [c.strip() for c in r]
-            for r in body]
+    cells = _cells(table.records[h + 1:], len(header))
     findings: list[Finding] = []
 
     def note(severity, code, message, line=header_line, column=None, value=None):
@@ -111,52 +112,66 @@ def build_table(table: RawTable, file: str, department: str,
              f"the header is on line {header_line}; {len(above)} line(s) above it "
              "were read as a title block", line=above[0])
 
-    blank_list = [not any(r) for r in body]
-    if any(blank_list):
-        blank_lines = [ln for ln, b in zip(lines, blank_list) if b]
+    row_lines = np.array(lines, dtype="int64")
+    empty = cells == ""
+    blank = empty.all(axis=1)
+    if blank.any():
+        blank_lines = row_lines[blank].tolist()
         shown = ", ".join(map(str, blank_lines[:10])) + (" ..." if len(blank_lines) > 10 else "")
         note("info", "blank-rows", f"{len(blank_lines)} blank row(s) skipped (lines {shown})",
              line=blank_lines[0])
-        body = [r for r, b in zip(body, blank_list) if not b]
-        lines = [ln for ln, b in zip(lines, blank_list) if not b]
-    n = len(body)
-    cells = np.empty((n, width), dtype=object)
-    if n and width:
-        cells[:] = body
-    row_lines = np.array(lines, dtype="int64")
+        cells, row_lines, empty = cells[~blank], row_lines[~blank], empty[~blank]
+    n = len(cells)
 
-    columns = _plan_columns(header, cells, rules, used_rules, note, sheet)
+    columns = _plan_columns(header, ~empty.all(axis=0), rules, used_rules, note, sheet)
     mapped = {c.role: c for c in columns if c.role in FIELDS_BY_NAME}
 
-    out: dict[str, object] = {}
-    for name in FIELD_NAMES:
-        column = mapped.get(name)
-        values = np.full(n, None, dtype=object)
-        if column is not None and n:
-            raw = cells[:, column.index]
-            present = raw != ""
-            values[present] = raw[present]
+    out: dict[str, np.ndarray] = {}
+    for name, column in mapped.items():
+        values = cells[:, column.index].copy()
+        values[empty[:, column.index]] = None
         out[name] = values
     if "department" not in mapped:
         note("info", "department-from-file-name",
              f"no department column; every row belongs to {department!r} (from the file name)")
 
-    out["source_file"] = pd.array([file] * n, dtype="string")
-    out["source_sheet"] = pd.array([sheet] * n, dtype="string")
     out["source_line"] = row_lines
-    out["extra"] = _extra_json(cells, [c for c in columns if c.role == "extra"])
-    sig_cols = [c.index for c in columns if c.role not in ("drop", "ignore")]
-    out["_sig"] = (pd.util.hash_pandas_object(pd.DataFrame(cells[:, sig_cols]), index=False,
-                                              categorize=False).to_numpy()
-                   if sig_cols and n else np.zeros(n, dtype="uint64"))
+    out["extra"] = _extra_json(cells, empty, [c for c in columns if c.role == "extra"])
+    out["_sig"] = _signature(cells, [c.index for c in columns if c.role not in ("drop", "ignore")])
     out["_quarantine"] = _repeated_header(cells, header, columns)
-    out["_file_department"] = np.full(n, department, dtype=object)
-    out["_department_mapped"] = np.full(n, "department" in mapped, dtype=bool)
-    out["_cost_scale"] = np.full(n, header_scale(mapped["annual_cost"].header)
-                                 if "annual_cost" in mapped else 1.0, dtype="float64")
+    constants = {"source_file": file, "source_sheet": sheet, "_file_department": department,
+                 "_department_mapped": "department" in mapped,
+                 "_cost_scale": header_scale(mapped["annual_cost"].header)
+                 if "annual_cost" in mapped else 1.0}
     if not n:
         note("warning", "no-data-rows", "the table has a header but no data rows")
-    return TableResult(pd.DataFrame(out), findings, header_line, columns)
+    return TableResult(out, constants, n, findings, header_line, columns)
+
+
+def _repeat(value: object, n: int) -> np.ndarray:
+    """``n`` references to one object (``np.full`` would copy a string ``n`` times)."""
+    out = np.empty(n, dtype=object)
+    out[:] = [value]
+    return out
+
+
+def _cells(body: list[list[str]], header_width: int) -> np.ndarray:
+    """The stripped cell texts as a rows x columns array, short rows padded with ``""``.
+
+    Equal texts within the table share one string object, so a million rows of a few
+    thousand vendors hold a few thousand strings until :func:`parse_fields` reads them.
+    """
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
+    width = max(header_width, int(lengths.max())) if len(body) else header_width
+    if len(body) and lengths.min() < width:
+        body = list(body)
+        for i in np.flatnonzero(lengths < width).tolist():
+            body[i] = body[i] + [""] * (width - len(body[i]))
+    stripped = list(map(str.strip, chain.from_iterable(body)))
+    shared: dict[str, str] = {}
+    flat = np.fromiter(map(shared.setdefault, stripped, stripped), dtype=object,
+                       count=len(stripped))
+    return flat.reshape(len(body), width)
 
 
 def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[Finding]]:
@@ -167,7 +182,7 @@ def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[
     take the department from the file name; so do rows of a table whose department
     column is empty on some rows only (each reported).
     """
-    rows = rows.copy()
+    rows = rows.copy(deep=False)
     findings: list[Finding] = []
     files = rows["source_file"].to_numpy(dtype=object)
     sheets = rows["source_sheet"].to_numpy(dtype=object)
@@ -180,16 +195,22 @@ def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[
 
     for name in FIELD_NAMES:
         raw = rows[name]
-        values, problems = _parse(name, raw)
+        values, positions, table = _parse(name, raw)
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
-        if problems is not None and len(problems):
-            cells = raw.to_numpy(dtype=object)
-            for i, code, message in zip(problems.index, problems["code"], problems["message"]):
-                findings.append(Finding(files[i], int(lines[i]), header_of(i, name), "load",
-                                        PROBLEM_SEVERITY[code], code, message, depts[i],
-                                        cells[i]))
+        if table is None:
+            continue
+        code, message = table["code"], table["message"]
+        bad = np.flatnonzero(code != None)  # noqa: E711 (elementwise)
+        if not len(bad):
+            continue
+        cells = raw.to_numpy(dtype=object)
+        for i in np.flatnonzero(np.isin(positions, bad)).tolist():
+            u = positions[i]
+            findings.append(Finding(files[i], int(lines[i]), header_of(i, name), "load",
+                                    PROBLEM_SEVERITY[code[u]], code[u], message[u], depts[i],
+                                    cells[i]))
 
     missing = rows["department"].isna()
     if missing.any():
@@ -207,13 +228,12 @@ def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[
     return rows, findings
 
 
-def _plan_columns(header, cells, rules, used_rules, note, sheet) -> list[Column]:
+def _plan_columns(header, filled, rules, used_rules, note, sheet) -> list[Column]:
     columns: list[Column] = []
     taken: dict[str, str] = {}
     extra_keys: set[str] = set()
     pairs: list[str] = []
-    width = cells.shape[1]
-    filled = (cells != "").any(axis=0) if len(cells) else [False] * width
+    width = len(filled)
     for j in range(width):
         text = header[j] if j < len(header) else ""
         has_data = bool(filled[j])
@@ -266,48 +286,83 @@ def _unique_key(text: str, seen: set[str]) -> str:
     return key
 
 
-def _parse(name: str, raw: pd.Series) -> tuple[object, pd.DataFrame | None]:
+def _parse(name: str, raw: pd.Series) -> tuple[pd.Series, np.ndarray, dict | None]:
+    """The typed values of one field, the row -> distinct value positions, and the
+    readings per distinct value (``None`` for text, which has no problems to report)."""
     kind = FIELDS_BY_NAME[name].kind
-    if kind in ("text",):
+    if kind == "text":
         cleaner = (lambda s: Parsed(s.strip() or None)) if name == "notes" else \
             (lambda s: Parsed(clean_text(s)))
-        parsed = parse_unique(raw, cleaner, None if name == "notes" else FAST_PATHS["text"])
-        return pd.Series(pd.array(parsed["value"].tolist(), dtype="string"), index=raw.index), None
-    parsed = parse_unique(raw, PARSERS[kind], FAST_PATHS.get(kind))
-    problems = parsed.loc[parsed["code"].notna(), ["code", "message"]]
-    values = parsed["value"]
+        positions, table = read_unique(raw, cleaner,
+                                       None if name == "notes" else FAST_PATHS["text"])
+        return _typed(table["value"], "string", positions, raw.index), positions, None
+    positions, table = read_unique(raw, PARSERS[kind], FAST_PATHS.get(kind))
+    values = table["value"]
     if kind == "list":
-        return pd.Series([v if v else () for v in values.tolist()], index=raw.index,
-                         dtype=object), problems
-    if kind == "cost":
-        return pd.Series(pd.array(values.tolist(), dtype="Float64"), index=raw.index), problems
-    if kind == "int":
-        return pd.Series(pd.array(values.tolist(), dtype="Int64"), index=raw.index), problems
+        typed = np.fromiter((v if v else () for v in values.tolist()), dtype=object,
+                            count=len(values))  # tuples stay single cells
+        return pd.Series(typed[positions], index=raw.index, dtype=object), positions, table
     if kind == "date":
-        return pd.to_datetime(values, errors="coerce").astype("datetime64[ns]"), problems
-    return pd.Series(pd.array(values.tolist(), dtype="string"), index=raw.index), problems
+        stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+        stamps = stamps.astype("datetime64[ns]").to_numpy()
+        return pd.Series(stamps[positions], index=raw.index), positions, table
+    dtype = {"cost": "Float64", "int": "Int64"}.get(kind, "string")
+    return _typed(values, dtype, positions, raw.index), positions, table
 
 
-def _extra_json(cells: np.ndarray, extras: list[Column]) -> pd.api.extensions.ExtensionArray:
+def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Index) -> pd.Series:
+    """A column of ``dtype`` holding ``values[positions]``: converted once per value."""
+    return pd.Series(pd.array(values.tolist(), dtype=dtype).take(positions), index=index)
+
+
+def _signature(cells: np.ndarray, indexes: list[int]) -> np.ndarray:
+    """A 64-bit hash of each row's kept cells: rows with equal texts share it.
+
+    Python's tuple hash reuses the strings' cached hashes (the cells share objects, see
+    :func:`_cells`). Only equality within one run is used, so the per-process hash seed
+    does not matter; different rows collide with odds of about 1 in 2**64.
+    """
+    if not indexes or not len(cells):
+        return np.zeros(len(cells), dtype=np.int64)
+    return np.fromiter(map(hash, zip(*(cells[:, j] for j in indexes))), dtype=np.int64,
+                       count=len(cells))
+
+
+def _extra_json(cells: np.ndarray, empty: np.ndarray, extras: list[Column]) -> np.ndarray:
+    """The JSON text of each row's unmapped cells, built once per distinct combination."""
+    out = _repeat("{}", len(cells))
     if not extras or not len(cells):
-        return pd.array(["{}"] * len(cells), dtype="string")
-    frame = pd.DataFrame(cells[:, [c.index for c in extras]])
-    frame.columns = [c.key for c in extras]
-    frame = frame.astype(object).where(frame != "", None)
-    text = frame.to_json(orient="records", lines=True, force_ascii=False)
-    lines = pd.Series(text.strip("\n").split("\n"), dtype="string")
-    lines = lines.str.replace(r'"(?:[^"\\]|\\.)*":null,?', "", regex=True).str.replace(",}", "}")
-    return lines
+        return out
+    at = [c.index for c in extras]
+    filled = np.flatnonzero(~empty[:, at].all(axis=1))
+    if len(filled):
+        sub = cells[filled][:, at]
+        codes = np.zeros(len(sub), dtype=np.int64)
+        for j in range(sub.shape[1]):
+            part, uniques = pd.factorize(sub[:, j])
+            codes = pd.factorize(codes * len(uniques) + part)[0]
+        _, first = np.unique(codes, return_index=True)
+        distinct = sub[first]
+        distinct[distinct == ""] = None
+        text = pd.DataFrame(distinct, columns=[c.key for c in extras], dtype=object).to_json(
+            orient="records", lines=True, force_ascii=False)
+        lines = map(_NULL_ITEM.sub, repeat(""), text.strip("\n").split("\n"))
+        lines = list(map(str.replace, lines, repeat(",}"), repeat("}")))
+        out[filled] = np.array(lines, dtype=object)[codes]
+    return out
 
 
-def _repeated_header(cells: np.ndarray, header: list[str], columns: list[Column]) -> pd.api.extensions.ExtensionArray:
+_NULL_ITEM = re.compile(r'"(?:[^"\\]|\\.)*":null,?')
+
+
+def _repeated_header(cells: np.ndarray, header: list[str], columns: list[Column]) -> np.ndarray:
     n = len(cells)
-    reason = pd.array([None] * n, dtype="string")
+    reason = np.full(n, None, dtype=object)
     named = [c for c in columns if c.role in FIELDS_BY_NAME]
     if not named or not n:
         return reason
     size = len(header[named[0].index])
-    same = np.fromiter((len(x) == size for x in cells[:, named[0].index]), dtype=bool, count=n)
+    same = np.fromiter(map(len, cells[:, named[0].index]), dtype=np.int64, count=n) == size
     for c in named:
         if not same.any():
             break
