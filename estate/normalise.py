@@ -166,6 +166,36 @@ SPELLINGS = {
 _IZE = re.compile(r"([iy])z(e|ed|er|ing|ation)$")
 
 
+_TENANT, _VERSION, _EDITION = 1, 2, 4
+(_IN_KEYS, _VENDOR_WORD, _VENDOR_START, _VENDOR_PART, _AROUND, _IN_BRAND, _STARTS_CONTAINED,
+ _IN_CONTAINED) = (1 << i for i in range(8))
+_WORD_KINDS: dict[str, int] = {}
+
+
+def _word_kinds(tokens: list[str]) -> dict[str, int]:
+    """Tenant, version and edition marks of words, kept per distinct word."""
+    kinds = _WORD_KINDS
+    for t in tokens:
+        if t not in kinds:
+            if len(kinds) >= 1_000_000:
+                kinds.clear()
+            kinds[t] = ((_TENANT if t in TENANT_WORDS else 0)
+                        | (_VERSION if _VERSION_TOKEN.match(t) else 0)
+                        | (_EDITION if t in EDITION_WORDS else 0))
+    return kinds
+
+
+def _forms_of(tokens: list[str], kinds: dict[str, int]
+              ) -> tuple[list[str], list[str], list[str], list[str]]:
+    """``a0``, ``a``, ``b0`` and ``b`` of one token list (see :meth:`_Matcher.forms`)."""
+    a0 = list(dict.fromkeys([t for t in tokens if not kinds[t] & _TENANT]))
+    if not any(kinds[t] for t in a0):
+        return a0, a0, a0, a0
+    a = [t for t in a0 if not kinds[t] & _VERSION]
+    return a0, a, [t for t in a0 if not kinds[t] & _EDITION], \
+        [t for t in a if not kinds[t] & _EDITION]
+
+
 def _fold(text: str) -> str:
     if text.isascii():
         return text.casefold()
@@ -344,6 +374,19 @@ class _Matcher:
         self._build_vendors()
         self._build_products()
         self._build_capabilities()
+        phrases = [k.split() for k in self.vendor_canonical]
+        self._word_sets = (
+            (_IN_KEYS, self._product_tokens),
+            (_VENDOR_WORD, {p[0] for p in phrases if len(p) == 1}
+             | {t for t in self._vendor_tokens if " " not in t}),
+            (_VENDOR_START, {p[0] for p in phrases if len(p) > 1}),
+            (_VENDOR_PART, {t for p in phrases for t in p[1:]}),
+            (_AROUND, set().union(*self.cap_words.values(), *self.vendor_words.values())),
+            (_IN_BRAND, set(self.brands)),
+            (_STARTS_CONTAINED, set(self.contain_by_token)),
+            (_IN_CONTAINED, {t for key in self.keys["contain"] for t in key.split()}),
+        )
+        self._word_flags: dict[str, int] = {}
 
     # -- vendors ---------------------------------------------------------------
     def _build_vendors(self) -> None:
@@ -431,14 +474,12 @@ class _Matcher:
             return cached
         cleaned = text.split()
         canon = self._canonical_tokens(cleaned)
-        out: dict[str, list[str]] = {}
-        for prefix, source in (("", canon), ("u", cleaned)):
-            a0 = list(dict.fromkeys([t for t in source if t not in TENANT_WORDS]))
-            a = [t for t in a0 if not _VERSION_TOKEN.match(t)]
-            out[prefix + "a0"] = a0
-            out[prefix + "a"] = a
-            out[prefix + "b0"] = [t for t in a0 if t not in EDITION_WORDS]
-            out[prefix + "b"] = [t for t in a if t not in EDITION_WORDS]
+        kinds = _word_kinds(canon if canon == cleaned else canon + cleaned)
+        a0, a, b0, b = _forms_of(cleaned, kinds)
+        out = {"ua0": a0, "ua": a, "ub0": b0, "ub": b}
+        if canon != cleaned:
+            a0, a, b0, b = _forms_of(canon, kinds)
+        out.update(a0=a0, a=a, b0=b0, b=b)
         if len(self._forms_cache) < 500_000:
             self._forms_cache[text] = out
         return out
@@ -475,8 +516,8 @@ class _Matcher:
                 full = " ".join(forms["a0"])
                 for level, names in (("a", ("a0", "a", "ua0", "ua")),
                                      ("b", ("b0", "b", "ub0", "ub"))):
-                    for name in names:
-                        toks = forms[name]
+                    # equal forms would only add the same entries again
+                    for toks in dict.fromkeys(tuple(forms[name]) for name in names):
                         key = " ".join(toks)
                         if not key or (key in vendor_keys and not sole and key not in own
                                        and _exact_key(text) != key):
@@ -518,9 +559,10 @@ class _Matcher:
         self.fuzzy_text = [k[1] for k, _ in items]
         self.fuzzy_pids = [tuple(sorted(v)) for _, v in items]
         self.fuzzy_words = [words.get(k, k[1]) for k, _ in items]
+        self._edit_choices: dict[int, list[tuple[int, str]]] | None = None
 
     @staticmethod
-    @functools.lru_cache(maxsize=1 << 17)
+    @functools.lru_cache(maxsize=1 << 19)
     def _variants(raw: str) -> tuple[tuple[str, float], ...]:
         """The raw text, then without bracketed parts, then each dashed segment."""
         variants: list[tuple[str, float]] = [(raw, 0.0)]
@@ -531,6 +573,77 @@ class _Matcher:
         if len(segments) > 1:
             variants.extend((s, VARIANT_PENALTY) for s in segments)
         return tuple(variants)
+
+    def _flags(self, tokens: list[str]) -> dict[str, int]:
+        """Which of the catalogue's word sets each word belongs to, kept per word."""
+        flags = self._word_flags
+        for t in tokens:
+            if t not in flags:
+                if len(flags) >= 1_000_000:
+                    flags.clear()
+                flags[t] = sum(bit for bit, words in self._word_sets if t in words)
+        return flags
+
+    def _cannot_match(self, raw: str) -> bool:
+        """True when no exact or token stage can match ``raw``: the checks of
+        :meth:`_token_candidates` in the cheapest order, each skipped when the words
+        show it cannot succeed (a key lookup needs every word to be a key word), so a
+        name with nothing to find costs a few set look-ups. False means only that the
+        stages must be tried."""
+        if _exact_key(raw) in self.exact:
+            return False
+        keys = self.keys
+        a_keys, b_keys, sorted_a, sorted_b = keys["a"], keys["b"], keys["sorted_a"], keys["sorted_b"]
+        compact_a, compact_b = keys["compact_a"], keys["compact_b"]
+        for text, _ in self._variants(raw):
+            f = self.forms(text)
+            a0, a, b = f["a0"], f["a"], f["b"]
+            plain = a0 is f["ua0"] or a0 == f["ua0"]
+            if a is a0 and b is a0 and plain:
+                names: tuple[list[str], ...] = (a0,)
+            elif plain:
+                names = (a0, a, f["b0"], b)
+            else:
+                names = (a0, a, f["b0"], b, f["ua0"], f["ua"], f["ub0"], f["ub"])
+            flags = self._flags(a0 if plain else a0 + f["ua0"])
+            marks = 0
+            for t in a0:
+                marks |= flags[t]
+            for toks in names:
+                if not toks:
+                    continue
+                if marks & _IN_KEYS and all(flags[t] & _IN_KEYS for t in toks):
+                    key, ordered = " ".join(toks), " ".join(sorted(toks))
+                    if (key in a_keys or key in b_keys or ordered in sorted_a
+                            or ordered in sorted_b):
+                        return False
+                compact = "".join(toks)
+                if len(compact) >= 4 and (compact in compact_a or compact in compact_b):
+                    return False
+            # vendor words can only be dropped when one is a whole vendor name
+            vendorish = marks & _VENDOR_WORD or (
+                marks & _VENDOR_START and marks & _VENDOR_PART)
+            if vendorish:
+                for toks in (a, b):
+                    stripped = self._strip_vendor(toks)
+                    if stripped and all(flags[t] & _IN_KEYS for t in stripped):
+                        return False
+            if 2 <= len(b) <= 8 and all(flags[t] & (_IN_KEYS | _AROUND) for t in b) \
+                    and self._described(b):
+                return False
+            if marks & _IN_BRAND:
+                rest = b if len(b) == 2 or not vendorish else (self._strip_vendor(b) or b)
+                if len(rest) == 2 and any(flags[t] & _IN_BRAND for t in rest) \
+                        and self._branded(b):
+                    return False
+            if marks & _STARTS_CONTAINED:
+                for toks in ((a0,) if a is a0 else (a0, a)):
+                    # a contained name leaves at most two words of the text outside it
+                    if 3 <= len(toks) <= 10 and sum(
+                            1 for t in toks if not flags[t] & _IN_CONTAINED) <= 2 \
+                            and self._contained(toks):
+                        return False
+        return True
 
     def token_candidates(self, raw: str, steps: list[Step] | None = None) -> list[Candidate]:
         """Exact and token-stage candidates of one raw name, best first.
@@ -545,7 +658,7 @@ class _Matcher:
         key = raw.lower() if raw.isascii() else raw
         found = self._token_cache.get(key)
         if found is None:
-            found = self._token_candidates(raw, None)
+            found = [] if self._cannot_match(raw) else self._token_candidates(raw, None)
             if len(self._token_cache) < 500_000:
                 self._token_cache[key] = found
         return list(found)
@@ -770,13 +883,17 @@ class _Matcher:
         away from a catalogue word score 90: ``Splunk`` typed ``Splnuk``."""
         if cutoff > 90:
             return []
-        choices = [(j, t) for j, (k, t) in enumerate(zip(self.fuzzy_kind, self.fuzzy_text))
-                   if k == "c" and len(t) >= 6]
         asked = [(i, t) for i, (k, t, _) in enumerate(queries) if k == "c" and len(t) >= 6
                  and t.isalpha()]
-        by_len: dict[int, list[tuple[int, str]]] = defaultdict(list)
-        for j, t in choices:
-            by_len[len(t)].append((j, t))
+        if not asked:
+            return []
+        by_len = self._edit_choices
+        if by_len is None:
+            by_len = defaultdict(list)
+            for j, (k, t) in enumerate(zip(self.fuzzy_kind.tolist(), self.fuzzy_text)):
+                if k == "c" and len(t) >= 6:
+                    by_len[len(t)].append((j, t))
+            self._edit_choices = by_len
         out = []
         asked_by_len: dict[int, list[tuple[int, str]]] = defaultdict(list)
         for i, t in asked:
@@ -1302,7 +1419,7 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
         if col == "match_score":
             array = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
         else:
-            array = pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
+            array = _string_array(values)
         out[col] = array.take(codes)
 
     findings = _findings(out, keys, group_name, groups, others, adopted, use_name)
@@ -1314,6 +1431,16 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
     matcher._forms_cache.clear()
     matcher._token_cache.clear()
     return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
+
+
+def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """A ``string`` array of the text values, anything else missing."""
+    values = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        values = values.copy()
+        values[pd.isna(values)] = None
+        return pd.array(values, dtype="string")
+    return pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
 
 
 def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
@@ -1329,7 +1456,10 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
             for text in sorted(set(col["capability"])) if text}
     cap_id = [caps.get(c) for c in col["capability"]]
     marked = {v for v, b in zip(col["input"], col["bespoke"]) if b}
-    direct = {t for t in col["input"] if t and (t not in marked or not _is_bespoke(t))}
+    # a bespoke system's own name is never matched, so it needs no candidates
+    asked = {v for v, b, p in zip(col["input"], col["bespoke"], col["from_product"])
+             if not b or p}
+    direct = {t for t in asked if t and (t not in marked or not _is_bespoke(t))}
     # a bespoke input that is also some system's name still shows its candidates
     named = set(col["fallback"])
     cands: dict[str, list[Candidate]] = defaultdict(list)
@@ -1345,6 +1475,14 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
     notes1: list[str] = [""] * n1
     columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
     for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(zip(*columns)):
+        if not raw:
+            final1[k] = "none"
+            continue
+        if is_bespoke and not from_product:
+            final1[k] = "bespoke"
+            continue
+        if not is_bespoke and not vend and not cands[raw]:
+            continue
         notes: list[str] = []
         chosen1[k], final1[k] = _decide_direct(matcher, raw, vend or None, cid, from_product,
                                                is_bespoke, cands.__getitem__, notes)
@@ -1372,31 +1510,47 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
         for raw in set(raw_all)}
     second_of = np.full(len(unique), -1, dtype=np.int64)
     second_of[np.flatnonzero(pending)] = second_codes
-    rows = []
-    for raw, fb, code1, code2, from_product, vend in zip(
-            raw_all, fallback, first_codes.tolist(), second_of.tolist(), col["from_product"],
-            col["vendor"]):
-        chosen, used, stage = chosen1[code1], raw, final1[code1]
-        notes = notes1[code1]
-        if stage is None:
-            if code2 >= 0:
-                if notes2[code2]:
-                    notes = f"{notes}; {notes2[code2]}" if notes else notes2[code2]
-                if chosen2[code2] is not None:
-                    chosen, used = chosen2[code2], fb
-            stage = chosen.stage if chosen is not None else _unmatched_stage(
-                from_product, vend or None)
-        rows.append((chosen.product_id if chosen else None, stage,
-                     chosen.score if chosen else None, used or None,
-                     chosen.key if chosen else None, notes))
-    results = pd.DataFrame(rows, columns=["product_id", "match_stage", "match_score",
-                                          "match_input", "via", "notes"])
+    pid, score, via = _chosen_fields(chosen1)
+    pid, score, via = pid[first_codes], score[first_codes], via[first_codes]
+    stage = np.array(final1, dtype=object)[first_codes]
+    notes = np.array(notes1, dtype=object)[first_codes]
+    used = raw_all.copy()
+    open_rows = np.flatnonzero(pd.isna(stage))
+    if len(open_rows):
+        code2 = second_of[open_rows]
+        tried = open_rows[code2 >= 0]
+        extra = np.array(notes2, dtype=object)[second_of[tried]]
+        notes[tried] = [f"{a}; {b}" if a and b else (b or a)
+                        for a, b in zip(notes[tried].tolist(), extra.tolist())]
+        pid2, score2, via2 = _chosen_fields(chosen2)
+        stage2 = np.array([c.stage if c is not None else None for c in chosen2], dtype=object)
+        code2 = second_of[tried]
+        hit = tried[pd.notna(pid2[code2])]
+        code2 = second_of[hit]
+        pid[hit], score[hit], via[hit], used[hit] = pid2[code2], score2[code2], via2[code2], \
+            fallback[hit]
+        stage[hit] = stage2[code2]
+        rest = open_rows[pd.isna(pid[open_rows])]
+        vendors = unique["vendor"].to_numpy(dtype=object)[rest]
+        from_product = unique["from_product"].to_numpy(dtype=bool)[rest]
+        stage[rest] = np.where(~from_product & (vendors == ""), "none", "unrecognised")
+    used[used == ""] = None
     return pd.DataFrame({
-        "product_id": results["product_id"], "match_stage": results["match_stage"],
-        "match_score": results["match_score"], "match_input": results["match_input"],
-        "via": results["via"], "capability_id_column": cap_id,
-        "candidates": [top[r] for r in raw_all], "notes": results["notes"],
+        "product_id": pd.Series(pid.tolist()),
+        "match_stage": pd.Series(stage.tolist()),
+        "match_score": pd.Series(score.tolist()),
+        "match_input": pd.Series(used.tolist()),
+        "via": pd.Series(via.tolist()), "capability_id_column": cap_id,
+        "candidates": [top[r] for r in raw_all], "notes": pd.Series(notes.tolist()),
     })
+
+
+def _chosen_fields(chosen: list[Candidate | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Product ids, scores and keys of chosen candidates (None where nothing was)."""
+    pid = np.array([c.product_id if c is not None else None for c in chosen], dtype=object)
+    score = np.array([c.score if c is not None else None for c in chosen], dtype=object)
+    via = np.array([c.key if c is not None else None for c in chosen], dtype=object)
+    return pid, score, via
 
 
 def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> list:
@@ -1460,17 +1614,24 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
     """One finding per unrecognised product group and per group of unknown capabilities."""
     live = out["status"].astype("string").fillna("analysed") != "quarantined" \
         if "status" in out.columns else pd.Series(True, index=out.index)
+    wanted = live.to_numpy(dtype=bool) & (
+        (out["match_stage"] == "unrecognised").fillna(False).to_numpy(dtype=bool)
+        | keys["capability"].isin(list(others)).to_numpy(dtype=bool))
+    rows = np.flatnonzero(wanted)
+    needed = ("source_file", "source_line", "department", "match_stage", "capability_id",
+              "capability_source")
+    part = out.iloc[rows, [out.columns.get_loc(c) for c in needed if c in out.columns]]
     frame = pd.DataFrame({
-        "file": _first_text(out, "source_file").fillna("").to_numpy(),
-        "line": pd.to_numeric(out["source_line"], errors="coerce").to_numpy()
-        if "source_line" in out.columns else np.nan,
-        "department": _first_text(out, "department").to_numpy(),
-        "stage": out["match_stage"].to_numpy(), "input": keys["input"].to_numpy(),
-        "capability": keys["capability"].to_numpy(),
-        "cap_id": out["capability_id"].to_numpy(), "cap_source": out["capability_source"].to_numpy(),
-        "column": np.where(use_name.to_numpy(), "name", "product"),
-        "pos": np.arange(len(out)),
-    })[live.to_numpy()]
+        "file": _first_text(part, "source_file").fillna("").to_numpy(),
+        "line": pd.to_numeric(part["source_line"], errors="coerce").to_numpy()
+        if "source_line" in part.columns else np.nan,
+        "department": _first_text(part, "department").to_numpy(),
+        "stage": part["match_stage"].to_numpy(), "input": keys["input"].to_numpy()[rows],
+        "capability": keys["capability"].to_numpy()[rows],
+        "cap_id": part["capability_id"].to_numpy(), "cap_source": part["capability_source"].to_numpy(),
+        "column": np.where(use_name.to_numpy()[rows], "name", "product"),
+        "pos": rows,
+    })
     findings: list[Finding] = []
 
     def where(row) -> dict:

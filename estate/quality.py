@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
@@ -57,9 +58,27 @@ FIELD_WEIGHTS: dict[str, float] = {
 def filled_mask(column: pd.Series) -> pd.Series:
     """True where a canonical column holds a value (a non-empty tuple for list fields)."""
     if column.dtype == object:
-        return column.str.len().fillna(0).gt(0)
+        values = column.to_numpy(dtype=object, copy=True)
+        missing = pd.isna(values)
+        values[missing] = ""
+        try:
+            sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        except TypeError:  # a value without a length is no value
+            return column.str.len().fillna(0).gt(0)
+        return pd.Series(sizes > 0, index=column.index)
     if pd.api.types.is_string_dtype(column):
-        return column.notna() & column.str.strip().ne("").fillna(False)
+        missing = column.isna().to_numpy(dtype=bool)
+        values = column.to_numpy(dtype=object, copy=True)
+        values[missing] = "-"
+        filled = ~missing
+        try:
+            # only a value that is empty or starts with whitespace can be blank, and
+            # every whitespace character sorts before "!" or from "\x85" on
+            maybe = np.flatnonzero((values < "!") | (values >= "\x85"))
+        except TypeError:
+            return column.notna() & column.str.strip().ne("").fillna(False)
+        filled[maybe] = [bool(v.strip()) for v in values[maybe]]
+        return pd.Series(filled, index=column.index)
     return column.notna()
 
 
@@ -70,15 +89,18 @@ def assess_quality(systems: pd.DataFrame, findings: list[Finding]) -> DataQualit
     scores: dict[str, float] = {}
     if len(systems):
         fields = [f for f in FIELD_NAMES if f in systems.columns]
-        filled = pd.DataFrame({f: filled_mask(systems[f]) for f in fields})
-        departments = systems["department"].astype(str).to_numpy()
-        sums = filled.groupby(departments, sort=True)[fields].sum()
-        totals = filled.groupby(departments, sort=True).size()
-        weights = pd.Series({f: FIELD_WEIGHTS.get(f, 0) for f in fields})
-        for department, row in sums.iterrows():
-            total = int(totals[department])
-            completeness += [FieldCompleteness(department, f, int(row[f]), total) for f in fields]
-            share = row[fields] / total
+        departments, names = pd.factorize(systems["department"].astype(str).to_numpy(),
+                                          sort=True)
+        totals = np.bincount(departments, minlength=len(names))
+        sums = np.column_stack([
+            np.bincount(departments[filled_mask(systems[f]).to_numpy(dtype=bool)],
+                        minlength=len(names)) for f in fields])
+        weights = np.array([FIELD_WEIGHTS.get(f, 0) for f in fields], dtype=float)
+        for k, department in enumerate(names.tolist()):
+            total = int(totals[k])
+            completeness += [FieldCompleteness(department, f, int(n), total)
+                             for f, n in zip(fields, sums[k].tolist())]
+            share = sums[k] / total
             weighted = float((share * weights).sum() / weights.sum()) if weights.sum() else 0.0
             scores[department] = round(weighted * 100, 1)
     return DataQuality(
@@ -98,16 +120,23 @@ def _unrecognised(systems: pd.DataFrame) -> list[dict]:
     needed = {"match_stage", "match_input", "product_id", "department"}
     if not len(systems) or not needed <= set(systems.columns):
         return []
-    rows = systems[(systems["match_stage"] == "unrecognised").fillna(False)]
+    wanted = (systems["match_stage"] == "unrecognised").fillna(False)
+    columns = ["match_input", "department", "product_id", "status"]
+    rows = systems.loc[wanted, [c for c in columns if c in systems.columns]]
     if "status" in rows:
         rows = rows[rows["status"] == "analysed"]
     if rows.empty:
         return []
-    grouped = rows.groupby(rows["match_input"].astype(str), sort=True).agg(
-        count=("department", "size"),
-        departments=("department", lambda s: sorted(set(map(str, s)))),
-        group=("product_id", "first"),
-    )
-    return [{"raw": raw, "count": int(r["count"]), "departments": r["departments"],
-             "group": None if pd.isna(r["group"]) else str(r["group"])}
-            for raw, r in grouped.iterrows()]
+    raw = rows["match_input"].astype(str).to_numpy(dtype=object)
+    frame = pd.DataFrame({"raw": raw, "department": rows["department"].astype(str).to_numpy(
+        dtype=object), "group": rows["product_id"].to_numpy(dtype=object)})
+    by = frame.groupby("raw", sort=True)
+    counts = by.size()
+    groups = by["group"].first()
+    pairs = frame.drop_duplicates(["raw", "department"]).sort_values(["raw", "department"])
+    departments: dict[str, list[str]] = {}
+    for name, department in zip(pairs["raw"].tolist(), pairs["department"].tolist()):
+        departments.setdefault(name, []).append(department)
+    return [{"raw": name, "count": int(n), "departments": departments[name],
+             "group": None if pd.isna(g) else str(g)}
+            for name, n, g in zip(counts.index.tolist(), counts.tolist(), groups.tolist())]

@@ -322,3 +322,45 @@ def test_any_text_resolves_without_error(text, vendor, capability):
     assert stage in {"exact", "tokens", "fuzzy", "unrecognised", "bespoke", "none"}
     r = explain(text, cat, Settings(), vendor=vendor, capability=capability)
     assert r.stage in {"exact", "tokens", "fuzzy", "unrecognised", "bespoke", "none"}
+
+
+def _catalogue_words(catalogue) -> list[str]:
+    words = {w for p in catalogue.products for t in (p.name, p.vendor, *p.aliases)
+             for w in t.split()}
+    return sorted(words)
+
+
+@hsettings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_the_quick_reject_never_hides_a_token_match(data):
+    """``_cannot_match`` only skips names for which every exact and token stage fails."""
+    from estate.normalise import _matcher
+
+    matcher = _matcher(_CATALOGUE, Settings().fuzzy_threshold)
+    known = _catalogue_words(_CATALOGUE)
+    word = st.one_of(st.sampled_from(known), st.sampled_from(
+        ["Dept", "MOJ", "Tool", "Service", "System", "New", "E3", "v2", "(HR)", "-", "UAT",
+         "Connector", "Cloud", "Suite", "Online", "Records", "Legacy"]),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9))
+    name = " ".join(data.draw(st.lists(word, min_size=1, max_size=6)))
+    if matcher._cannot_match(name):
+        assert matcher._token_candidates(name, None) == []
+
+
+def test_the_quick_reject_passes_names_the_stages_match(catalogue):
+    from estate.normalise import _matcher
+
+    matcher = _matcher(catalogue, Settings().fuzzy_threshold)
+    for name in ("MS O365 E3", "Office365", "Microsoft 365 MoJ", "ServiceNow IT Service Management",
+                 "UiPath Studio", "Avaya Aura Contact Center", "Microsoft 365 (tenant: moj)"):
+        assert not matcher._cannot_match(name), name
+        assert matcher.token_candidates(name), name
+
+
+def test_a_bespoke_systems_own_name_is_not_looked_up(catalogue):
+    result = resolve(catalogue, {"name": "Jira", "vendor": "In-house"},
+                     {"name": "Jira", "product": "Jira"})
+    res = result.resolutions.set_index(["input", "bespoke"])
+    assert res.loc[("Jira", True), "match_stage"] == "bespoke"
+    assert res.loc[("Jira", False), "match_stage"] == "exact"
+    assert list(result.systems["match_stage"]) == ["bespoke", "exact"]

@@ -46,3 +46,14 @@ def test_empty_table_gives_empty_quality():
 
     quality = assess_quality(empty_systems(), [])
     assert quality.scores == {} and quality.completeness == [] and quality.unrecognised_products == []
+
+
+def test_blank_text_and_empty_lists_are_not_filled():
+    from estate.quality import filled_mask
+
+    text = pd.Series(["x", " x ", "", "   ", "\t\n", "\u00a0\u3000", "\x1f", pd.NA, "é", "\u2003a"],
+                     dtype="string")
+    assert filled_mask(text).tolist() == [True, True, False, False, False, False, False,
+                                          False, True, True]
+    lists = pd.Series([("a",), (), None, ("a", "b"), float("nan")], dtype=object)
+    assert filled_mask(lists).tolist() == [True, False, False, True, False]
