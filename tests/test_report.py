@@ -450,3 +450,83 @@ def test_money_reads_naturally_for_savings_and_costs():
 
     assert [money(v) for v in (None, 900, 45_000, 1_250_000, -17_300_000, -450)] == [
         "–", "£900", "£45k", "£1.2m", "−£17.3m", "−£450"]
+
+
+def test_long_tables_are_kept_as_columns_but_read_as_records(monkeypatch, tmp_path):
+    """findings.json's systems, dispositions and cluster members are written from columns;
+    read as data they are the same records, in whatever chunk size they are converted."""
+    from estate.report import rows as rows_module
+    from estate.report._files import dumps_json
+    from estate.report.model import build_document, system_records
+
+    from estate.analyse.model import SystemDisposition
+    from estate.report.model import dataclass_rows, plain
+
+    findings = make_findings()
+    doc = build_document(findings)
+    dispositions = [SystemDisposition("HO", f"HO-{i}", "Migrate", f"why {i}",
+                                      "C001" if i % 2 else None) for i in range(5)]
+    tables = {"systems": doc["systems"], "dispositions": dataclass_rows(dispositions)}
+    assert list(tables["dispositions"]) == [plain(d) for d in dispositions]
+    for key, table in tables.items():
+        records = [dict(r) for r in table]
+        assert table == records and len(table) == len(records) > 2
+        assert table[-1] == records[-1] and table[1:3] == records[1:3]
+        assert dumps_json({key: table}) == dumps_json({key: records})
+    plain_clusters = [dict(c, members=list(c["members"])) for c in doc["clusters"]]
+    assert dumps_json({"clusters": doc["clusters"]}) == dumps_json({"clusters": plain_clusters})
+    assert json.loads(dumps_json(doc))["clusters"][0]["members"] == plain_clusters[0]["members"]
+
+    from estate.report.tables import write_systems_csv
+    whole = dumps_json({"systems": system_records(findings.systems)})
+    write_systems_csv(tmp_path / "whole.csv", {"systems": system_records(findings.systems)})
+    monkeypatch.setattr(rows_module, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(rows_module, "SMALL_ROWS", 0)
+    chunked = system_records(findings.systems)
+    assert dumps_json({"systems": chunked}) == whole
+    assert list(chunked) == json.loads(whole)["systems"]
+    monkeypatch.setattr(rows_module, "_mostly_distinct", lambda series: True)
+    unhashed = system_records(findings.systems)
+    assert dumps_json({"systems": unhashed}) == whole
+    assert list(unhashed) == json.loads(whole)["systems"]
+    write_systems_csv(tmp_path / "unhashed.csv", {"systems": system_records(findings.systems)})
+    assert (tmp_path / "unhashed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_csv_fields_are_written_as_pandas_writes_them(tmp_path):
+    import pandas as pd
+    from estate.report.tables import csv_cell, neutralise, write_lines
+
+    values = ["plain", "a,b", 'say "hi"', "two\nlines", "=1+1", "-x", "", None, 1.5, 3,
+              "cr\rhere", " sp ", "£5", "é"]
+    frame = pd.DataFrame({"v": pd.Series(values, dtype=object), "w": 1})
+    expected = neutralise(frame).to_csv(index=False, lineterminator="\n")
+    write_lines(tmp_path / "x.csv", ["v", "w"], [[[csv_cell(v) for v in values],
+                                                  ["1"] * len(values)]])
+    assert (tmp_path / "x.csv").read_bytes().decode("utf-8-sig") == expected
+
+
+def test_workbook_cells_keep_text_numbers_and_dates_as_typed(tmp_path):
+    from datetime import datetime
+    from openpyxl import load_workbook
+    from estate.report.xlsx import Sheet, _package
+
+    sheet = Sheet("Odd <&> 'name'", [("Text", "text"), ("Money", "money"), ("Date", "date"),
+                                     ("Count", "int")],
+                  [("  padded ", 1234.5, "2027-03-31", 7), ("a < b & c > d", None, "soon", True),
+                   ("=SUM(A1)", -2.0, None, None), ("#N/A", 0.1 + 0.2, "", 10**15)], note="n")
+    import zipfile
+    with zipfile.ZipFile(tmp_path / "x.xlsx", "w") as z:
+        for name, text in _package([sheet]).items():
+            z.writestr(name, text)
+    ws = load_workbook(tmp_path / "x.xlsx")[sheet.title]
+    assert [[c.value for c in row] for row in ws.iter_rows()] == [
+        ["Text", "Money", "Date", "Count"],
+        ["  padded ", 1234.5, datetime(2027, 3, 31), 7],
+        ["a < b & c > d", None, "soon", True],
+        ["=SUM(A1)", -2, None, None],
+        ["#N/A", 0.3, None, 10**15],
+        ["n", None, None, None]]
+    assert ws["A4"].data_type == "s" and ws["B2"].number_format == "£#,##0"
+    assert ws["C2"].number_format == "yyyy-mm-dd" and ws.freeze_panes == "A2"
+    assert ws.auto_filter.ref == "A1:D5" and ws["A1"].font.bold

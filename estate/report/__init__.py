@@ -15,8 +15,8 @@ from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
 from estate.report.model import SCHEMA_VERSION, build_document
-from estate.report.tables import (clusters_frame, findings_frame, summary_markdown,
-                                  systems_frame, write_csv)
+from estate.report.tables import (findings_frame, summary_markdown, write_clusters_csv,
+                                  write_csv, write_systems_csv)
 from estate.report.xlsx import write_proposals
 
 if TYPE_CHECKING:
@@ -83,8 +83,8 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
         findings_json=write_json(out / "findings.json", doc),
-        systems_csv=write_csv(out / "systems.csv", systems_frame(doc)),
-        clusters_csv=write_csv(out / "clusters.csv", clusters_frame(doc)),
+        systems_csv=write_systems_csv(out / "systems.csv", doc),
+        clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
         data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
         summary_md=write_text(out / "summary.md", summary_markdown(doc)),
         proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),

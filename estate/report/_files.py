@@ -61,6 +61,11 @@ def write_json(path: Path, data: dict) -> Path:
 
 
 def _compact(value) -> str:
+    if hasattr(value, "json_array"):  # rows kept as columns (estate.report.rows.Rows)
+        return value.json_array()
+    if isinstance(value, dict) and any(hasattr(v, "json_array") for v in value.values()):
+        return "{" + ", ".join(f"{_compact(str(k))}: {_compact(v)}"
+                               for k, v in value.items()) + "}"
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
 
 
@@ -68,7 +73,9 @@ def _json_chunks(data: dict):
     """The text of :func:`dumps_json` in pieces of about one list item each."""
     def block(value, pad: str, depth: int):
         inner = pad + "  "
-        if isinstance(value, list) and value:
+        if hasattr(value, "json_block"):
+            yield from value.json_block(pad)
+        elif isinstance(value, list) and value:
             yield "[\n"
             last = len(value) - 1
             for i, item in enumerate(value):

@@ -11,10 +11,12 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from estate.report.charts import bar_chart
+from estate.report.model import members_table
 from estate.schema import FIELD_NAMES
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -69,16 +71,25 @@ def render_report(doc: dict, findings, sections=()) -> str:
 
 
 def report_context(doc: dict, findings) -> dict:
-    names = system_names(findings.systems, doc)
     dq = doc["data_quality"]
+    table, cluster_of, _ = members_table(doc["clusters"])
+    roles = np.asarray(table.values("role"), dtype=object) if len(table) else \
+        np.zeros(0, dtype=object)
+    migrating = np.bincount(cluster_of[roles != "target"], minlength=len(doc["clusters"]))
+    position = {c["id"]: i for i, c in enumerate(doc["clusters"])}
     ranked = sorted(doc["clusters"], key=lambda c: (-(c["annual_saving"] or 0), c["id"]))
+    ranked_groups = sorted(doc["duplicates"], key=lambda g: (-(g["annual_cost"] or 0), g["id"]))
+    names = system_names(findings.systems, {
+        (m["department"], m["system_id"]) for g in ranked_groups[:TABLE_ROWS_MAX]
+        for m in g["members"][:MEMBERS_SHOWN]} | {
+        (c["target"]["department"], c["target"]["system_id"]) for c in ranked[:TABLE_ROWS_MAX]})
     clusters = [dict(c, target_name=names.get((c["target"]["department"],
                                                 c["target"]["system_id"]),
                                                c["target"]["system_id"]),
-                     migrating=sum(m["role"] != "target" for m in c["members"]),
-                     members_shown=c["members"][:MEMBERS_SHOWN])
+                     migrating=int(migrating[position[c["id"]]]))
                 for c in ranked[:TABLE_ROWS_MAX]]
-    ranked_groups = sorted(doc["duplicates"], key=lambda g: (-(g["annual_cost"] or 0), g["id"]))
+    for c in clusters[:CLUSTER_DETAILS_MAX]:
+        c["members_shown"] = c["members"][:MEMBERS_SHOWN]
     duplicates = [dict(g, member_names=[
         (m["department"], m["system_id"],
          names.get((m["department"], m["system_id"]), m["system_id"]))
@@ -127,14 +138,15 @@ def report_context(doc: dict, findings) -> dict:
     }
 
 
-def system_names(systems: pd.DataFrame, doc: dict) -> dict[tuple[str, str], str]:
-    """Names of the systems the duplicates and clusters mention, looked up in one join."""
-    wanted = {(m["department"], m["system_id"]) for g in doc["duplicates"] for m in g["members"]}
-    wanted |= {(c["target"]["department"], c["target"]["system_id"]) for c in doc["clusters"]}
+def system_names(systems: pd.DataFrame, wanted: set[tuple[str, str]]
+                 ) -> dict[tuple[str, str], str]:
+    """Names of the ``wanted`` (department, system id) systems, looked up in one join."""
     if not wanted or not {"department", "system_id", "name"} <= set(systems.columns):
         return {}
     keys = pd.DataFrame(sorted(wanted), columns=["department", "system_id"])
-    table = systems[["department", "system_id", "name"]].astype(str).drop_duplicates(
+    ids = systems["system_id"]
+    near = ids.isin({sid for _, sid in wanted}) | ids.isna()
+    table = systems.loc[near, ["department", "system_id", "name"]].astype(str).drop_duplicates(
         ["department", "system_id"])
     found = keys.merge(table, on=["department", "system_id"], how="inner")
     return dict(zip(zip(found["department"], found["system_id"]), found["name"]))
@@ -166,14 +178,8 @@ def department_rows(systems: pd.DataFrame, doc: dict) -> list[dict]:
     grouped = frame.groupby("department", sort=True).agg(
         systems=("department", "size"), quarantined=("quarantined", "sum"),
         capabilities=("capability", "nunique"), cost=("cost", "sum"))
-    dup_count: dict[str, int] = defaultdict(int)
-    for group in doc["duplicates"]:
-        for dept in {m["department"] for m in group["members"]}:
-            dup_count[dept] += 1
-    cluster_count: dict[str, int] = defaultdict(int)
-    for cluster in doc["clusters"]:
-        for dept in {m["department"] for m in cluster["members"]}:
-            cluster_count[dept] += 1
+    dup_count = _groups_per_department(doc["duplicates"])
+    cluster_count = _groups_per_department(doc["clusters"])
     scores = doc["data_quality"]["scores"]
     return [{
         "department": dept,
@@ -186,6 +192,15 @@ def department_rows(systems: pd.DataFrame, doc: dict) -> list[dict]:
         "score": scores.get(dept),
         "page": pages.get(dept),
     } for dept, row in grouped.iterrows()]
+
+
+def _groups_per_department(groups: list[dict]) -> dict[str, int]:
+    """How many of ``groups`` (clusters or duplicate groups) have a member in each
+    department."""
+    table, group_of, _ = members_table(groups)
+    pairs = pd.DataFrame({"group": group_of, "department": table.values("department")
+                          if len(table) else []}).drop_duplicates()
+    return {k: int(v) for k, v in pairs["department"].value_counts(sort=False).items()}
 
 
 def completeness_matrix(dq: dict) -> dict:

@@ -13,14 +13,16 @@ The shape of the document is documented in ``docs/findings-schema.md``; bump
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from estate.report._files import file_slug
+from estate.report.rows import Rows
 
 SCHEMA_VERSION = "1.0"
 
@@ -65,6 +67,10 @@ SYSTEM_COLUMNS: tuple[tuple[str, str, str], ...] = (
 SYSTEM_KEYS: tuple[str, ...] = tuple(k for k, _, _ in SYSTEM_COLUMNS)
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})
+_INF = math.inf
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready copy of ``value``: NA/NaN -> None, dates -> ISO text, tuples -> lists."""
     kind = type(value)
@@ -74,6 +80,13 @@ def plain(value: Any) -> Any:
         return value if math.isfinite(value) else None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
+    if kind is dict:  # the common nested shapes, without a call per plain item
+        return {k if type(k) is str else str(k):
+                v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
+                for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
+                for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return plain(value.to_dict())
@@ -102,57 +115,45 @@ def _is_midnight(value) -> bool:
     return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
 
 
-def _column(frame: pd.DataFrame, column: str, kind: str) -> list:
-    """One systems-table column as a list of JSON-ready values (vectorised per column)."""
-    if column not in frame.columns:
-        return [None] * len(frame)
-    series = frame[column]
-    if kind == "date":
-        text = pd.to_datetime(series, errors="coerce").dt.strftime("%Y-%m-%d")
-        return text.astype(object).where(text.notna(), None).tolist()
-    if kind == "list":
-        return [list(v) if isinstance(v, (tuple, list)) else
-                ([] if v is None or v is pd.NA or (isinstance(v, float) and v != v) else [str(v)])
-                for v in series.tolist()]
-    if kind == "json":
-        return _json_objects(series)
-    if kind == "int":
-        numbers = pd.to_numeric(series, errors="coerce").astype("Int64")
-        return numbers.astype(object).where(numbers.notna(), None).tolist()
-    if kind == "float":
-        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
-        return numbers.astype(object).where(numbers.notna(), None).tolist()
-    out = series.astype(object).where(series.notna(), None)
-    return [None if v is None else str(v) for v in out.tolist()]
-
-
-def _json_objects(series: pd.Series) -> list:
-    """Parse JSON object text (the unmapped columns of a row), once per distinct text."""
-    text = series.astype(object).where(series.notna(), None)
-    parsed = {}
-    for value in pd.unique(text.to_numpy()):
-        try:
-            obj = json.loads(value) if isinstance(value, str) else value
-        except ValueError:
-            obj = {"_unparsed": value}
-        parsed[value] = obj if isinstance(obj, dict) else ({} if obj is None else {"_value": obj})
-    return [dict(parsed[v]) if parsed[v] else {} for v in text.tolist()]
-
-
-def sorted_systems(frame: pd.DataFrame) -> pd.DataFrame:
-    """The systems table in a stable display order: department, system id, source."""
+def sorted_positions(frame: pd.DataFrame) -> np.ndarray:
+    """Row positions of the systems table in a stable display order: department, system
+    id, source."""
     keys = [c for c in ("department", "system_id", "source_file", "source_line")
             if c in frame.columns]
     if not keys or frame.empty:
-        return frame.reset_index(drop=True)
-    return frame.sort_values(keys, kind="mergesort", na_position="last").reset_index(drop=True)
+        return np.arange(len(frame))
+    ordered = frame[keys].reset_index(drop=True).sort_values(keys, kind="mergesort",
+                                                             na_position="last")
+    return ordered.index.to_numpy()
 
 
-def system_records(frame: pd.DataFrame) -> list[dict]:
-    """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order."""
-    frame = sorted_systems(frame)
-    columns = [_column(frame, col, kind) for _, col, kind in SYSTEM_COLUMNS]
-    return [dict(zip(SYSTEM_KEYS, row)) for row in zip(*columns)]
+def system_records(frame: pd.DataFrame) -> Rows:
+    """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order (made
+    on demand: findings.json and systems.csv are written from the columns)."""
+    return Rows(frame, SYSTEM_COLUMNS, sorted_positions(frame))
+
+
+def dataclass_rows(items) -> Rows | list:
+    """:func:`plain` of each dataclass in ``items`` as :class:`Rows` (one column per field),
+    or a plain list when the items are not all of one dataclass type."""
+    items = list(items)
+    kinds = {type(i) for i in items}
+    kind = next(iter(kinds)) if len(kinds) == 1 else None
+    if not items or kind is None or not dataclasses.is_dataclass(kind) or \
+            hasattr(kind, "to_dict"):
+        return [plain(i) for i in items]
+    names = [f.name for f in dataclasses.fields(kind)]
+    return Rows(_attribute_frame(items, names), [(n, n, "any") for n in names])
+
+
+def _attribute_frame(items: list, names: list[str]) -> pd.DataFrame:
+    """One object column per attribute name (no type inference: values stay as they are)."""
+    columns = {}
+    for name in names:
+        column = np.empty(len(items), dtype=object)
+        column[:] = list(map(attrgetter(name), items))
+        columns[name] = column
+    return pd.DataFrame(columns, dtype=object, copy=False)
 
 
 CLUSTER_PAGES_MAX = 200
@@ -201,53 +202,94 @@ def _ref(ref) -> dict:
 
 
 def duplicate_records(analysis) -> list[dict]:
+    """One dict per duplicate group; each one's ``members`` (department and system id, in
+    that order) is a range of one :class:`Rows` of every group's members."""
     groups = sorted(analysis.duplicates, key=lambda g: g.id)
-    return [_extras(g, {
-        "id": g.id,
-        "kind": g.kind,
-        "capability": g.capability,
-        "product": g.product,
-        "instances": g.instances,
-        "departments": sorted(g.departments),
-        "annual_cost": plain(g.annual_cost),
-        "reason": g.reason,
-        "members": [_ref(m) for m in sorted(g.members)],
-    }) for g in groups]
+    members = [sorted(g.members) for g in groups]
+    flat = [m for ms in members for m in ms]
+    table = Rows(_attribute_frame(flat, ["department", "system_id"]),
+                 [("department", "department", "any"), ("system_id", "system_id", "any")])
+    records, start = [], 0
+    for g, ms in zip(groups, members):
+        records.append(_extras(g, {
+            "id": g.id,
+            "kind": g.kind,
+            "capability": g.capability,
+            "product": g.product,
+            "instances": g.instances,
+            "departments": sorted(g.departments),
+            "annual_cost": plain(g.annual_cost),
+            "reason": g.reason,
+            "members": table.view(start, start + len(ms)),
+        }))
+        start += len(ms)
+    return records
+
+
+MEMBER_KEYS = ("department", "system_id", "name", "product", "role", "disposition", "users",
+               "annual_cost", "contract_end", "wave", "earliest_date")
 
 
 def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
+    """One dict per cluster; each one's ``members`` is a range of one :class:`Rows` of
+    every member (members in role, order, department, system id order)."""
     clusters = sorted(analysis.clusters, key=lambda c: c.id)
-    return [_extras(c, {
-        "id": c.id,
-        "capability": c.capability,
-        "tier": c.tier,
-        "target": _ref(c.target),
-        "target_reasons": list(c.target_reasons),
-        "runner_up": _ref(c.runner_up) if c.runner_up else None,
-        "annual_saving": plain(c.annual_saving),
-        "saving_explanation": c.saving_explanation,
-        "saving_inputs": plain(c.saving_inputs),
-        "one_off_cost": plain(c.one_off_cost),
-        "payback_years": plain(c.payback_years),
-        "waves": c.waves,
-        "blockers": list(c.blockers),
-        "integrations_to_repoint": [list(pair) for pair in c.integrations_to_repoint],
-        "members": [_extras(m, {
-            "department": m.department,
-            "system_id": m.system_id,
-            "name": m.name,
-            "product": m.product,
-            "role": m.role,
-            "disposition": m.disposition,
-            "users": plain(m.users),
-            "annual_cost": plain(m.annual_cost),
-            "contract_end": plain(m.contract_end),
-            "wave": m.wave,
-            "earliest_date": plain(m.earliest_date),
-        }) for m in sorted(c.members, key=lambda m: (m.role != "target", m.order,
-                                                      m.department, m.system_id))],
-        "graph": pages.get(c.id),
-    }) for c in clusters]
+    members = [sorted(c.members, key=lambda m: (m.role != "target", m.order, m.department,
+                                                 m.system_id)) for c in clusters]
+    table = member_rows([m for ms in members for m in ms])
+    records, start = [], 0
+    for c, ms in zip(clusters, members):
+        stop = start + len(ms)
+        records.append(_extras(c, {
+            "id": c.id,
+            "capability": c.capability,
+            "tier": c.tier,
+            "target": _ref(c.target),
+            "target_reasons": list(c.target_reasons),
+            "runner_up": _ref(c.runner_up) if c.runner_up else None,
+            "annual_saving": plain(c.annual_saving),
+            "saving_explanation": c.saving_explanation,
+            "saving_inputs": plain(c.saving_inputs),
+            "one_off_cost": plain(c.one_off_cost),
+            "payback_years": plain(c.payback_years),
+            "waves": c.waves,
+            "blockers": list(c.blockers),
+            "integrations_to_repoint": [list(pair) for pair in c.integrations_to_repoint],
+            "members": table.view(start, stop),
+            "graph": pages.get(c.id),
+        }))
+        start = stop
+    return records
+
+
+def members_table(clusters: list[dict]) -> tuple[Rows, np.ndarray, np.ndarray]:
+    """Every member of ``clusters`` (document records) as one :class:`Rows`, with the
+    cluster position of each row and each cluster's first row."""
+    views = [c["members"] for c in clusters]
+    lengths = np.asarray([len(v) for v in views], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(views) \
+        else np.zeros(0, dtype=np.int64)
+    cluster_of = np.repeat(np.arange(len(views)), lengths)
+    if views and all(isinstance(v, Rows) and v.frame is views[0].frame for v in views) and \
+            all(v.start == views[0].start + s for v, s in zip(views, starts)):
+        first = views[0]
+        table = first.view(0, int(lengths.sum()))
+    else:
+        records = [m for v in views for m in v]
+        keys = list(dict.fromkeys(k for m in records for k in m)) or list(MEMBER_KEYS)
+        frame = pd.DataFrame.from_records(records, columns=keys).astype(object)
+        table = Rows(frame, [(k, k, "any") for k in keys])
+    return table, cluster_of, starts
+
+
+def member_rows(members: list) -> Rows:
+    """Cluster members as :class:`Rows`: :data:`MEMBER_KEYS`, then any further dataclass
+    fields of the member type in declared order."""
+    names = list(MEMBER_KEYS)
+    if members and dataclasses.is_dataclass(members[0]):
+        names += [f.name for f in dataclasses.fields(members[0]) if f.name not in names
+                  and f.name != "members"]
+    return Rows(_attribute_frame(members, names), [(n, n, "any") for n in names])
 
 
 def data_quality_record(quality) -> dict:
@@ -297,7 +339,7 @@ def build_document(findings) -> dict:
         "blocked_pairs": [plain(p) for p in analysis.blocked_pairs],
         "as_of": plain(analysis.as_of),
         "standards_flags": [plain(f) for f in analysis.standards_flags],
-        "dispositions": [plain(d) for d in analysis.dispositions],
+        "dispositions": dataclass_rows(analysis.dispositions),
         "data_quality": data_quality_record(findings.data_quality),
         "pages": {
             "report": "report.html",

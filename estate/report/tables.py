@@ -11,11 +11,13 @@ import io
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from estate.report._files import write_with
 from estate.report.html import money, number
-from estate.report.model import SYSTEM_KEYS
+from estate.report.model import SYSTEM_KEYS, members_table
+from estate.report.rows import Rows
 
 FORMULA_START = r"^[=+\-@\t\r]"
 _FORMULA_CHARS = "=+-@\t\r"
@@ -69,36 +71,102 @@ def _joined(values) -> str:
     return "; ".join(str(v) for v in values)
 
 
-def systems_frame(doc: dict) -> pd.DataFrame:
-    frame = pd.DataFrame(doc["systems"], columns=list(SYSTEM_KEYS))
-    for column in ("integrates_with", "data_domains"):
-        frame[column] = frame[column].map(_joined)
-    frame["extra"] = frame["extra"].map(
-        lambda v: json.dumps(v, ensure_ascii=False, sort_keys=True) if v else "")
-    for column in ("users", "source_line"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
+def csv_cell(value) -> str:
+    """One CSV field as pandas writes it: missing is empty, numbers as Python prints them,
+    text neutralised (see :func:`neutralise`) and quoted when it holds ``,``, ``"`` or a
+    line break."""
+    if value is None:
+        return ""
+    if type(value) is not str:
+        return float.__repr__(value) if type(value) is float else str(value)
+    if value[:1] in _FORMULA_CHARS and value:
+        value = "'" + value
+    if '"' in value:
+        return '"' + value.replace('"', '""') + '"'
+    if "," in value or "\n" in value:
+        return '"' + value + '"'
+    return value
 
 
-def clusters_frame(doc: dict) -> pd.DataFrame:
-    """One row per cluster member. The cluster's figures, target and graph are on every
-    row (to sort and filter by); its ``blockers``, long text, only on its first row (the
-    target), so a cluster of thousands does not repeat them thousands of times."""
-    rows = []
-    for c in doc["clusters"]:
-        target = f'{c["target"]["department"]}:{c["target"]["system_id"]}'
-        blockers = _joined(c["blockers"])
-        for i, m in enumerate(c["members"]):
-            rows.append((c["id"], c["capability"], c["tier"], m["role"], m["department"],
-                         m["system_id"], m["name"], m["product"], m["disposition"],
-                         m["users"], m["annual_cost"], m["contract_end"], m["wave"],
-                         m["earliest_date"], c["annual_saving"], c["one_off_cost"],
-                         c["payback_years"], c["waves"], target, "" if i else blockers,
-                         c["graph"]))
-    frame = pd.DataFrame(rows, columns=list(CLUSTER_COLUMNS))
-    for column in ("users", "wave", "cluster_waves"):
-        frame[column] = frame[column].astype("Int64")
-    return frame
+def _csv_json(value) -> str:
+    return csv_cell(json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "")
+
+
+_SYSTEM_CELLS = {"integrates_with": lambda v: csv_cell(_joined(v)),
+                 "data_domains": lambda v: csv_cell(_joined(v)), "extra": _csv_json}
+
+
+def write_lines(path: Path, header, chunks) -> Path:
+    """Write a CSV file from ``header`` and ``chunks`` (lists of per-column text lists,
+    already CSV fields), UTF-8 with a byte-order mark, atomically."""
+    def write(handle) -> None:
+        text = io.TextIOWrapper(handle, encoding=CSV_ENCODING, newline="")
+        text.write(",".join(csv_cell(h) for h in header) + "\n")
+        for columns in chunks:
+            if columns and len(columns[0]):
+                text.write("\n".join(map(",".join, zip(*columns))) + "\n")
+        text.flush()
+        text.detach()  # the caller closes the file
+    return write_with(path, write)
+
+
+def _as_rows(records, keys) -> Rows:
+    if isinstance(records, Rows):
+        return records
+    frame = pd.DataFrame.from_records(list(records), columns=list(keys)).astype(object)
+    return Rows(frame, [(k, k, "any") for k in keys])
+
+
+def write_systems_csv(path: Path, doc: dict) -> Path:
+    """systems.csv: one row per system, the keys of findings.json's ``systems``."""
+    rows = _as_rows(doc["systems"], SYSTEM_KEYS)
+
+    def chunks():
+        for a, b in rows.chunks():
+            yield [c.texts(_SYSTEM_CELLS.get(k, csv_cell), ("csv", k))
+                   for c, k in zip(rows.coded(a, b, SYSTEM_KEYS), SYSTEM_KEYS)]
+        rows.forget_texts()
+    return write_lines(path, SYSTEM_KEYS, chunks())
+
+
+_MEMBER_CSV = ("role", "department", "system_id", "name", "product", "disposition", "users",
+               "annual_cost", "contract_end", "wave", "earliest_date")
+
+
+def write_clusters_csv(path: Path, doc: dict) -> Path:
+    """clusters.csv: one row per cluster member. The cluster's figures, target and graph
+    are on every row (to sort and filter by); its ``blockers``, long text, only on its
+    first row (the target), so a cluster of thousands does not repeat them thousands of
+    times."""
+    clusters = doc["clusters"]
+    table, cluster_of, starts = members_table(clusters)
+
+    def per_cluster(values) -> np.ndarray:
+        out = np.empty(len(values) + 1, dtype=object)
+        out[:-1] = [csv_cell(v) for v in values]
+        out[-1] = ""
+        return out
+    before = [per_cluster([c[k] for c in clusters]) for k in ("id", "capability", "tier")]
+    after = [per_cluster([c[k] for c in clusters])
+             for k in ("annual_saving", "one_off_cost", "payback_years", "waves")]
+    after.append(per_cluster([f'{c["target"]["department"]}:{c["target"]["system_id"]}'
+                              for c in clusters]))
+    blockers = per_cluster([_joined(c["blockers"]) for c in clusters])
+    graph = per_cluster([c["graph"] for c in clusters])
+    first = np.zeros(len(table), dtype=bool)
+    first[starts[starts < len(table)]] = True
+
+    def chunks():
+        for a, b in table.chunks():
+            which = cluster_of[a - table.start:b - table.start]
+            at_first = first[a - table.start:b - table.start]
+            members = [c.texts(csv_cell, ("csv", k))
+                       for c, k in zip(table.coded(a, b, _MEMBER_CSV), _MEMBER_CSV)]
+            yield ([t[which].tolist() for t in before] + members
+                   + [t[which].tolist() for t in after]
+                   + [np.where(at_first, blockers[which], "").tolist(), graph[which].tolist()])
+        table.forget_texts()
+    return write_lines(path, CLUSTER_COLUMNS, chunks())
 
 
 def findings_frame(doc: dict) -> pd.DataFrame:

@@ -2,32 +2,36 @@
 
 One sheet each for clusters, members, targets, savings and waves; bold frozen headers,
 filters on every column, widths that fit the content, money and dates as real numbers and
-dates. Sheets are written with openpyxl's write-only mode (rows streamed, no cell objects
-kept), and the Members sheet stops at :data:`MEMBER_ROWS_MAX` rows (clusters.csv has all).
-Text cells are always stored as text, never as formulas, so an inventory name such as
-``=HYPERLINK(...)`` shows as typed. The workbook's timestamps are fixed and the zip is
-rewritten with fixed entry dates, so the same proposals give the same bytes.
+dates. The sheets' XML is written here directly (a few string operations per cell; openpyxl
+took about 20 us a cell and its import time), and the Members sheet stops at
+:data:`MEMBER_ROWS_MAX` rows (clusters.csv has all). Text cells are always stored as inline
+text, never as formulas, so an inventory name such as ``=HYPERLINK(...)`` shows as typed.
+The workbook's timestamps and zip entry dates are fixed, so the same proposals give the
+same bytes.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import re
 import zipfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
+import numpy as np
+
 from estate.report._files import write_bytes
+from estate.report.model import members_table
 
 MONEY = "£#,##0"
-FIXED_TIME = datetime(2000, 1, 1)
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 HEADER_FILL = "DCE6F0"
 MEMBER_ROWS_MAX = 10_000
 """Members sheet rows at most: the members of the clusters with the largest savings, whole
-clusters, until this many. Writing a cell costs about 20 us in openpyxl, so a million-row
-estate's 750k members would take minutes; clusters.csv always lists every member."""
+clusters, until this many (a sheet people scroll and filter; a million-row estate has
+~750k members); clusters.csv always lists every member."""
 CELL_TEXT_MAX = 32_767  # Excel's limit for one cell
 
 # header -> kind: text | int | money | float | date
@@ -47,169 +51,268 @@ def _ref(ref: dict | None) -> tuple[str | None, str | None]:
     return (ref["department"], ref["system_id"]) if ref else (None, None)
 
 
-def _widths(columns: Columns, rows: list[tuple]) -> list[int]:
-    """Characters per column, from the header and (a sample of) the values."""
-    widths = [len(name) for name, _ in columns]
-    sample = rows if len(rows) <= 20_000 else rows[:20_000]
-    for c, (_, kind) in enumerate(columns):
-        longest = 0
-        for row in sample:
-            value = row[c]
-            if value is None or value == "":
-                continue
-            if kind == "money" and not isinstance(value, str):
-                shown = len(f"{value:,.0f}") + 1
-            elif kind == "date":
-                shown = 10
-            else:
-                shown = len(str(value))
-            if shown > longest:
-                longest = shown
-        widths[c] = max(widths[c], longest)
-    return widths
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
+_EXCEL_EPOCH = date(1899, 12, 30)
+_STYLE = {"money": ' s="2"', "date": ' s="3"'}
 
 
-def _sheet(wb, title: str, columns: Columns, rows: list[tuple], note: str = "") -> None:
-    """One write-only sheet: cells are streamed to the file, never held as objects.
-
-    Widths, frozen header and filter are set before the first row (write-only sheets
-    write them first). ``note``, when given, is a last row below the data."""
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    ws = wb.create_sheet(title)
-    for c, width in enumerate(_widths(columns, rows), start=1):
-        ws.column_dimensions[get_column_letter(c)].width = min(max(width + 2, 8), 60)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(len(rows) + 1, 2)}"
-    font, fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
-    alignment = Alignment(vertical="top", wrap_text=True)
-    header = []
-    for name, _ in columns:
-        cell = WriteOnlyCell(ws, name)
-        cell.font, cell.fill, cell.alignment = font, fill, alignment
-        header.append(cell)
-    ws.append(header)
-
-    def text(value: str):
-        value = ILLEGAL_CHARACTERS_RE.sub("", value)[:CELL_TEXT_MAX]
-        if value.startswith("=") or value in ERROR_CODES:
-            cell = WriteOnlyCell(ws, value)
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-            return cell
-        return value
-
-    def styled(value, number_format: str):
-        cell = WriteOnlyCell(ws, value)
-        cell.number_format = number_format
-        return cell
-
-    kinds = [kind for _, kind in columns]
-    for row in rows:
-        out = []
-        for kind, value in zip(kinds, row):
-            if value is None or value == "":
-                out.append(None)
-                continue
-            if kind == "date":
-                value = _date(value)
-            if isinstance(value, str):
-                out.append(text(value))
-            elif kind == "money":
-                out.append(styled(value, MONEY))
-            elif kind == "date":
-                out.append(styled(value, "yyyy-mm-dd"))
-            else:
-                out.append(value)
-        ws.append(out)
-    if note:
-        ws.append([note])
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
 
 
-def workbook(doc: dict, member_rows_max: int | None = None):
-    """The proposals workbook (write-only: save it once)."""
+def _text_cell(ref: str, value: str, style: str = "") -> str:
+    """An inline-string cell: always text, never a formula, whatever it starts with."""
+    value = _ILLEGAL.sub("", value)[:CELL_TEXT_MAX]
+    if "&" in value or "<" in value or ">" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    stripped = value.strip()
+    space = ' xml:space="preserve"' if stripped and stripped != value else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
+
+
+class Sheet:
+    """One worksheet's XML: bold frozen header, a filter on every column, widths that fit
+    the content (header and the first 20,000 rows), money and dates as numbers."""
+
+    def __init__(self, title: str, columns: Columns, rows: list[tuple], note: str = ""):
+        self.title = title
+        self.columns = columns
+        self.rows = rows
+        self.note = note
+
+    def xml(self) -> str:
+        letters = [_letters(c) for c in range(1, len(self.columns) + 1)]
+        widths = [len(name) for name, _ in self.columns]
+        kinds = [kind for _, kind in self.columns]
+        body = ['<row r="1">' + "".join(_text_cell(f"{x}1", name, ' s="1"')
+                                         for x, (name, _) in zip(letters, self.columns))
+                + "</row>"]
+        for r, row in enumerate(self.rows, start=2):
+            cells = []
+            measure = r <= 20_001
+            for c, (x, kind, value) in enumerate(zip(letters, kinds, row)):
+                if value is None or value == "":
+                    continue
+                if kind == "date":
+                    value = _date(value)
+                if isinstance(value, str):
+                    cells.append(_text_cell(f"{x}{r}", value))
+                    shown = 10 if kind == "date" else len(value)
+                elif isinstance(value, bool):
+                    cells.append(f'<c r="{x}{r}" t="b"><v>{int(value)}</v></c>')
+                    shown = len(str(value))
+                else:
+                    if kind == "date":
+                        number, shown = (value - _EXCEL_EPOCH).days, 10
+                    else:
+                        number = value
+                        shown = (len(f"{value:,.0f}") + 1 if kind == "money"
+                                 else len(str(value)))
+                    text = "" if math.isnan(number) or math.isinf(number) else \
+                        "%.16g" % number
+                    cells.append(f'<c r="{x}{r}"{_STYLE.get(kind, "")} t="n"><v>{text}</v></c>')
+                if measure and shown > widths[c]:
+                    widths[c] = shown
+            body.append(f'<row r="{r}">' + "".join(cells) + "</row>")
+        if self.note:
+            r = len(self.rows) + 2
+            body.append(f'<row r="{r}">' + _text_cell(f"A{r}", self.note) + "</row>")
+        cols = "".join(f'<col width="{min(max(w + 2, 8), 60)}" customWidth="1" min="{c}" '
+                       f'max="{c}" />' for c, w in enumerate(widths, start=1))
+        return (f'<worksheet xmlns="{_MAIN}"><sheetPr><outlinePr summaryBelow="1" '
+                'summaryRight="1" /><pageSetUpPr /></sheetPr><sheetViews><sheetView '
+                'workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+                'state="frozen" /><selection pane="bottomLeft" activeCell="A1" sqref="A1" />'
+                '</sheetView></sheetViews><sheetFormatPr baseColWidth="8" defaultRowHeight="15" />'
+                f'<cols>{cols}</cols><sheetData>{"".join(body)}</sheetData>'
+                f'<autoFilter ref="{self.filter_ref()}" /><pageMargins left="0.75" right="0.75" '
+                'top="1" bottom="1" header="0.5" footer="0.5" /></worksheet>')
+
+    def filter_ref(self) -> str:
+        return f"A1:{_letters(len(self.columns))}{max(len(self.rows) + 1, 2)}"
+
+
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_CT = "application/vnd.openxmlformats-"
+_STYLES = (
+    f'<styleSheet xmlns="{_MAIN}"><numFmts count="2"><numFmt numFmtId="164" '
+    f'formatCode="{MONEY}" /><numFmt numFmtId="165" formatCode="yyyy-mm-dd" /></numFmts>'
+    '<fonts count="2"><font><name val="Calibri" /><family val="2" /><sz val="11" />'
+    '<scheme val="minor" /></font><font><b val="1" /></font></fonts><fills count="3"><fill>'
+    '<patternFill /></fill><fill><patternFill patternType="gray125" /></fill><fill>'
+    f'<patternFill patternType="solid"><fgColor rgb="00{HEADER_FILL}" /></patternFill></fill>'
+    '</fills><borders count="1"><border><left /><right /><top /><bottom /><diagonal />'
+    '</border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0" /></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" '
+    'borderId="0" xfId="0" /><xf numFmtId="0" fontId="1" fillId="2" borderId="0" '
+    'applyAlignment="1" xfId="0"><alignment vertical="top" wrapText="1" /></xf><xf '
+    'numFmtId="164" fontId="0" fillId="0" borderId="0" applyNumberFormat="1" xfId="0" /><xf '
+    'numFmtId="165" fontId="0" fillId="0" borderId="0" applyNumberFormat="1" xfId="0" />'
+    '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0" />'
+    '</cellStyles></styleSheet>')
+
+
+def _package(sheets: list[Sheet]) -> dict[str, str]:
+    """Every part of the workbook's zip, by name."""
+    n = len(sheets)
+    sheet_ct = f"{_CT}officedocument.spreadsheetml.worksheet+xml"
+    types = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{sheet_ct}" />'
+                    for i in range(1, n + 1))
+    parts = {
+        "[Content_Types].xml": (
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            f'<Default Extension="rels" ContentType="{_CT}package.relationships+xml" />'
+            '<Default Extension="xml" ContentType="application/xml" />'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{_CT}officedocument.'
+            'spreadsheetml.sheet.main+xml" />'
+            f'<Override PartName="/xl/styles.xml" ContentType="{_CT}officedocument.'
+            'spreadsheetml.styles+xml" />'
+            f'<Override PartName="/docProps/core.xml" ContentType="{_CT}package.core-'
+            'properties+xml" />'
+            f'<Override PartName="/docProps/app.xml" ContentType="{_CT}officedocument.'
+            f'extended-properties+xml" />{types}</Types>'),
+        "_rels/.rels": (
+            f'<Relationships xmlns="{_PKG_REL}"><Relationship Id="rId1" Type="{_REL}/'
+            'officeDocument" Target="xl/workbook.xml" /><Relationship Id="rId2" Type="'
+            'http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-'
+            'properties" Target="docProps/core.xml" /><Relationship Id="rId3" Type="'
+            f'{_REL}/extended-properties" Target="docProps/app.xml" /></Relationships>'),
+        "docProps/app.xml": (
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'extended-properties"><Application>estate</Application></Properties>'),
+        "docProps/core.xml": (
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+            'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:xsi="http://www.w3.org/2001/'
+            'XMLSchema-instance"><dc:creator>estate</dc:creator><dcterms:created '
+            'xsi:type="dcterms:W3CDTF">2000-01-01T00:00:00Z</dcterms:created>'
+            '<dcterms:modified xsi:type="dcterms:W3CDTF">2000-01-01T00:00:00Z'
+            '</dcterms:modified></cp:coreProperties>'),
+        "xl/workbook.xml": (
+            f'<workbook xmlns:r="{_REL}" xmlns="{_MAIN}"><workbookPr /><bookViews>'
+            '<workbookView activeTab="0" /></bookViews><sheets>'
+            + "".join(f'<sheet name="{_attr(s.title)}" sheetId="{i}" r:id="rId{i}" />'
+                      for i, s in enumerate(sheets, start=1))
+            + "</sheets><definedNames>"
+            + "".join(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '
+                      f"hidden=\"1\">'{_attr(s.title)}'!{_absolute(s.filter_ref())}</definedName>"
+                      for i, s in enumerate(sheets))
+            + '</definedNames><calcPr calcId="124519" fullCalcOnLoad="1" /></workbook>'),
+        "xl/_rels/workbook.xml.rels": (
+            f'<Relationships xmlns="{_PKG_REL}">'
+            + "".join(f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" '
+                      f'Target="/xl/worksheets/sheet{i}.xml" />' for i in range(1, n + 1))
+            + f'<Relationship Id="rId{n + 1}" Type="{_REL}/styles" Target="styles.xml" />'
+            "</Relationships>"),
+        "xl/styles.xml": _STYLES,
+    }
+    for i, sheet in enumerate(sheets, start=1):
+        parts[f"xl/worksheets/sheet{i}.xml"] = sheet.xml()
+    return parts
+
+
+def _attr(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+def _absolute(ref: str) -> str:
+    return ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", part) for part in ref.split(":"))
+
+
+def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
+    """The proposals workbook's sheets."""
     member_rows_max = MEMBER_ROWS_MAX if member_rows_max is None else member_rows_max
-    from openpyxl import Workbook
-    wb = Workbook(write_only=True)
     clusters = doc["clusters"]
-    names = {(m["department"], m["system_id"]): m["name"] for c in clusters
-             for m in c["members"]}
-
-    _sheet(wb, "Clusters", [
+    table, cluster_of, starts = members_table(clusters)
+    member = {k: table.values(k) for k in ("department", "system_id", "name", "role",
+                                            "disposition", "product", "users",
+                                            "annual_cost", "contract_end", "wave",
+                                            "earliest_date")}
+    roles = np.asarray(member["role"], dtype=object)
+    migrating = np.bincount(cluster_of[roles != "target"], minlength=len(clusters))
+    targets = {_ref(c["target"]) for c in clusters}
+    names = {key: name for key, name in zip(zip(member["department"], member["system_id"]),
+                                            member["name"]) if key in targets}
+    sheets = [Sheet("Clusters", [
         ("Cluster", "text"), ("Capability", "text"), ("Tier", "text"),
         ("Target department", "text"), ("Target system", "text"), ("Target name", "text"),
         ("Members", "int"), ("Migrating", "int"), ("Annual saving", "money"),
         ("One-off cost", "money"), ("Payback (years)", "float"), ("Waves", "int"),
         ("Blockers", "text"), ("Graph", "text"), ("Decision", "text"), ("Notes", "text"),
     ], [(c["id"], c["capability"], c["tier"], *_ref(c["target"]),
-         names.get(_ref(c["target"])), len(c["members"]),
-         sum(m["role"] != "target" for m in c["members"]), c["annual_saving"],
-         c["one_off_cost"], c["payback_years"], c["waves"], "; ".join(c["blockers"]),
-         c["graph"], None, None) for c in clusters])
+         names.get(_ref(c["target"])), len(c["members"]), int(migrating[i]),
+         c["annual_saving"], c["one_off_cost"], c["payback_years"], c["waves"],
+         "; ".join(c["blockers"]), c["graph"], None, None) for i, c in enumerate(clusters)])]
 
-    total = sum(len(c["members"]) for c in clusters)
+    total = len(table)
     shown_ids, room = set(), member_rows_max
-    for c in sorted(clusters, key=lambda c: (-(c["annual_saving"] or 0), c["id"])):
-        if len(c["members"]) <= room:
-            shown_ids.add(c["id"])
-            room -= len(c["members"])
-    shown = [(c, m) for c in clusters if c["id"] in shown_ids for m in c["members"]]
-    _sheet(wb, "Members", [
+    for i in sorted(range(len(clusters)), key=lambda i: (-(clusters[i]["annual_saving"] or 0),
+                                                         clusters[i]["id"])):
+        if len(clusters[i]["members"]) <= room:
+            shown_ids.add(i)
+            room -= len(clusters[i]["members"])
+    shown = [(i, r) for i in sorted(shown_ids)
+             for r in range(int(starts[i]), int(starts[i]) + len(clusters[i]["members"]))]
+    m = member
+    sheets.append(Sheet("Members", [
         ("Cluster", "text"), ("Capability", "text"), ("Role", "text"), ("Disposition", "text"),
         ("Department", "text"), ("System id", "text"), ("Name", "text"), ("Product", "text"),
         ("Users", "int"), ("Annual cost", "money"), ("Contract end", "date"), ("Wave", "int"),
         ("Earliest date", "date"), ("Notes", "text"),
-    ], [(c["id"], c["capability"], m["role"], m["disposition"], m["department"],
-         m["system_id"], m["name"], m["product"], m["users"], m["annual_cost"],
-         m["contract_end"], m["wave"], m["earliest_date"], None) for c, m in shown],
+    ], [(clusters[i]["id"], clusters[i]["capability"], m["role"][r], m["disposition"][r],
+         m["department"][r], m["system_id"][r], m["name"][r], m["product"][r], m["users"][r],
+         m["annual_cost"][r], m["contract_end"][r], m["wave"][r], m["earliest_date"][r], None)
+        for i, r in shown],
         note=(f"Members of the {len(shown_ids):,} clusters with the largest savings that fit "
               f"in {member_rows_max:,} rows ({len(shown):,} of {total:,} members); "
-              "clusters.csv lists them all." if len(shown) < total else ""))
+              "clusters.csv lists them all." if len(shown) < total else "")))
 
-    _sheet(wb, "Targets", [
+    sheets.append(Sheet("Targets", [
         ("Cluster", "text"), ("Capability", "text"), ("Target department", "text"),
         ("Target system", "text"), ("Target name", "text"), ("Why this target", "text"),
         ("Runner-up department", "text"), ("Runner-up system", "text"),
     ], [(c["id"], c["capability"], *_ref(c["target"]), names.get(_ref(c["target"])),
-         "; ".join(c["target_reasons"]), *_ref(c["runner_up"])) for c in clusters])
+         "; ".join(c["target_reasons"]), *_ref(c["runner_up"])) for c in clusters]))
 
     # nested inputs (per-system breakdowns) are in the Members sheet and findings.json
     input_keys = sorted({k for c in clusters for k, v in (c["saving_inputs"] or {}).items()
                          if not isinstance(v, dict) and not (
                              isinstance(v, list) and any(isinstance(x, (dict, list))
                                                          for x in v))})
-    _sheet(wb, "Savings", [
+    sheets.append(Sheet("Savings", [
         ("Cluster", "text"), ("Capability", "text"), ("Annual saving", "money"),
         ("One-off cost", "money"), ("Payback (years)", "float"), ("Explanation", "text"),
         *[(key, "float") for key in input_keys],
     ], [(c["id"], c["capability"], c["annual_saving"], c["one_off_cost"], c["payback_years"],
          c["saving_explanation"],
-         *[_cell((c["saving_inputs"] or {}).get(k)) for k in input_keys]) for c in clusters])
+         *[_cell((c["saving_inputs"] or {}).get(k)) for k in input_keys]) for c in clusters]))
 
     waves = []
-    for c in clusters:
-        by_wave: dict[int, list[dict]] = {}
-        for m in c["members"]:
-            if m["role"] != "target":
-                by_wave.setdefault(m["wave"] if m["wave"] is not None else 0, []).append(m)
+    for i, c in enumerate(clusters):
+        by_wave: dict[int, list[int]] = {}
+        for r in range(int(starts[i]), int(starts[i]) + len(c["members"])):
+            if m["role"][r] != "target":
+                by_wave.setdefault(m["wave"][r] if m["wave"][r] is not None else 0,
+                                   []).append(r)
         for wave in sorted(by_wave):
-            ms = by_wave[wave]
-            costs = [m["annual_cost"] for m in ms if m["annual_cost"] is not None]
-            starts = sorted(m["earliest_date"] for m in ms if m["earliest_date"])
-            waves.append((c["id"], c["capability"], wave or None, len(ms),
-                          "; ".join(f'{m["department"]} {m["system_id"]}' for m in ms),
-                          starts[0] if starts else None, sum(costs) if costs else None))
-    _sheet(wb, "Waves", [
+            rs = by_wave[wave]
+            costs = [m["annual_cost"][r] for r in rs if m["annual_cost"][r] is not None]
+            dates = sorted(m["earliest_date"][r] for r in rs if m["earliest_date"][r])
+            waves.append((c["id"], c["capability"], wave or None, len(rs),
+                          "; ".join(f'{m["department"][r]} {m["system_id"][r]}' for r in rs),
+                          dates[0] if dates else None, sum(costs) if costs else None))
+    sheets.append(Sheet("Waves", [
         ("Cluster", "text"), ("Capability", "text"), ("Wave", "int"), ("Systems", "int"),
         ("Which", "text"), ("Earliest start", "date"), ("Annual cost moving", "money"),
-    ], waves)
-
-    wb.properties.creator = "estate"
-    wb.properties.created = FIXED_TIME
-    wb.properties.modified = FIXED_TIME
-    return wb
+    ], waves))
+    return sheets
 
 
 def _cell(value):
@@ -222,21 +325,14 @@ def _cell(value):
 
 def proposals_bytes(doc: dict) -> bytes:
     """The workbook as bytes, with fixed zip entry dates so the output is reproducible."""
-    raw = io.BytesIO()
-    workbook(doc).save(raw)
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as src, \
-            zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=ZIP_TIME)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, text in _package(workbook(doc)).items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            data = src.read(item.filename)
-            if item.filename == "docProps/core.xml":  # openpyxl stamps "modified" on save
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z",
-                              data)
-            dst.writestr(info, data)
-    return fixed.getvalue()
+            dst.writestr(info, text.encode("utf-8"))
+    return out.getvalue()
 
 
 def write_proposals(doc: dict, path: Path) -> Path:
