@@ -392,3 +392,25 @@ def test_split_by_rule_works_on_any_rule_field(field):
         rows = [dict(M365, dept=d, instance=i) for d in ("DWP", "HMRC") for i in ("x", "y")]
     a = run(rows, Settings(rules=[Rule(name="apart", kind="split_by", field=field)]))
     assert len(a.clusters) == 2 and all(len(c.members) == 2 for c in a.clusters)
+
+
+def test_similar_names_finds_exactly_the_pairs_rapidfuzz_scores_above_the_threshold():
+    import random
+
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    from estate.analyse.clusters import similar_names
+
+    rnd = random.Random(7)
+    words = ["case", "cases", "tracker", "trackers", "casetracker", "core", "dwp", "hmrc",
+             "portal", "benefits", "benefit", "claims", "hub", "a", "system", "systems"]
+    names = sorted({" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 5)))
+                    for _ in range(400)} | {"", "case", "case case tracker"})
+    for threshold in (0.0, 60.0, 85.0, 100.0):
+        full = process.cdist(names, names, scorer=fuzz.token_set_ratio,
+                             score_cutoff=threshold, dtype=np.uint8)
+        rows, cols = np.nonzero(np.triu(full, k=1))
+        i, j, scores = similar_names(names, threshold)
+        assert (i.tolist(), j.tolist()) == (rows.tolist(), cols.tolist())
+        assert scores.tolist() == full[rows, cols].tolist()

@@ -23,8 +23,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estate.analyse.clusters import (Candidate, apply_constraints, candidate_groups,
-                                     out_of_scope, zone_of)
+from estate.analyse.clusters import (Candidate, ConstraintValues, apply_constraints,
+                                     block_groups, block_inputs, out_of_scope, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
 from estate.analyse.frame import (integration_edges, map_unique, slug, systems_frame,
                                   with_none)
@@ -81,11 +81,6 @@ def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
     return result
 
 
-def _capability_name(block: pd.DataFrame, cap_id: str) -> str:
-    names = block["capability_name"].dropna()
-    return str(names.iloc[0]) if not names.empty else str(cap_id)
-
-
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Settings,
                      blocked: list[dict]) -> list[Candidate]:
     parts: list[Candidate] = []
@@ -93,19 +88,25 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Setti
     narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
     if "zone" not in narrow:  # once for the estate, not once per candidate group
         narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
+    values = ConstraintValues(narrow)
     with_cap = systems[systems["capability_id"].notna()]
-    cap_of = with_cap["capability_id"][~with_cap["out_of_scope"]]
+    inside = with_cap[~with_cap["out_of_scope"]]
+    cap_of = inside["capability_id"]
     same = edges.assign(cap=edges["source"].map(cap_of))
     same = same[same["cap"].notna() & (same["cap"] == edges["target"].map(cap_of))]
-    edges_by_cap = {c: g[["source", "target"]] for c, g in same.groupby("cap", sort=True)}
-    no_edges = edges.iloc[:0]
-    for cap_id, block in with_cap.groupby("capability_id", sort=True):
-        cap_name = _capability_name(block, cap_id)
-        outside = block[block["out_of_scope"]]
-        inside = block[~block["out_of_scope"]]
+    inputs = block_inputs(inside, cap_of, same, settings.similarity)
+    names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
+    sizes = with_cap.groupby("capability_id", sort=True).size()
+    inside_sizes = cap_of.value_counts()
+    outside = with_cap[with_cap["out_of_scope"]]
+    outside_keys = {c: sorted(k) for c, k in outside.groupby("capability_id")[
+        "system_key"].agg(list).items()}
+    for cap_id, total in sizes.items():
+        name = names.get(cap_id)
+        cap_name = str(cap_id) if name is None or pd.isna(name) else str(name)
         note = []
-        if len(outside) and len(block) > 1:
-            keys = sorted(outside["system_key"])
+        keys = outside_keys.get(cap_id, [])
+        if keys and total > 1:
             shown = ", ".join(keys[:10]) + (f" and {len(keys) - 10} more" if len(keys) > 10
                                             else "")
             reason = (f"{len(keys)} system(s) of {cap_name} are marked out of scope and "
@@ -115,15 +116,14 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Setti
                             "reason": reason,
                             "groups": [{"label": "out of scope", "members": keys}]})
             note = [f"scope: {reason}"]
-        if len(inside) < 2:
+        if inside_sizes.get(cap_id, 0) < 2:
             continue
-        block_edges = edges_by_cap.get(cap_id, no_edges)
-        for keys, anchor in candidate_groups(inside, block_edges, settings):
+        for keys, anchor in block_groups(inputs[cap_id], settings):
             if len(keys) < 2:
                 continue
             candidate = Candidate(cap_id, cap_name, keys, labels=[anchor] if anchor else [],
                                   blockers=list(note))
-            parts.extend(apply_constraints(candidate, narrow, settings, blocked))
+            parts.extend(apply_constraints(candidate, values, settings, blocked))
     return parts
 
 
@@ -149,17 +149,22 @@ CLUSTER_COLUMNS = [
 
 
 def _build_clusters(parts, systems, edges, settings, as_of, blocked):
-    """Turn constraint-split candidate parts into scored clusters (sorted by id)."""
+    """Turn constraint-split candidate parts into scored clusters (sorted by id).
+
+    The members of every cluster are scored, ordered and described in whole columns;
+    only each cluster's target and runner-up become row dicts (for their reasons).
+    """
     narrow = systems[CLUSTER_COLUMNS]
     sized = [p for p in parts if len(p.keys) >= settings.min_cluster_size]
     if not sized:
         return []
-    part_no = pd.Series([i for i, p in enumerate(sized) for _ in p.keys],
+    part_no = pd.Series(np.repeat(np.arange(len(sized)), [len(p.keys) for p in sized]),
                         index=[k for p in sized for k in p.keys])
     facts = narrow.loc[part_no.index, ["product_key", "impl", "eligible"]].assign(part=part_no)
     implementations = facts.drop_duplicates(["part", "product_key", "impl"]).groupby(
-        "part").size()
-    any_target = facts.groupby("part")["eligible"].any()
+        "part").size().reindex(range(len(sized)), fill_value=0).tolist()
+    any_target = facts.groupby("part")["eligible"].any().reindex(
+        range(len(sized)), fill_value=False).tolist()
     keep = []
     for i, part in enumerate(sized):
         if implementations[i] < 2:
@@ -179,46 +184,76 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked):
     if not keep:
         return []
     ids = _cluster_ids(keep)
-    cluster_of = pd.Series({k: cid for p, cid in zip(keep, ids) for k in p.keys})
+    cluster_of = pd.Series(np.repeat(np.array(ids, dtype=object), [len(p.keys) for p in keep]),
+                           index=[k for p in keep for k in p.keys], dtype=object)
     m = with_none(narrow.loc[cluster_of.index].assign(cluster=cluster_of))
     scores = score_members(m, settings, as_of)
     m = m.join(scores[["score", "cpu"] + [c for c in scores if c.startswith("points_")]])
     m["users_rank"] = m["users"].fillna(-1)
-    m = m.sort_values(["cluster", "eligible", "score", "users_rank", "system_key"],
+    m["key_rank"] = systems.index.get_indexer(m.index)  # systems are sorted by key
+    m = m.sort_values(["cluster", "eligible", "score", "users_rank", "key_rank"],
                       ascending=[True, False, False, False, True], kind="stable")
-    m["role"] = (m.groupby("cluster").cumcount() == 0).map({True: "target", False: "migrate"})
+    position = m.groupby("cluster", sort=False).cumcount().to_numpy()
+    m["role"] = np.where(position == 0, "target", "migrate")
     repoint = _repoint(edges, m)
-    m = m.join(waves(m[m["role"] == "migrate"], as_of, settings.wave_months))
+    m = m.join(waves(m[position != 0], as_of, settings.wave_months, by="key_rank"))
     m["same_product"] = m.groupby(["cluster", "product_key"])["system_key"].transform("size")
     stats = m.groupby("cluster").agg(
         users_max=("users", "max"), cpu_min=("cpu", "min"),
         contract_max=("contract_end", "max"), integrations_max=("integrations", "max"),
-        size=("system_key", "size")).to_dict("index")
+        size=("system_key", "size"), waves=("wave", "max")).to_dict("index")
     m["contract_iso"] = _iso_dates(m["contract_end"])
     m["earliest_iso"] = _iso_dates(m["earliest"])
-    by_cluster: dict[str, list[dict]] = {}
-    for record in _records(m):
-        by_cluster.setdefault(record["cluster"], []).append(record)
+    starts = np.flatnonzero(position == 0)
+    ends = np.append(starts[1:], len(m))
+    eligible = m["eligible"].to_numpy(bool)
+    runner_at = starts + 1
+    has_runner = (runner_at < ends) & eligible[np.minimum(runner_at, len(m) - 1)]
+    heads = _records(m.iloc[np.concatenate([starts, runner_at[has_runner]])])
+    targets = heads[:len(starts)]
+    runners = iter(heads[len(starts):])
+    cids = [t["cluster"] for t in targets]
+    onto = pd.Series([f"{t['system_key']} ({t['product_name'] or t['name']})" for t in targets],
+                     index=cids, dtype=object)
+    members = _members(m, position == 0, onto, cids, starts, ends, settings, as_of)
+    costs = _migrating(m, starts, ends)
     part_of = dict(zip(ids, keep))
-    return [_cluster(part_of[cid], cid, by_cluster[cid], stats[cid], repoint.get(cid, []),
-                     settings, as_of) for cid in sorted(by_cluster)]
+    blockers = _member_blockers(m, eligible, targets, [part_of[c].capability for c in cids],
+                                starts, ends)
+    out = []
+    for i, target in enumerate(targets):
+        cid = cids[i]
+        runner = next(runners) if has_runner[i] else None
+        out.append(_cluster(part_of[cid], cid, target, runner, members[i], costs[i],
+                            blockers[i], stats[cid], repoint.get(cid, []), settings))
+    return out
 
 
 def _repoint(edges: pd.DataFrame, m: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
     """Integrations of migrating systems whose other end is outside their cluster."""
     if edges.empty:
         return {}
-    cluster = m["cluster"].to_dict()
-    migrating = set(m.index[m["role"] == "migrate"])
-    found: dict[str, set] = {}
+    cluster = m["cluster"]
+    migrating = m.index[m["role"] == "migrate"]
+    found = []
     for end, other in (("source", "target"), ("target", "source")):
         moving = edges[edges[end].isin(migrating)]
         mine = moving[end].map(cluster)
         theirs = moving[other].map(cluster)
-        hit = moving[mine != theirs]
-        for cid, s, t in zip(mine[hit.index], hit["source"], hit["target"]):
-            found.setdefault(cid, set()).add((s, t))
-    return {cid: sorted(pairs) for cid, pairs in found.items()}
+        hit = (mine != theirs) & ~(mine.isna() & theirs.isna())
+        found.append(pd.DataFrame({"cid": mine[hit], "source": moving["source"][hit],
+                                   "target": moving["target"][hit]}))
+    pairs = pd.concat(found, ignore_index=True).astype(object)
+    if pairs.empty:
+        return {}
+    pairs = pairs.drop_duplicates().sort_values(["cid", "source", "target"], kind="stable")
+    cid = pairs["cid"].tolist()
+    links = list(zip(pairs["source"].tolist(), pairs["target"].tolist()))
+    out: dict[str, list[tuple[str, str]]] = {}
+    bounds = np.flatnonzero(np.r_[True, pairs["cid"].to_numpy()[1:] != pairs["cid"].to_numpy()[:-1]])
+    for a, b in zip(bounds, np.append(bounds[1:], len(pairs))):
+        out[cid[a]] = links[a:b]
+    return out
 
 
 def _opt(value):
@@ -238,59 +273,117 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
-def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: list,
-             settings: Settings, as_of: date) -> ConsolidationCluster:
-    target = rows[0]
-    eligible = [r for r in rows if r["eligible"]]
-    runner = eligible[1] if len(eligible) > 1 else None
+def _ints(values: pd.Series) -> list:
+    return [None if v != v else int(v) for v in values.to_numpy(float).tolist()]
+
+
+def _members(m: pd.DataFrame, is_target: np.ndarray, onto: pd.Series, cids: list[str],
+             starts: np.ndarray, ends: np.ndarray, settings: Settings,
+             as_of: date) -> list[list[ClusterMember]]:
+    """Each cluster's members (target first, then by migration order and key), built from
+    whole columns: the wording of every disposition and wave is one pass per column."""
+    cluster = m["cluster"].tolist()
+    onto_of = m["cluster"].map(onto).tolist()
+    wave = [None if t else w for t, w in zip(is_target.tolist(), _ints(m["wave"]))]
+    order = [None if t else o for t, o in zip(is_target.tolist(), _ints(m["order"]))]
+    earliest = [None if t else e for t, e in zip(is_target.tolist(), m["earliest_iso"].tolist())]
+    users = _ints(m["users"])
+    retiring = m["retiring"].tolist()
+    lifecycle = m["lifecycle"].tolist()
+    contract = m["contract_iso"].tolist()
+    kinds, whys, wave_reasons = [], [], []
+    for t, c, to, r, lc, u, w, e, ci in zip(is_target.tolist(), cluster, onto_of, retiring,
+                                           lifecycle, users, wave, earliest, contract):
+        if t:
+            kinds.append("Invest")
+            whys.append(f"target of {c}: the systems of the cluster move onto it")
+            wave_reasons.append("target: nothing to migrate")
+            continue
+        if r:
+            kinds.append("Eliminate")
+            whys.append(f"already {lc!r}: switch it off; any remaining users go to {to}")
+        elif u == 0:
+            kinds.append("Eliminate")
+            whys.append(f"no users: switch it off rather than migrate it to {to}")
+        else:
+            kinds.append("Migrate")
+            when = f" in wave {w}" if w else ""
+            whys.append(f"move its users and data to {to}{when}, then switch it off")
+        if e is None:
+            wave_reasons.append("contract end unknown, so no earliest date or wave can be set")
+        else:
+            wave_reasons.append(f"earliest {e}: the later of its contract end {ci} and "
+                                f"{as_of.isoformat()}; wave {w} of {settings.wave_months} "
+                                "months each")
+    product = m["product_name"].where(m["product_name"].notna(), m["product_id"]).tolist()
+    cost = [None if v != v else v for v in m["annual_cost"].to_numpy(float).tolist()]
+    score = [s if ok else None for s, ok in zip(m["score"].to_numpy(float).tolist(),
+                                                m["eligible"].tolist())]
+    built = [ClusterMember(*row) for row in zip(
+        m["department"].tolist(), m["system_id"].tolist(), m["name"].tolist(), product,
+        m["role"].tolist(), kinds, users, cost, contract, wave, earliest,
+        m["product_id"].tolist(), score, order, wave_reasons, whys, m["tier"].tolist(),
+        m["region"].tolist())]
+    sort = pd.DataFrame({"cluster": cluster, "migrate": ~is_target,
+                         "order": [o or 0 for o in order],
+                         "key": [b.key for b in built]}).sort_values(
+        ["cluster", "migrate", "order", "key"], kind="stable").index.tolist()
+    ordered = [built[i] for i in sort]
+    return [ordered[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+
+
+def _migrating(m: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -> list[list[dict]]:
+    """Per cluster, what the savings model reads of each migrating member."""
+    rows = [{"system_key": k, "annual_cost": c, "users": u} for k, c, u in zip(
+        m["system_key"].tolist(), m["annual_cost"].to_numpy(float).tolist(),
+        m["users"].to_numpy(float).tolist())]
+    return [rows[a + 1:b] for a, b in zip(starts.tolist(), ends.tolist())]
+
+
+def _member_blockers(m: pd.DataFrame, eligible: np.ndarray, targets: list[dict],
+                     capabilities: list[str], starts: np.ndarray,
+                     ends: np.ndarray) -> list[tuple[list[str], list[str]]]:
+    """Per cluster: why each member that cannot be the target cannot, and which tiers
+    were assumed (in the members' score order)."""
+    found: list[list[str]] = [[] for _ in capabilities]
+    number = np.repeat(np.arange(len(capabilities)), ends - starts)
+    barred = np.flatnonzero(~eligible)
+    if len(barred):
+        rows = m.iloc[barred]
+        for i, key, retiring, lc, pname, pid, score in zip(
+                number[barred].tolist(), rows["system_key"].tolist(), rows["retiring"].tolist(),
+                rows["lifecycle"].tolist(), rows["product_name"].tolist(),
+                rows["product_id"].tolist(), rows["score"].tolist()):
+            why = (f"lifecycle: {key} is {lc!r}" if retiring
+                   else f"standards: {key} runs {pname or pid}"
+                        f", which the {capabilities[i]} standard retires")
+            bites = score > targets[i]["score"]
+            found[i].append(why + ", so it cannot be the target"
+                            + (" (it would otherwise have scored highest)" if bites else ""))
+    assumed = m["tier_assumed"].to_numpy(bool)
+    keys: list[list[str]] = [[] for _ in capabilities]
+    at = np.flatnonzero(assumed)
+    for i, key in zip(number[at].tolist(), m["system_key"].iloc[at].tolist()):
+        keys[i].append(key)
+    return list(zip(found, keys))
+
+
+def _cluster(part: Candidate, cid: str, target: dict, runner: dict | None,
+             members: list[ClusterMember], migrating: list[dict], barred: tuple,
+             stats: dict, repoint: list, settings: Settings) -> ConsolidationCluster:
     reasons = target_reasons(target, stats, part.capability)
     reasons.append(f"score {target['score']:.2f}" + (
         f"; runner-up {runner['system_key']} scored {runner['score']:.2f}"
         if runner is not None else "; no other system could be the target"))
-    migrating = rows[1:]
     money = savings(target, migrating, len(repoint), settings)
-    blockers = list(part.blockers)
-    for r in rows:
-        if r["eligible"]:
-            continue
-        why = (f"lifecycle: {r['system_key']} is {r['lifecycle']!r}" if r["retiring"]
-               else f"standards: {r['system_key']} runs {r['product_name'] or r['product_id']}"
-                    f", which the {part.capability} standard retires")
-        bites = r["score"] > target["score"]
-        blockers.append(why + ", so it cannot be the target"
-                        + (" (it would otherwise have scored highest)" if bites else ""))
-    assumed = [r["system_key"] for r in rows if r["tier_assumed"]]
+    why_not, assumed = barred
+    blockers = list(part.blockers) + why_not
     if assumed:
         blockers.append(
             f"classification: {len(assumed)} system(s) give no classification and are taken "
             f"as {part.tier} ({', '.join(assumed[:5])}{' ...' if len(assumed) > 5 else ''});"
             " confirm their tier before merging")
-    members = []
-    for r in rows:
-        is_target = r is target
-        wave = None if is_target or pd.isna(r["wave"]) else int(r["wave"])
-        earliest = None if is_target else r["earliest_iso"]
-        disposition, why = _member_disposition(r, is_target, target, cid, wave)
-        if is_target:
-            wave_reason = "target: nothing to migrate"
-        elif earliest is None:
-            wave_reason = "contract end unknown, so no earliest date or wave can be set"
-        else:
-            wave_reason = (f"earliest {earliest}: the later of its contract end "
-                           f"{r['contract_iso']} and {as_of.isoformat()}; "
-                           f"wave {wave} of {settings.wave_months} months each")
-        members.append(ClusterMember(
-            department=r["department"], system_id=r["system_id"], name=r["name"],
-            product=r["product_name"] or r["product_id"],
-            role="target" if is_target else "migrate", disposition=disposition,
-            users=None if pd.isna(r["users"]) else int(r["users"]),
-            annual_cost=None if pd.isna(r["annual_cost"]) else float(r["annual_cost"]),
-            contract_end=r["contract_iso"], wave=wave, earliest_date=earliest,
-            product_id=r["product_id"], score=float(r["score"]) if r["eligible"] else None,
-            order=None if is_target else int(r["order"]), wave_reason=wave_reason,
-            disposition_reason=why, tier=r["tier"], region=r["region"]))
-    members.sort(key=lambda mem: (mem.role != "target", mem.order or 0, mem.key))
-    known_waves = [mem.wave for mem in members if mem.wave is not None]
+    waves_max = stats["waves"]
     return ConsolidationCluster(
         id=cid, capability=part.capability, tier=str(part.tier), members=members,
         target=SystemRef(target["department"], target["system_id"]),
@@ -300,23 +393,11 @@ def _cluster(part: Candidate, cid: str, rows: list[dict], stats: dict, repoint: 
         annual_saving=money["annual_saving"], saving_inputs=money["inputs"],
         saving_explanation=money["explanation"], one_off_cost=money["one_off_cost"],
         payback_years=money["payback_years"], integrations_to_repoint=repoint,
-        blockers=blockers, waves=max(known_waves, default=0), capability_id=part.capability_id,
+        blockers=blockers, waves=0 if pd.isna(waves_max) else int(waves_max),
+        capability_id=part.capability_id,
         runner_up_reasons=(target_reasons(runner, stats, part.capability)
                            + [f"score {runner['score']:.2f}"]) if runner is not None else [],
         labels=list(part.labels))
-
-
-def _member_disposition(r, is_target, target, cid, wave) -> tuple[str, str]:
-    if is_target:
-        return "Invest", f"target of {cid}: the systems of the cluster move onto it"
-    onto = f"{target['system_key']} ({target['product_name'] or target['name']})"
-    if r["retiring"]:
-        return "Eliminate", (f"already {r['lifecycle']!r}: switch it off; any remaining "
-                             f"users go to {onto}")
-    if r["users"] == 0:
-        return "Eliminate", f"no users: switch it off rather than migrate it to {onto}"
-    when = f" in wave {wave}" if wave else ""
-    return "Migrate", f"move its users and data to {onto}{when}, then switch it off"
 
 
 def _standards_flags(systems: pd.DataFrame) -> list[StandardsFlag]:
@@ -343,9 +424,10 @@ def _dispositions(systems: pd.DataFrame,
     out = [SystemDisposition(mem.department, mem.system_id, mem.disposition,
                              mem.disposition_reason, c.id)
            for c in clusters for mem in c.members]
-    clustered = {(d.department, d.system_id) for d in out}
-    rest = systems[[(d, i) not in clustered
-                    for d, i in zip(systems["department"], systems["system_id"])]]
+    clustered = [f"{d.department}\x1f{d.system_id}" for d in out]
+    refs = [f"{d}\x1f{i}" for d, i in zip(systems["department"].tolist(),
+                                          systems["system_id"].tolist())]
+    rest = systems[~pd.Index(refs, dtype=object).isin(clustered)]
     if not rest.empty:
         def text(col: str) -> pd.Series:
             return rest[col].astype(object).where(rest[col].notna(), None)

@@ -9,6 +9,7 @@ share a tenant are not counted twice.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from estate.analyse.frame import slug
@@ -53,18 +54,24 @@ def _sorted_lists(frame: pd.DataFrame, by: str, col: str, index: pd.Index) -> pd
     """Per group of ``by``: the sorted distinct known values of ``col`` (one sort in all)."""
     values = (frame[[by, col]].dropna(subset=[col]).drop_duplicates()
               .sort_values([by, col], kind="stable"))
-    lists = values.groupby(by, sort=True)[col].agg(list).reindex(index)
-    return lists.map(lambda v: v if isinstance(v, list) else [])
+    found: dict = {}
+    for group, value in zip(values[by].tolist(), values[col].tolist()):  # distinct pairs
+        found.setdefault(group, []).append(value)
+    return pd.Series([found.get(k, []) for k in index], index=index, dtype=object)
 
 
-def _group_facts(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Per group: sorted members, departments, tiers, instances and the cost sums."""
-    order = frame.sort_values([by, "department", "system_id"], kind="stable")
-    refs = pd.Series([SystemRef(d, s) for d, s in zip(order["department"], order["system_id"])],
-                     index=order.index, dtype=object)
+def _group_facts(frame: pd.DataFrame, by: str, refs: pd.DataFrame) -> pd.DataFrame:
+    """Per group: sorted members, departments, tiers, instances and the cost sums.
+
+    ``refs`` holds each system's SystemRef and its ``rank`` in (department, system_id)
+    order (both made once for both kinds of group)."""
+    mine = refs.loc[frame.index]
+    order = pd.DataFrame({"by": frame[by].to_numpy(), "rank": mine["rank"].to_numpy(),
+                          "ref": mine["ref"].to_numpy()}).sort_values(["by", "rank"],
+                                                                      kind="stable")
     g = frame.groupby(by, sort=True)
     facts = pd.DataFrame({
-        "members": refs.groupby(order[by], sort=True).agg(list),
+        "members": order["ref"].groupby(order["by"], sort=True).agg(list),
         "size": g.size(),
         "known": g["annual_cost"].count(),
         "cost": g["annual_cost"].sum(min_count=1),
@@ -89,17 +96,24 @@ def _main_capability(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def find_duplicates(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGroup]:
     """Both kinds of duplicate groups, sorted by id."""
-    return sorted(_same_product(systems, impl) + _same_capability(systems),
+    ranked = systems[["department", "system_id"]].sort_values(
+        ["department", "system_id"], kind="stable")
+    refs = pd.DataFrame({
+        "ref": [SystemRef(d, s) for d, s in zip(ranked["department"].tolist(),
+                                                 ranked["system_id"].tolist())],
+        "rank": np.arange(len(ranked))}, index=ranked.index)
+    return sorted(_same_product(systems, impl, refs) + _same_capability(systems, refs),
                   key=lambda g: g.id)
 
 
-def _same_product(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGroup]:
+def _same_product(systems: pd.DataFrame, impl: pd.Series,
+                  refs: pd.DataFrame) -> list[DuplicateGroup]:
     with_product = systems[systems["product_id"].notna()].assign(impl=impl)
     counts = with_product.groupby("product_id")["impl"].nunique()
     dup = with_product[with_product["product_id"].isin(counts.index[counts >= 2])]
     if dup.empty:
         return []
-    facts = _group_facts(dup, "product_id")
+    facts = _group_facts(dup, "product_id", refs)
     facts["name"] = dup.groupby("product_id")["product_name"].first()
     facts = facts.join(_main_capability(dup, "product_id"))
     groups = []
@@ -128,7 +142,7 @@ def _same_product(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGroup
     return groups
 
 
-def _same_capability(systems: pd.DataFrame) -> list[DuplicateGroup]:
+def _same_capability(systems: pd.DataFrame, refs: pd.DataFrame) -> list[DuplicateGroup]:
     with_cap = systems[systems["capability_id"].notna()]
     product_key = with_cap["product_id"].fillna("bespoke:" + with_cap["system_key"])
     with_cap = with_cap.assign(product_key=product_key)
@@ -136,7 +150,7 @@ def _same_capability(systems: pd.DataFrame) -> list[DuplicateGroup]:
     dup = with_cap[with_cap["capability_id"].isin(counts.index[counts >= 2])]
     if dup.empty:
         return []
-    facts = _group_facts(dup, "capability_id")
+    facts = _group_facts(dup, "capability_id", refs)
     facts["name"] = dup.groupby("capability_id")["capability_name"].first()
     products = dup.dropna(subset=["product_id"])
     labels = products["product_name"].fillna(products["product_id"])

@@ -248,13 +248,15 @@ def _num(value) -> float | None:
     return None if value is None or pd.isna(value) else float(value)
 
 
-def waves(migrating: pd.DataFrame, as_of: date, wave_months: int) -> pd.DataFrame:
+def waves(migrating: pd.DataFrame, as_of: date, wave_months: int,
+          by: str = "system_key") -> pd.DataFrame:
     """Earliest date, wave and order of each migration, from contract end dates.
 
     The earliest date is the later of the contract end and ``as_of``; wave ``n`` holds
     the migrations whose earliest date falls in the ``n``-th period of ``wave_months``
     from ``as_of``. A migration whose contract end is unknown gets no date or wave and
-    comes last in the order. The order counts within each ``cluster``.
+    comes last in the order. The order counts within each ``cluster``; ties of date go
+    by the column ``by`` (the system key, or any column sorting as it does).
     """
     start = pd.Timestamp(as_of)
     end = migrating["contract_end"]
@@ -263,7 +265,7 @@ def waves(migrating: pd.DataFrame, as_of: date, wave_months: int) -> pd.DataFram
               - (earliest.dt.day < start.day).astype(int))
     wave = (months // wave_months + 1).where(earliest.notna())
     out = pd.DataFrame({"earliest": earliest, "wave": wave}, index=migrating.index)
-    ordered = out.assign(key=migrating["system_key"], cluster=migrating["cluster"]).sort_values(
+    ordered = out.assign(key=migrating[by], cluster=migrating["cluster"]).sort_values(
         ["cluster", "earliest", "key"], na_position="last", kind="stable")
     out["order"] = ordered.groupby("cluster").cumcount() + 1
     return out
