@@ -1,5 +1,5 @@
 """``python -m estate``: the same as the ``estate`` command."""
 
-from estate.cli import main
+from estate.cli import run
 
-main()
+run()
