@@ -10,8 +10,9 @@ For every size it generates a seeded messy estate (``benchmarks/generate.py``, c
 ``benchmarks/.cache/``, which git ignores) and then, each in a fresh process so that start-up
 counts and peak memory is that run's own:
 
-- ``estate analyse DIR --out TMP --quiet``: wall time, peak resident memory, and whether all
-  the reports were written;
+- ``estate analyse DIR --out TMP --quiet``: wall time, peak memory (the process's peak
+  resident set, or the sampled sum over it and any child it forks, whichever is larger),
+  and whether all the reports were written;
 - seconds per stage: from ``estate analyse --timings FILE`` in that same run when the CLI
   offers the option, else from a second process that calls ``estate.pipeline.run_analysis``
   with a progress callback timing each stage, then ``estate.report.write_reports``
@@ -132,25 +133,83 @@ def child_pandas(inputs: Path) -> None:
 
 # --- the parent --------------------------------------------------------------------------------
 
+def _tree_memory_mb(pid: int) -> float:
+    """Memory of ``pid`` and every process below it (Linux; else 0).
+
+    One process: its resident set. Several (a run that writes reports in a forked child):
+    the sum of their proportional set sizes, which splits each page a child still shares
+    with its parent between them, so the pair is neither hidden nor counted twice.
+    """
+    pids, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        pids.append(current)
+        try:
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    total = 0.0
+    for current in pids:
+        try:
+            if len(pids) == 1:
+                pages = int(Path(f"/proc/{current}/statm").read_text().split()[1])
+                total += pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+            else:
+                for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) / 1024.0
+                        break
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class TreeMemory:
+    """Samples :func:`_tree_memory_mb` of a running process every ``interval`` seconds."""
+
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
+        self.pid, self.interval, self.peak = pid, interval, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, _tree_memory_mb(self.pid))
+            self._stop.wait(self.interval)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
 def measure(command: list[str], timeout: float) -> dict:
-    """Run ``command`` in a fresh process; its wall time, its own peak RSS, exit code, output."""
+    """Run ``command`` in a fresh process; its wall time, peak memory, exit code, output.
+
+    Peak memory is the larger of the process's own peak RSS and the sampled memory of the
+    process with all its children (see :func:`_tree_memory_mb`).
+    """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                 cwd=ROOT)
         timer = threading.Timer(timeout, proc.kill)
         timer.start()
+        tree = TreeMemory(proc.pid)
         try:
             _, status, usage = os.wait4(proc.pid, 0)
         finally:
             timer.cancel()
+            tree_peak = tree.stop()
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         return {
             "wall": wall,
-            "peak_mb": usage.ru_maxrss / 1024.0,  # kilobytes on Linux
+            "peak_mb": max(usage.ru_maxrss / 1024.0, tree_peak),  # ru_maxrss: KiB on Linux
             "cpu": usage.ru_utime + usage.ru_stime,
             "code": proc.returncode,
             "timed_out": wall > timeout,

@@ -7,10 +7,12 @@ the findings; every file is written atomically, and the same findings give the s
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from estate.parallel import Background
 from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
@@ -74,24 +76,40 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
     """
     out = Path(out_dir)
     doc = document if document is not None else build_document(findings)
+    # The pages and the tables only read the findings: on a machine with two cores a
+    # forked copy of this process draws the pages while this one writes the tables.
+    pages = Background(lambda: _write_pages(findings, doc, out, sections))
+    try:
+        tables = dict(
+            findings_json=write_json(out / "findings.json", doc),
+            systems_csv=write_systems_csv(out / "systems.csv", doc),
+            clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
+            data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
+            summary_md=write_text(out / "summary.md", summary_markdown(doc)),
+        )
+    except BaseException:
+        with suppress(Exception):  # the first error is the one to report
+            pages.result()
+        raise
+    drawn = pages.result()
+    files = ReportFiles(out_dir=out, **drawn, **tables)
+    files.removed = _remove_stale(out, files)
+    return files
+
+
+def _write_pages(findings: "Findings", doc: dict, out: Path,
+                 sections: Sequence[ReportSection]) -> dict:
+    """The graph pages, the workbook and report.html: the half of the reports that draws."""
     graphs = write_graphs(findings, doc, out)
-    files = ReportFiles(
-        out_dir=out,
+    return dict(
         estate_graph=graphs["estate_graph"],
         vis_js=graphs["vis_js"],
         data_flow=graphs["data_flow"],
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
-        findings_json=write_json(out / "findings.json", doc),
-        systems_csv=write_systems_csv(out / "systems.csv", doc),
-        clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
-        data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
-        summary_md=write_text(out / "summary.md", summary_markdown(doc)),
         proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
         report_html=write_text(out / "report.html", render_report(doc, findings, sections)),
     )
-    files.removed = _remove_stale(out, files)
-    return files
 
 
 def _remove_stale(out: Path, files: ReportFiles) -> list[Path]:

@@ -1,0 +1,107 @@
+"""Run independent pieces of work side by side on the machine's cores.
+
+The report writers only read the findings, so on a machine with more than one core the
+graph pages can be written by a forked copy of the process while this one writes the
+tables: the copy shares the findings' memory with its parent instead of receiving a
+pickled copy of them. Where ``fork`` is unavailable (Windows), there is one core, or
+``ESTATE_WORKERS=1`` is set, the work runs here, one piece after the other, and gives the
+same result.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+import traceback
+from typing import Callable, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+def workers() -> int:
+    """How many pieces of work may run at once: ``ESTATE_WORKERS``, else the usable cores."""
+    configured = os.environ.get("ESTATE_WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+class BackgroundError(RuntimeError):
+    """The work done in the background failed; the message carries its traceback."""
+
+
+class Background(Generic[T]):
+    """``function()`` running in a forked child; :meth:`result` waits for what it returned.
+
+    The return value travels back pickled through a pipe, so it should be small (the paths
+    written, not the pages). An exception in the child is re-raised here as the same type
+    when it can be rebuilt, else as :class:`BackgroundError` with the child's traceback.
+    """
+
+    def __init__(self, function: Callable[[], T]) -> None:
+        self._value: T | None = None
+        self._error: BaseException | None = None
+        self._pid = 0
+        if not hasattr(os, "fork") or workers() < 2:
+            self._run_here(function)
+            return
+        read, write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: do the work, send the outcome, leave at once
+            os.close(read)
+            code = 0
+            try:
+                payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
+            except BaseException as exc:  # noqa: BLE001 - everything goes back to the parent
+                code = 1
+                payload = _pickled_error(exc)
+            try:
+                with os.fdopen(write, "wb") as pipe:
+                    pipe.write(payload)
+            finally:
+                os._exit(code)
+        os.close(write)
+        self._pid = pid
+        self._read = read
+
+    def _run_here(self, function: Callable[[], T]) -> None:
+        try:
+            self._value = function()
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            self._error = exc
+
+    def result(self) -> T:
+        """Wait for the work to finish; its return value, or its exception raised here."""
+        if self._pid:
+            with os.fdopen(self._read, "rb") as pipe:
+                payload = pipe.read()
+            _, status = os.waitpid(self._pid, 0)
+            self._pid = 0
+            if not payload:
+                self._error = BackgroundError(
+                    f"the background work ended without a result (exit status {status})")
+            else:
+                ok, value = pickle.loads(payload)
+                if ok:
+                    self._value = value
+                else:
+                    self._error = value
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+
+def _pickled_error(exc: BaseException) -> bytes:
+    try:
+        payload = pickle.dumps((False, exc), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(payload)
+        return payload
+    except Exception:  # noqa: BLE001 - an exception that does not survive pickling
+        text = "".join(traceback.format_exception(exc))
+        return pickle.dumps((False, BackgroundError(text)))
