@@ -414,3 +414,20 @@ def test_similar_names_finds_exactly_the_pairs_rapidfuzz_scores_above_the_thresh
         i, j, scores = similar_names(names, threshold)
         assert (i.tolist(), j.tolist()) == (rows.tolist(), cols.tolist())
         assert scores.tolist() == full[rows, cols].tolist()
+
+
+def test_integrations_read_from_the_graph_index_match_a_walk_of_every_edge():
+    from estate.analyse.frame import integration_edges, systems_frame
+
+    rows = [dict(dept="HMRC", id="A", integrates=["B", "MOJ:X", "NOWHERE-9"], **M365),
+            dict(dept="HMRC", id="B", integrates=["A"], **M365),
+            dict(dept="MOJ", id="X", integrates=["HMRC:A", "X"], **M365)]
+    graph = make_graph(rows)
+    systems = systems_frame(graph, "OFFICIAL")
+    indexed = integration_edges(graph, systems)
+    del graph.graph["integrations"]
+    walked = integration_edges(graph, systems)
+    assert indexed.equals(walked)
+    assert list(map(tuple, indexed.to_numpy())) == [
+        ("HMRC:A", "HMRC:B"), ("HMRC:A", "MOJ:X"), ("HMRC:A", "external:NOWHERE-9"),
+        ("HMRC:B", "HMRC:A"), ("MOJ:X", "HMRC:A")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from estate.graph import build_graph
+from estate.graph import NODE_ATTRIBUTES, SYSTEM_ATTRIBUTES, build_graph, system_attributes
 from estate.schema import FIELD_NAMES
 from estate.settings import Settings
 
@@ -59,6 +59,8 @@ def test_nodes_and_edges_are_typed():
     assert edge("sys:Home Office:HO-1", "data:birth-records") == "holds_data"
     assert edge("sys:Home Office:HO-1", "sys:HMRC:T-9") == "integrates_with"
     assert edge("sys:HMRC:T-9", "sys:Home Office:HO-1") == "integrates_with", "HO = Home Office"
+    datas = [d for _, _, d in graph.edges(data=True)]
+    assert len({id(d) for d in datas}) == len(datas), "each edge has its own attribute dict"
 
 
 def test_unknown_integration_is_an_external_node_and_a_finding():
@@ -89,6 +91,43 @@ def test_missing_values_are_none_and_dates_are_iso():
     table = systems_table([dict(department="A", system_id="1", name="x")])
     table["contract_end"] = pd.to_datetime(["2027-03-31"])
     graph = build_graph(table, Settings())
-    node = graph.nodes["sys:A:1"]
+    node = system_attributes(graph, "sys:A:1")
     assert node["contract_end"] == "2027-03-31"
     assert node["users"] is None and node["vendor"] is None
+    row = graph.graph["systems"].loc["sys:A:1"]
+    assert row["contract_end"] == "2027-03-31"
+    assert row["users"] is None and row["vendor"] is None
+
+
+def test_system_nodes_are_slim_and_the_systems_table_holds_the_rest():
+    table = systems_table([
+        dict(department="A", system_id="1", name="Payroll", users=250, annual_cost=1200.5,
+             hosting="AWS", integrates_with=("GONE-1",), data_domains=("HR",), **M365),
+        dict(department="A", system_id="2", classification="SECRET"),
+        dict(department="A", system_id="3", name="q", status="quarantined"),
+    ])
+    table["users"] = table["users"].astype("Int64")
+    graph = build_graph(table, Settings())
+
+    assert list(graph.nodes["sys:A:1"]) == list(NODE_ATTRIBUTES)
+    systems = graph.graph["systems"]
+    assert list(systems.index) == ["sys:A:1", "sys:A:2"], "one row per inventory system node"
+    assert set(SYSTEM_ATTRIBUTES) | {"tier", "tier_assumed"} == set(systems.columns)
+    assert (systems.dtypes == object).all()
+
+    full = system_attributes(graph, "sys:A:1")
+    assert list(full)[:3] == ["type", "label", "external"]
+    assert set(full) == set(NODE_ATTRIBUTES) | set(systems.columns)
+    assert full["users"] == 250 and type(full["users"]) is int
+    assert full["annual_cost"] == 1200.5 and full["hosting"] == "AWS"
+    assert full["product_name"] == "Microsoft 365" and full["source_line"] == 2
+    assert full["integrates_with"] == ("GONE-1",) and full["data_domains"] == ("HR",)
+    assert all(full[k] == v for k, v in graph.nodes["sys:A:1"].items())
+    assert system_attributes(graph, "sys:A:2")["label"] == "2", "no name: the id labels it"
+    assert system_attributes(graph, "sys:A:2")["tier"] == "SECRET"
+
+    external = system_attributes(graph, "sys:external:GONE-1")
+    assert external == {"type": "system", "label": "GONE-1", "external": True}
+    assert system_attributes(graph, "dept:A") == {"type": "department", "label": "A"}
+    full["hosting"] = "changed"
+    assert systems.loc["sys:A:1", "hosting"] == "AWS", "a copy, not the table"

@@ -183,6 +183,13 @@ def integration_edges(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
     so it still counts as an integration to re-point.
     """
     key_of = dict(zip(systems["node"].tolist(), systems["system_key"].tolist()))
+    table = graph.graph.get("integrations")
+    if isinstance(table, pd.DataFrame):  # build_graph's index of these edges
+        touching = table[table["source"].isin(key_of) | table["target"].isin(key_of)]
+        ends = pd.unique(pd.concat([touching["source"], touching["target"]]))
+        keys = {n: key_of[n] if n in key_of else _external_key(graph, n) for n in ends}
+        rows = list(zip(touching["source"].map(keys), touching["target"].map(keys)))
+        return _edge_table(rows)
     rows = []
     for u, targets in graph.adj.items():  # the adjacency dicts: no tuple per other edge
         for v, attrs in targets.items():
@@ -191,6 +198,10 @@ def integration_edges(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
                 continue
             rows.append((key_of[u] if u in key_of else _external_key(graph, u),
                          key_of[v] if v in key_of else _external_key(graph, v)))
+    return _edge_table(rows)
+
+
+def _edge_table(rows: list[tuple[str, str]]) -> pd.DataFrame:
     edges = pd.DataFrame(rows, columns=["source", "target"]).drop_duplicates()
     edges = edges[edges["source"] != edges["target"]]
     return edges.sort_values(["source", "target"], kind="stable").reset_index(drop=True)
