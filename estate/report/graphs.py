@@ -1,11 +1,11 @@
 """Interactive graphs: estate-graph.html, data-flow.html, clusters/*.html, departments/*.html.
 
-Each page is a pyvis network rendered through our own jinja2 template (a ``ChoiceLoader``
-over ``templates/`` and pyvis's own folder, so vis-network is inlined from the copy pyvis
-ships). pyvis's default template pulls Bootstrap from a CDN even with
-``cdn_resources="in_line"``; ours references nothing outside the file, so the pages work
-offline. Node and edge data are embedded with ``tojson`` (``<``, ``>``, ``&`` escaped), and
-tooltips are plain text (vis-network 9.1 shows a string title with ``innerText``).
+Each page is rendered through our own jinja2 template, ``templates/graph.html``; the
+vis-network build that pyvis ships is copied once beside the pages. pyvis's default
+template pulls Bootstrap from a CDN even with ``cdn_resources="in_line"``; ours references
+nothing outside the output folder, so the pages work offline. Node and edge data are
+embedded as JSON with ``<``, ``>``, ``&`` and ``'`` escaped (what jinja's ``tojson`` writes),
+and tooltips are plain text (vis-network 9.1 shows a string title with ``innerText``).
 
 Sizes measured in Chromium on the 2-core build machine (estate page, time until drawn):
 with physics, 240 nodes 2.2 s and 390 nodes 3.6 s; with positions computed here and
@@ -14,25 +14,37 @@ So physics is used up to :data:`PHYSICS_MAX_NODES`, Python positions above that,
 :data:`OVERVIEW_MAX_NODES` the estate overview shows departments and capabilities instead
 of systems (a view of thousands of dots is no longer readable), each department linking to
 its own page with every system.
+
+Cost: system nodes in the graph may carry only a few keys (type, label, department, ids);
+what a page shows about a system (product, vendor, capability, users, cost...) is read from
+the systems table column-wise once per run (:class:`EstateView`), tooltips are built in one
+vectorised pass for every system any page draws, and a page walks only the edges of its
+own nodes. So the pages together cost about what they draw, not pages x estate.
 """
 
 from __future__ import annotations
 
+import gc
 import importlib.util
+import json
 import math
-import threading
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from itertools import compress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import networkx as nx
+import numpy as np
 import pandas as pd
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
+
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
 
-# pyvis is imported only when a page is rendered (it pulls in IPython-sized imports)
 PYVIS_TEMPLATES = Path(importlib.util.find_spec("pyvis").submodule_search_locations[0]) \
     / "templates"
 
@@ -54,6 +66,7 @@ CAPABILITY = "#6f72af"
 DOMAIN = "#9d5fb0"
 ROLES = {"target": "#00703c", "migrate": "#f47738"}
 UNKNOWN_CAPABILITY = "Unrecognised"
+UNKNOWN_PRODUCT = "Unknown product"
 
 
 @dataclass
@@ -80,19 +93,19 @@ VIS_JS = "lib/vis-9.1.2/vis-network.min.js"
 @lru_cache(maxsize=1)
 def _environment() -> Environment:
     """One environment, so graph.html is compiled once per process, not once per page."""
-    env = Environment(loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)),
-                                           FileSystemLoader(str(PYVIS_TEMPLATES))]),
-                      autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    return env
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)),
+                       autoescape=select_autoescape(default=True, default_for_string=True),
+                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
 @lru_cache(maxsize=1)
 def _library_text(name: str) -> str:
-    return _LIBRARY_ENV.loader.get_source(_LIBRARY_ENV, name)[0]
+    return (PYVIS_TEMPLATES / name).read_text(encoding="utf-8")
 
 
-_LIBRARY_ENV = Environment(loader=FileSystemLoader(str(PYVIS_TEMPLATES)))
+@lru_cache(maxsize=None)
+def _static(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
 
 
 VIS_JS_OUT = "lib/vis-network.min.js"
@@ -130,52 +143,48 @@ def _options(page: GraphPage) -> dict:
     }
 
 
+def _json(value) -> Markup:
+    """JSON safe inside a ``<script>`` element: exactly what jinja's ``tojson`` filter
+    writes (sorted keys; ``<``, ``>``, ``&``, ``'`` as \\u escapes), serialised in one
+    ``json.dumps`` call instead of through the template."""
+    return Markup(json.dumps(value, sort_keys=True).replace("<", "\\u003c")
+                  .replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027"))
+
+
 def render_graph(page: GraphPage) -> str:
     """The HTML text of one self-contained graph page."""
-    from pyvis.network import Network
-    net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line",
-                  heading="")
-    net.nodes = page.nodes
-    net.edges = page.edges
-    net.node_ids = [n["id"] for n in page.nodes]
-    net.node_map = {n["id"]: n for n in page.nodes}
-    net.options = _options(page)
-    page_globals = {
-        "page": page,
-        "css": (STATIC / "graph.css").read_text(encoding="utf-8"),
-        "js": (STATIC / "graph.js").read_text(encoding="utf-8"),
-        "vis_js_src": page.home.rpartition("/")[0] + ("/" if "/" in page.home else "")
+    labels = sorted({n["label"] for n in page.nodes if n.get("label")})[:SEARCH_LIST_MAX]
+    return _environment().get_template("graph.html").render(
+        page=page,
+        css=_static("graph.css"),
+        js=_static("graph.js"),
+        vis_js_src=page.home.rpartition("/")[0] + ("/" if "/" in page.home else "")
         + VIS_JS_OUT,
-        "search_labels": sorted({n["label"] for n in page.nodes if n.get("label")})
-        [:SEARCH_LIST_MAX],
-    }
-    env = _environment()
-    net.templateEnv = env
-    net.path = "graph.html"
-    with _RENDER_LOCK:  # the page's values reach the template through env.globals
-        env.globals.update(page_globals)
-        try:
-            return net.generate_html()
-        finally:
-            for key in page_globals:
-                env.globals.pop(key, None)
-
-
-_RENDER_LOCK = threading.Lock()
+        search_options=Markup("".join(f'<option value="{escape(label)}">'
+                                      for label in labels)),
+        node_count=len(page.nodes),
+        nodes_json=_json(page.nodes),
+        edges_json=_json(page.edges),
+        options_json=Markup(json.dumps(_options(page))),
+        physics_json=_json(page.physics))
 
 
 def write_graph(page: GraphPage, path: Path) -> Path:
     return write_text(path, render_graph(page))
 
 
-# --- node and edge helpers -----------------------------------------------------------
+# --- what the pages read ---------------------------------------------------------------
 
-def palette(keys) -> dict[str, str]:
-    """A stable colour per key (sorted), cycling through :data:`PALETTE`."""
-    ordered = sorted(k for k in set(keys) if k != UNKNOWN_CAPABILITY)
-    colours = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(ordered)}
-    colours[UNKNOWN_CAPABILITY] = GREY
-    return colours
+TOOLTIP_LINES = (("Department", ("department",)), ("System id", ("system_id",)),
+                 ("Product", ("product_name", "product")), ("Vendor", ("vendor_name", "vendor")),
+                 ("Capability", ("capability_name", "capability")), ("Users", ("users",)),
+                 ("Annual cost", ("annual_cost",)), ("Contract end", ("contract_end",)),
+                 ("Hosting", ("hosting",)), ("Classification", ("classification",)))
+"""The lines of a system's tooltip after its name: label, then the first present column."""
+
+TOOLTIP_COLUMNS = tuple(dict.fromkeys(
+    ["name", "system_id"] + [c for _, columns in TOOLTIP_LINES for c in columns]))
+"""The system attributes a tooltip shows."""
 
 
 def _get(attrs: dict, key: str):
@@ -198,53 +207,285 @@ def _get(attrs: dict, key: str):
     return None if value == "" else value
 
 
-def capability_of(attrs: dict) -> str:
-    return str(_get(attrs, "capability_name") or _get(attrs, "capability_id")
-               or UNKNOWN_CAPABILITY)
+def _values(column: pd.Series) -> np.ndarray:
+    """A column as Python objects, None where missing or empty (what :func:`_get` reads)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        column = column.dt.strftime("%Y-%m-%d")
+    values = column.to_numpy(dtype=object, na_value=None)
+    empty = values == ""
+    if empty.any():
+        values = values.copy()
+        values[empty] = None
+    return values
 
 
-def _line(label: str, value) -> str | None:
-    return None if value is None else f"{label}: {value}"
+def _first(*columns: np.ndarray, default=None) -> np.ndarray:
+    """Per row, the first column's value that is present."""
+    out = columns[0].copy()
+    for column in columns[1:]:
+        missing = np.equal(out, None)
+        out[missing] = column[missing]
+    if default is not None:
+        out[np.equal(out, None)] = default
+    return out
 
 
-_TOOLTIP_KEYS = ("external", "label", "name", "system_id", "department", "product_name",
-                 "product", "vendor_name", "vendor", "capability_name", "capability", "users",
-                 "annual_cost", "contract_end", "hosting", "classification")
+def _texts(values: np.ndarray, fmt) -> np.ndarray:
+    """``fmt(value)`` for each present value (None stays None); a formatter other than
+    ``str`` runs once per distinct value."""
+    present = ~np.equal(values, None)
+    out = np.full(len(values), None, dtype=object)
+    if not present.any():
+        return out
+    if fmt is str:
+        out[present] = [v if v.__class__ is str else str(v) for v in values[present]]
+    else:
+        keys = pd.Series(values[present], dtype=object)
+        uniques = keys.drop_duplicates().tolist()
+        out[present] = keys.map(dict(zip(uniques, map(fmt, uniques)))).to_numpy(dtype=object)
+    return out
 
 
-def system_tooltip(attrs: dict, extra: list[str] | None = None) -> str:
-    """Plain-text tooltip with the fields a person needs to recognise a system."""
-    a = {k: _get(attrs, k) for k in _TOOLTIP_KEYS}
-    if a.get("external"):
-        return "\n".join([str(a.get("label")), "Not in any inventory (external reference)"])
-    lines = [str(a.get("name") or a.get("label") or a.get("system_id")),
-             _line("Department", a.get("department")),
-             _line("System id", a.get("system_id")),
-             _line("Product", a.get("product_name") or a.get("product")),
-             _line("Vendor", a.get("vendor_name") or a.get("vendor")),
-             _line("Capability", a.get("capability_name") or a.get("capability")),
-             _line("Users", number(a["users"]) if a.get("users") is not None else None),
-             _line("Annual cost", money(a["annual_cost"])
-                   if a.get("annual_cost") is not None else None),
-             _line("Contract end", a.get("contract_end")),
-             _line("Hosting", a.get("hosting")),
-             _line("Classification", a.get("classification"))]
-    return "\n".join(x for x in [*lines, *(extra or [])] if x)
+def _objects(values: list) -> np.ndarray:
+    """A list as a one-dimensional object array (whatever its items are)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
-def size_key(graph: nx.DiGraph, systems) -> str:
-    """Size systems by users when any has a user count, else by annual cost."""
-    return "users" if any(_get(graph.nodes[s], "users") for s in systems) else "annual_cost"
+def _systems_table(graph: nx.DiGraph, systems: pd.DataFrame | None) -> pd.DataFrame:
+    """The attributes of the graph's systems by node id: ``graph.graph["systems"]`` when
+    the graph carries it, else the analysed rows of the normalised systems table (the
+    last row of a key wins, as in the graph)."""
+    table = graph.graph.get("systems")
+    if isinstance(table, pd.DataFrame):
+        return table
+    if systems is None or "system_key" not in getattr(systems, "columns", ()):
+        return pd.DataFrame(index=pd.Index([], dtype=object))
+    if "status" in systems.columns:
+        systems = systems.loc[(systems["status"] == "analysed").to_numpy(dtype=bool,
+                                                                         na_value=False)]
+    table = systems.set_axis(("sys:" + systems["system_key"].astype(str)).tolist())
+    if not table.index.is_unique:
+        table = table.loc[~table.index.duplicated(keep="last")]
+    return table
 
 
-def system_node(graph, node: str, color: str, legend: str, sized_by: str,
+class EstateView:
+    """The graph plus the attributes of its system nodes, read once for all pages.
+
+    Nodes are grouped by type in one pass. System attributes come from the systems table
+    (``graph.graph["systems"]``, else ``findings.systems``) column-wise; a system node the
+    table does not list (an external reference, a hand-built graph) is read from its own
+    node attributes. Each system has a position (:attr:`pos`: the table's rows, then the
+    unlisted nodes), and per position the pages find its capability (name, else id, else
+    "Unrecognised"), product (name, else as written, else "Unknown product") and sizes.
+    Tooltips are built by :meth:`prepare` for the systems some page draws, in one
+    vectorised pass."""
+
+    def __init__(self, graph: nx.DiGraph, systems: pd.DataFrame | None = None):
+        self.graph = graph
+        self.node, self.succ, self.pred = graph._node, graph._succ, graph._pred
+        kinds: dict[str, list[str]] = defaultdict(list)
+        for n, a in self.node.items():
+            kinds[a.get("type")].append(n)
+        self.of_type = {kind: sorted(kinds[kind])
+                        for kind in ("department", "capability", "data_domain")}
+        table = _systems_table(graph, systems)
+        listed = table.index.tolist()
+        pos = dict(zip(listed, range(len(listed))))
+        graph_ids = kinds["system"]
+        unlisted = [n for n in graph_ids if n not in pos]
+        if len(listed) + len(unlisted) != len(graph_ids):  # rows for nodes not in the graph
+            table = table.loc[table.index.isin(graph_ids)]
+            listed = table.index.tolist()
+            pos = dict(zip(listed, range(len(listed))))
+        self.table = table
+        self.ids = listed + unlisted
+        pos.update(zip(unlisted, range(len(listed), len(self.ids))))
+        self.pos = pos
+        self.external = np.zeros(len(self.ids), dtype=bool)
+        self.external[len(listed):] = [bool(self.node[n].get("external")) for n in unlisted]
+        col = self._columns(None, ("department", "capability_name", "capability_id",
+                                   "product_name", "product", "users", "annual_cost"))
+        self.department = col["department"].tolist()
+        self.capability = list(map(str, _first(col["capability_name"], col["capability_id"],
+                                               default=UNKNOWN_CAPABILITY)))
+        self.product = list(map(str, _first(col["product_name"], col["product"],
+                                            default=UNKNOWN_PRODUCT)))
+        self.sizes = {key: _first(col[key], default=0.0).astype(float).tolist()
+                      for key in ("users", "annual_cost")}
+        self.tooltips: dict[str, str] = {}
+        self.labels: dict[str, str] = {}
+
+    def _columns(self, at: np.ndarray | None, names) -> dict[str, np.ndarray]:
+        """Attribute columns for the systems at positions ``at`` (all when None): from the
+        table for its rows, from the node attributes for the others."""
+        listed = len(self.table)
+        rows = self.table[[c for c in names if c in self.table.columns]]
+        if at is None:
+            unlisted = self.ids[listed:]
+            inside = slice(0, listed)
+            outside = slice(listed, len(self.ids))
+            size = len(self.ids)
+        else:
+            inside = at < listed
+            outside = ~inside
+            rows = rows.iloc[at[inside]]
+            unlisted = [self.ids[i] for i in at[outside].tolist()]
+            size = len(at)
+        out = {}
+        for name in names:
+            values = np.full(size, None, dtype=object)
+            if name in rows.columns:
+                values[inside] = _values(rows[name])
+            if unlisted:
+                values[outside] = [_get(self.node[n], name) for n in unlisted]
+            out[name] = values
+        return out
+
+    @property
+    def integrating(self) -> list[str]:
+        """The systems integrates_with edges can start at: those whose row lists an
+        integration (the graph draws those edges from that column), and unlisted ones."""
+        table = self.table
+        if "integrates_with" in table.columns:
+            try:
+                some = (table["integrates_with"].str.len().fillna(0) > 0).to_numpy(dtype=bool)
+            except (AttributeError, TypeError):
+                return list(self.ids)
+            return [n for n, ok in zip(self.ids, some.tolist()) if ok] + \
+                self.ids[len(table):]
+        return list(self.ids)
+
+    def label(self, node: str) -> str:
+        """A system's node label (its ``label``, else its id)."""
+        label = self.labels.get(node)
+        if label is None:
+            self.prepare([node])
+            label = self.labels[node]
+        return label
+
+    def sized_by(self, systems) -> str:
+        """Size systems by users when any has a user count, else by annual cost."""
+        users, pos = self.sizes["users"], self.pos
+        return "users" if any(users[pos[s]] for s in systems) else "annual_cost"
+
+    def tooltip(self, node: str, extra: list[str] | None = None) -> str:
+        text = self.tooltips.get(node)
+        if text is None:
+            self.prepare([node])
+            text = self.tooltips[node]
+        return text + "".join("\n" + x for x in extra or () if x)
+
+    def prepare(self, nodes) -> None:
+        """Build the labels and tooltips of ``nodes`` (system nodes) column-wise, in one
+        pass: a tooltip is the name, then one line per present attribute."""
+        todo = [n for n in dict.fromkeys(nodes) if n not in self.tooltips]
+        if not todo:
+            return
+        at = np.fromiter((self.pos[n] for n in todo), dtype=np.intp, count=len(todo))
+        col = self._columns(at, TOOLTIP_COLUMNS)
+        node = self.node
+        raw = [node[n].get("label") for n in todo]
+        labels = _objects([x if x.__class__ is str and x else _get({"label": x}, "label")
+                           for x in raw])
+        lines = [list(map(str, _first(col["name"], labels, col["system_id"])))]
+        fmt = {"users": number, "annual_cost": money}
+        for title, names in TOOLTIP_LINES:
+            value = _texts(_first(*(col[c] for c in names)), fmt.get(names[0], str))
+            present = ~np.equal(value, None)
+            value[present] = f"{title}: " + value[present]
+            lines.append(value.tolist())
+        text = ["\n".join(filter(None, row)) for row in zip(*lines)]
+        for i in np.flatnonzero(self.external[at]).tolist():
+            text[i] = f"{labels[i]}\nNot in any inventory (external reference)"
+        self.tooltips.update(zip(todo, text))
+        self.labels.update(zip(todo, [str(x) if x is not None else n
+                                      for x, n in zip(labels.tolist(), todo)]))
+
+    # edges
+    @cached_property
+    def links(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """The integrates_with edges (the only edges between systems) by source and by
+        target, found once by walking the out-edges of :attr:`integrating` only."""
+        out: dict[str, list[str]] = defaultdict(list)
+        into: dict[str, list[str]] = defaultdict(list)
+        succ = self.succ
+        for u in self.integrating:
+            for v, d in succ[u].items():
+                if d.get("type") == "integrates_with":
+                    out[u].append(v)
+                    into[v].append(u)
+        return dict(out), dict(into)
+
+    def edges_from(self, sources, kind: str, keep) -> list[tuple[str, str]]:
+        """Edges of one type from ``sources`` to nodes in ``keep``, sorted."""
+        if kind == "integrates_with":
+            out = self.links[0]
+            return sorted((u, v) for u in sources for v in out.get(u, ()) if v in keep)
+        succ = self.succ
+        return sorted((u, v) for u in sources for v, d in succ.get(u, {}).items()
+                      if v in keep and d.get("type") == kind)
+
+    def connected(self, systems, exclude) -> list[str]:
+        """Systems integrated with ``systems`` (either direction) not in ``exclude``."""
+        out, into = self.links
+        found = set()
+        for s in systems:
+            if s in out:
+                found.update(w for w in out[s] if w not in exclude)
+            if s in into:
+                found.update(w for w in into[s] if w not in exclude)
+        return sorted(found)
+
+    def grouped_edges(self, node_of: dict[str, str]) -> dict[tuple[str, str], int]:
+        """Integrations between the groups systems are drawn in, with their number."""
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        out = self.links[0]
+        for u in node_of.keys() & out.keys():
+            a = node_of[u]
+            for v in out[u]:
+                b = node_of.get(v)
+                if b is not None and b != a:
+                    counts[(a, b)] += 1
+        return counts
+
+    @cached_property
+    def capability_node(self) -> list[str | None]:
+        """Per system position, the capability node it provides (``cap:<capability_id>``)."""
+        ids = self._columns(None, ("capability_id",))["capability_id"]
+        nodes = {c: f"cap:{c}" for c in set(ids.tolist()) - {None}}
+        nodes = {c: n for c, n in nodes.items()
+                 if self.node.get(n, {}).get("type") == "capability"}
+        return [nodes.get(c) for c in ids.tolist()]
+
+    def capabilities(self, systems) -> list[str]:
+        """The capability nodes ``systems`` provide, sorted."""
+        found = set(map(self.capability_node.__getitem__, map(self.pos.__getitem__, systems)))
+        return sorted(found - {None})
+
+
+def _as_view(graph) -> EstateView:
+    return graph if isinstance(graph, EstateView) else EstateView(graph)
+
+
+# --- node and edge helpers -----------------------------------------------------------
+
+def palette(keys) -> dict[str, str]:
+    """A stable colour per key (sorted), cycling through :data:`PALETTE`."""
+    ordered = sorted(k for k in set(keys) if k != UNKNOWN_CAPABILITY)
+    colours = {k: PALETTE[i % len(PALETTE)] for i, k in enumerate(ordered)}
+    colours[UNKNOWN_CAPABILITY] = GREY
+    return colours
+
+
+def system_node(view: EstateView, node: str, color: str, legend: str, sized_by: str,
                 label: str | None = None, extra: list[str] | None = None,
                 url: str | None = None) -> dict:
-    attrs = graph.nodes[node]
-    value = _get(attrs, sized_by)
-    out = {"id": node, "label": label or str(_get(attrs, "label") or node),
-           "color": color, "shape": "dot", "title": system_tooltip(attrs, extra),
-           "legend": legend, "value": float(value) if value else 0.0}
+    out = {"id": node, "label": label or view.label(node), "color": color, "shape": "dot",
+           "title": view.tooltip(node, extra), "legend": legend,
+           "value": view.sizes[sized_by][view.pos[node]] or 0.0}
     if url:
         out["url"] = url
     return out
@@ -301,49 +542,15 @@ def _place(nodes: list[dict], positions: dict[str, tuple[float, float]]) -> None
             node["x"], node["y"] = round(x, 1), round(y, 1)
 
 
-def _nodes_of(graph: nx.DiGraph, kind: str) -> list[str]:
-    return sorted(n for n, t in graph.nodes(data="type") if t == kind)
-
-
-class EdgeIndex:
-    """The graph's edges by type and source node, built in one pass over all edges, so a
-    page costs what its own nodes touch: a department hub's thousands of ``owns`` edges
-    are not walked again for every cluster page that shows the department."""
-
-    def __init__(self, graph: nx.DiGraph):
-        self.graph = graph
-        self.out: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
-        for u, v, kind in graph.edges(data="type"):
-            self.out[kind][u].append(v)
-
-    def between(self, kind: str, nodes: set[str]) -> list[tuple[str, str]]:
-        out = self.out.get(kind, {})
-        return sorted((u, v) for u in nodes for v in out.get(u, ()) if v in nodes)
-
-
-def _edges_of(graph: nx.DiGraph, kind: str, nodes: set[str] | None = None,
-              index: EdgeIndex | None = None):
-    """Edges of one type, all of them or only those between ``nodes``.
-
-    With ``nodes`` it walks only their out-edges (through ``index`` when given, built once
-    for all pages), so a page for a few systems costs what those systems touch."""
-    if nodes is None:
-        return sorted((u, v) for u, v, t in graph.edges(data="type") if t == kind)
-    if index is not None and index.graph is graph:
-        return index.between(kind, nodes)
-    adjacency = graph.adj
-    return sorted((u, v) for u in nodes if u in adjacency
-                  for v, data in adjacency[u].items() if v in nodes and data.get("type") == kind)
-
-
 def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str],
-               value: float, what: str, url: str | None = None) -> dict:
-    """One node standing for several systems (``ids``: their system ids, sorted)."""
+               count: int, value: float, what: str, url: str | None = None) -> dict:
+    """One node standing for ``count`` systems; ``ids``: the first system ids, sorted (the
+    tooltip names :data:`GROUP_TOOLTIP_IDS` of them)."""
     shown = ids[:GROUP_TOOLTIP_IDS]
-    more = len(ids) - len(shown)
-    lines = [label, f"{len(ids):,} systems ({what})",
+    more = count - len(shown)
+    lines = [label, f"{count:,} systems ({what})",
              "Systems: " + ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")]
-    out = {"id": node_id, "label": f"{label} ({len(ids):,})", "color": color, "shape": "dot",
+    out = {"id": node_id, "label": f"{label} ({count:,})", "color": color, "shape": "dot",
            "title": "\n".join(lines), "legend": legend, "value": float(value),
            "borderWidth": 3}
     if url:
@@ -353,32 +560,14 @@ def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str]
     return out
 
 
-def _grouped_edges(graph: nx.DiGraph, node_of: dict[str, str], kind: str
-                   ) -> dict[tuple[str, str], int]:
-    """Edges of one type between the groups systems are drawn in, with their number.
-    Walks only the out-edges of the systems in ``node_of``."""
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    adjacency = graph.adj
-    for u, a in node_of.items():
-        if u not in adjacency:
-            continue
-        for v, data in adjacency[u].items():
-            b = node_of.get(v)
-            if b is not None and b != a and data.get("type") == kind:
-                counts[(a, b)] += 1
-    return counts
-
-
-def _connected(graph: nx.DiGraph, systems, exclude: set[str]) -> list[str]:
-    """Systems linked to ``systems`` (either direction) that are not in ``exclude``."""
-    found = set()
-    for s in systems:
-        if s not in graph:
-            continue
-        for w in (*graph.successors(s), *graph.predecessors(s)):
-            if w not in exclude and graph.nodes[w].get("type") == "system":
-                found.add(w)
-    return sorted(found)
+def _group_of(view: EstateView, systems: list[str], sized_by: str
+              ) -> tuple[list[str], int, float]:
+    """The first system ids (id, else node id), the number and the summed size of a group
+    of graph systems (summed in order, as floats add)."""
+    node = view.node
+    return ([str(node[s].get("system_id") or s) for s in systems[:GROUP_TOOLTIP_IDS]],
+            len(systems),
+            sum(map(view.sizes[sized_by].__getitem__, map(view.pos.__getitem__, systems))))
 
 
 def _legend(colours: dict[str, str], used: set[str], shape: str = "dot") -> list[dict]:
@@ -395,42 +584,47 @@ def _finish(page: GraphPage) -> GraphPage:
 
 # --- the views -------------------------------------------------------------------------
 
-def estate_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
+def estate_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     """The estate overview: systems by capability, or departments x capabilities if large."""
-    departments = _nodes_of(graph, "department")
-    systems = [s for s in _nodes_of(graph, "system") if not graph.nodes[s].get("external")]
-    capabilities = _nodes_of(graph, "capability")
+    view = _as_view(view)
+    node = view.node
+    departments = view.of_type["department"]
+    capabilities = view.of_type["capability"]
     dept_pages = pages["departments"]
-    if len(departments) + len(systems) + len(capabilities) > OVERVIEW_MAX_NODES:
-        return estate_overview(graph, departments, systems, dept_pages)
+    count = len(view.ids) - int(view.external.sum())
+    if len(departments) + count + len(capabilities) > OVERVIEW_MAX_NODES:
+        return estate_overview(view, departments, count, dept_pages)
 
-    caps = {s: capability_of(graph.nodes[s]) for s in systems}
-    cap_label = {c: str(graph.nodes[c].get("label") or c) for c in capabilities}
+    systems = sorted(s for s, external in zip(view.ids, view.external.tolist())
+                     if not external)
+    view.prepare(systems)
+    caps = {s: view.capability[view.pos[s]] for s in systems}
+    cap_label = {c: str(node[c].get("label") or c) for c in capabilities}
     colours = palette([*caps.values(), *cap_label.values()])
-    sized_by = size_key(graph, systems)
+    sized_by = view.sized_by(systems)
     # Large: no capability hubs (colour says the capability); systems sit round their
     # department, so the same colour in many departments is the duplication to look at.
     large = len(departments) + len(systems) + len(capabilities) > PHYSICS_MAX_NODES
-    dept_label = {d: str(graph.nodes[d].get("label") or d[5:]) for d in departments}
+    dept_label = {d: str(node[d].get("label") or d[5:]) for d in departments}
     nodes = [hub_node(d, dept_label[d], DEPARTMENT, "square", "Department",
                       f"Department: {dept_label[d]}\nDouble-click to open its graph",
                       size=24 if large else 18, url=dept_pages.get(dept_label[d]))
              for d in departments]
     if large:
-        for node in nodes:
-            node["font"] = {"size": 40, "strokeWidth": 6}
+        for n in nodes:
+            n["font"] = {"size": 40, "strokeWidth": 6}
     else:
         nodes += [hub_node(c, cap_label[c], colours.get(cap_label[c], CAPABILITY), "diamond",
                            cap_label[c], f"Capability: {cap_label[c]}", size=18)
                   for c in capabilities]
-    nodes += [system_node(graph, s, colours[caps[s]], caps[s], sized_by) for s in systems]
+    nodes += [system_node(view, s, colours[caps[s]], caps[s], sized_by) for s in systems]
     keep = {n["id"] for n in nodes}
     edges = [edge(u, v, "owns", color={"color": "#dde2e7"}) for u, v in
-             _edges_of(graph, "owns", keep)]
-    edges += [edge(u, v, "provides", dashes=True) for u, v in _edges_of(graph, "provides", keep)
-              if graph.nodes[u].get("type") == "system"]
+             view.edges_from(departments, "owns", keep)]
+    edges += [edge(u, v, "provides", dashes=True)
+              for u, v in view.edges_from(systems, "provides", keep)]
     edges += [edge(u, v, "integrates with", color={"color": "rgba(76,106,136,0.55)"}, width=2)
-              for u, v in _edges_of(graph, "integrates_with", keep)]
+              for u, v in view.edges_from(systems, "integrates_with", keep)]
     legend = [{"key": "Department", "label": "Department", "color": DEPARTMENT,
                "shape": "square"}] + _legend(colours, set(caps.values()) | (
                    set() if large else set(cap_label.values())))
@@ -447,29 +641,30 @@ def estate_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
     if large:
         groups: dict[str, list[str]] = {d: [] for d in departments}
         for s in systems:
-            groups.setdefault(f"dept:{graph.nodes[s].get('department')}", []).append(s)
+            groups.setdefault(f"dept:{node[s].get('department')}", []).append(s)
         _place(page.nodes, grouped_positions(groups, {d: d for d in departments}, []))
     return page
 
 
-def estate_overview(graph: nx.DiGraph, departments: list[str], systems: list[str],
+def estate_overview(view: EstateView, departments: list[str], systems: int,
                     dept_pages: dict[str, str]) -> GraphPage:
     """Departments and capabilities only; an edge's width is the number of systems."""
+    node = view.node
+    listed = (~view.external).tolist()
+    pairs = Counter(zip(compress(view.department, listed), compress(view.capability, listed)))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     per_dept: dict[str, int] = defaultdict(int)
     per_cap: dict[str, int] = defaultdict(int)
-    for s in systems:
-        attrs = graph.nodes[s]
-        dept, cap = f"dept:{attrs.get('department')}", capability_of(attrs)
-        counts[(dept, cap)] += 1
-        per_dept[dept] += 1
-        per_cap[cap] += 1
+    for (dept, cap), n in pairs.items():
+        counts[(f"dept:{dept}", cap)] += n
+        per_dept[f"dept:{dept}"] += n
+        per_cap[cap] += n
     colours = palette(per_cap)
-    nodes = [{"id": d, "label": str(graph.nodes[d].get("label") or d[5:]), "shape": "square",
+    nodes = [{"id": d, "label": str(node[d].get("label") or d[5:]), "shape": "square",
               "color": DEPARTMENT, "value": float(per_dept.get(d, 0)), "legend": "Department",
-              "title": f"Department: {graph.nodes[d].get('label') or d[5:]}\n"
+              "title": f"Department: {node[d].get('label') or d[5:]}\n"
                        f"{per_dept.get(d, 0):,} systems\nDouble-click to open its graph",
-              "url": dept_pages.get(str(graph.nodes[d].get("label") or d[5:]))}
+              "url": dept_pages.get(str(node[d].get("label") or d[5:]))}
              for d in departments]
     nodes += [{"id": f"capgroup:{c}", "label": c, "shape": "diamond", "color": colours[c],
                "value": float(n), "legend": c, "title": f"Capability: {c}\n{n:,} systems"}
@@ -481,7 +676,7 @@ def estate_overview(graph: nx.DiGraph, departments: list[str], systems: list[str
                "shape": "square"}] + _legend(colours, set(per_cap), "diamond")
     page = _finish(GraphPage(
         title="Estate graph (grouped)",
-        subtitle=f"{len(systems):,} systems in {len(departments):,} departments: too many to "
+        subtitle=f"{systems:,} systems in {len(departments):,} departments: too many to "
                  "draw one by one, so each node is a department or a capability",
         nodes=nodes, edges=edges, legend=legend, home="report.html",
         links=[("Data flow", "data-flow.html")],
@@ -494,54 +689,63 @@ def estate_overview(graph: nx.DiGraph, departments: list[str], systems: list[str
     return page
 
 
-def _department_hubs(graph: nx.DiGraph, department: str, own: list[str],
+def _department_hubs(view: EstateView, department: str, own: list[str],
                      colours: dict[str, str]) -> tuple[list[str], list[dict]]:
     """The department's own node and one node per capability its systems provide."""
-    cap_nodes = sorted({v for s in own for v in graph.successors(s)
-                        if graph.nodes[v].get("type") == "capability"})
+    node = view.node
+    cap_nodes = view.capabilities(own)
     nodes = [hub_node(f"dept:{department}", department, DEPARTMENT, "square", "Department",
                       f"Department: {department}\n{len(own):,} systems", size=26)]
-    nodes += [hub_node(c, str(graph.nodes[c].get("label") or c),
-                       colours.get(str(graph.nodes[c].get("label")), CAPABILITY), "diamond",
-                       str(graph.nodes[c].get("label") or c),
-                       f"Capability: {graph.nodes[c].get('label')}", size=16)
+    nodes += [hub_node(c, str(node[c].get("label") or c),
+                       colours.get(str(node[c].get("label")), CAPABILITY), "diamond",
+                       str(node[c].get("label") or c),
+                       f"Capability: {node[c].get('label')}", size=16)
               for c in cap_nodes]
     return cap_nodes, nodes
 
 
-def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, str],
-                    index: EdgeIndex | None = None) -> GraphPage:
-    """One department's systems, the capabilities they provide, and their integrations."""
+def department_systems(view: EstateView, department: str) -> tuple[list[str], list[str]]:
+    """A department's own systems and the systems elsewhere linked to them, each sorted."""
     dept = f"dept:{department}"
-    own = sorted(v for v in graph.successors(dept) if graph.nodes[v].get("type") == "system") \
-        if dept in graph else []
-    own_set = set(own)
-    partners = _connected(graph, own, own_set)
+    own = sorted(v for v in view.succ.get(dept, ()) if v in view.pos)
+    return own, view.connected(own, set(own))
+
+
+def department_page(view: EstateView | nx.DiGraph, department: str,
+                    dept_pages: dict[str, str],
+                    systems: tuple[list[str], list[str]] | None = None) -> GraphPage:
+    """One department's systems, the capabilities they provide, and their integrations.
+    ``systems``: :func:`department_systems`, when the caller has it already."""
+    view = _as_view(view)
+    own, partners = systems or department_systems(view, department)
     if len(own) + len(partners) > GROUP_ABOVE_NODES:
-        return grouped_department_page(graph, department, own, partners, dept_pages)
-    caps = {s: capability_of(graph.nodes[s]) for s in own}
+        return grouped_department_page(view, department, own, partners, dept_pages)
+    node = view.node
+    dept = f"dept:{department}"
+    own_set = set(own)
+    view.prepare(own + partners)
+    caps = {s: view.capability[view.pos[s]] for s in own}
     colours = palette(caps.values())
-    sized_by = size_key(graph, own)
+    sized_by = view.sized_by(own)
     up = "../"
-    cap_nodes, nodes = _department_hubs(graph, department, own, colours)
-    nodes += [system_node(graph, s, colours[caps[s]], caps[s], sized_by) for s in own]
+    cap_nodes, nodes = _department_hubs(view, department, own, colours)
+    nodes += [system_node(view, s, colours[caps[s]], caps[s], sized_by) for s in own]
     for w in partners:
-        attrs = graph.nodes[w]
+        attrs = node[w]
         other = attrs.get("department")
         href = dept_pages.get(str(other)) if other else None
         nodes.append(system_node(
-            graph, w, GREY, "Other department's system", sized_by,
+            view, w, GREY, "Other department's system", sized_by,
             label=f"{other} · {attrs.get('label')}" if other else str(attrs.get("label")),
             extra=["Double-click to open its department"] if href else None,
             url=up + href if href else None))
     keep = {n["id"] for n in nodes}
     edges = [edge(u, v, "owns", color={"color": "#dde2e7"}) for u, v in
-             _edges_of(graph, "owns", keep, index)]
+             view.edges_from([dept], "owns", keep)]
     edges += [edge(u, v, "provides", dashes=True)
-              for u, v in _edges_of(graph, "provides", keep, index)
-              if u in own_set]
+              for u, v in view.edges_from(own, "provides", keep)]
     edges += [edge(u, v, "integrates with", color={"color": "#4c6a88"}, width=2)
-              for u, v in _edges_of(graph, "integrates_with", keep, index)
+              for u, v in view.edges_from(own + partners, "integrates_with", keep)
               if u in own_set or v in own_set]
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
                 "shape": "square"}] + _legend(colours, set(caps.values())))
@@ -558,59 +762,56 @@ def department_page(graph: nx.DiGraph, department: str, dept_pages: dict[str, st
         groups: dict[str, list[str]] = defaultdict(list)
         for s in own:
             groups[caps[s]].append(s)
-        hubs = {str(graph.nodes[c].get("label")): c for c in cap_nodes}
+        hubs = {str(node[c].get("label")): c for c in cap_nodes}
         _place(page.nodes, grouped_positions(groups, hubs, [dept, *partners]))
     return page
 
 
-def grouped_department_page(graph: nx.DiGraph, department: str, own: list[str],
+def grouped_department_page(view: EstateView, department: str, own: list[str],
                             partners: list[str], dept_pages: dict[str, str]) -> GraphPage:
     """A large department: one node per capability and product, one per other department."""
     dept = f"dept:{department}"
     up = "../"
-    caps = {s: capability_of(graph.nodes[s]) for s in own}
-    colours = palette(caps.values())
-    sized_by = size_key(graph, own)
+    node, pos = view.node, view.pos
+    at = list(map(pos.__getitem__, own))
+    caps = list(map(view.capability.__getitem__, at))
+    colours = palette(caps)
+    sized_by = view.sized_by(own)
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for s in own:
-        attrs = graph.nodes[s]
-        product = str(_get(attrs, "product_name") or _get(attrs, "product") or "Unknown product")
-        groups[(caps[s], product)].append(s)
+    for key, s in zip(zip(caps, map(view.product.__getitem__, at)), own):
+        groups[key].append(s)
     outside: dict[str, list[str]] = defaultdict(list)
     for w in partners:
-        outside[str(graph.nodes[w].get("department") or "external")].append(w)
-    cap_nodes, nodes = _department_hubs(graph, department, own, colours)
+        outside[str(node[w].get("department") or "external")].append(w)
+    cap_nodes, nodes = _department_hubs(view, department, own, colours)
     node_of: dict[str, str] = {}
     by_cap: dict[str, list[str]] = defaultdict(list)
-    for (cap, product), systems in sorted(groups.items()):
-        gid = f"group:{cap}|{product}"
+    cap_node = view.capability_node
+    provides: set[tuple[str, str]] = set()
+    for (cap, name), systems in sorted(groups.items()):
+        gid = f"group:{cap}|{name}"
         node_of.update(dict.fromkeys(systems, gid))
         by_cap[cap].append(gid)
-        nodes.append(group_node(
-            gid, product, colours[cap], cap,
-            [str(graph.nodes[s].get("system_id") or s) for s in systems],
-            sum(float(_get(graph.nodes[s], sized_by) or 0) for s in systems),
-            f"{cap}, {department}"))
+        provides.update((gid, c) for c in set(map(cap_node.__getitem__,
+                                                  map(pos.__getitem__, systems))) if c)
+        nodes.append(group_node(gid, name, colours[cap], cap,
+                                *_group_of(view, systems, sized_by), f"{cap}, {department}"))
     for other, systems in sorted(outside.items()):
         gid = f"other:{other}"
         node_of.update(dict.fromkeys(systems, gid))
         href = dept_pages.get(other)
         nodes.append(group_node(
-            gid, other, GREY, "Other department's systems",
-            [str(graph.nodes[s].get("system_id") or s) for s in systems],
-            sum(float(_get(graph.nodes[s], sized_by) or 0) for s in systems),
+            gid, other, GREY, "Other department's systems", *_group_of(view, systems, sized_by),
             "connected systems in another department", url=up + href if href else None))
     edges = [edge(dept, gid, "owns", color={"color": "#dde2e7"})
-             for gid in sorted({node_of[s] for s in own})]
-    provides = sorted({(node_of[s], c) for s in own for c in graph.successors(s)
-                       if graph.nodes[c].get("type") == "capability"})
-    edges += [edge(g, c, "provides", dashes=True) for g, c in provides]
-    integrations = _grouped_edges(graph, node_of, "integrates_with")
+             for gid in sorted(gid for values in by_cap.values() for gid in values)]
+    edges += [edge(g, c, "provides", dashes=True) for g, c in sorted(provides)]
+    integrations = view.grouped_edges(node_of)
     edges += [edge(a, b, f"{n:,} integration(s)", value=float(n), color={"color": "#4c6a88"})
               for (a, b), n in sorted(integrations.items())
               if not (a.startswith("other:") and b.startswith("other:"))]
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
-                "shape": "square"}] + _legend(colours, set(caps.values())))
+                "shape": "square"}] + _legend(colours, set(caps)))
     if partners:
         legend.append({"key": "Other department's systems",
                        "label": "Other department's systems", "color": GREY, "shape": "dot"})
@@ -624,54 +825,135 @@ def grouped_department_page(graph: nx.DiGraph, department: str, own: list[str],
              "product, sized by their total " + sized_by.replace("_", " ")
              + ". systems.csv lists every system."))
     if not page.physics:
-        hubs = {str(graph.nodes[c].get("label")): c for c in cap_nodes}
+        hubs = {str(node[c].get("label")): c for c in cap_nodes}
         _place(page.nodes, grouped_positions(dict(by_cap), hubs,
                                              [dept, *(f"other:{o}" for o in sorted(outside))]))
     return page
 
 
-def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
-                 index: EdgeIndex | None = None) -> GraphPage:
-    """A cluster's members coloured by role, with their departments and integrations."""
-    up = "../"
-    members = {f"sys:{m['department']}:{m['system_id']}": m for m in cluster["members"]}
-    target = f"sys:{cluster['target']['department']}:{cluster['target']['system_id']}"
-    present = [s for s in sorted(members) if s in graph]
-    if len(members) > GROUP_ABOVE_NODES:
-        return grouped_cluster_page(graph, cluster, members, target, present, dept_pages)
-    sized_by = size_key(graph, present) if present else "users"
-    nodes: list[dict] = []
-    for dept in sorted({m["department"] for m in cluster["members"]}):
+@dataclass
+class ClusterSystems:
+    """A cluster's members by node id, its target, the members in the graph and the
+    systems outside the cluster linked to them; what its page is built from."""
+
+    members: dict[str, dict]
+    target: str
+    present: list[str]
+    neighbours: list[str]
+    departments: list[str]
+
+    @property
+    def grouped(self) -> bool:
+        """Too many nodes to draw one by one (members, their departments, neighbours)."""
+        return len(self.members) > GROUP_ABOVE_NODES or \
+            len(self.departments) + len(self.members) + len(self.neighbours) > GROUP_ABOVE_NODES
+
+    @property
+    def drawn(self) -> list[str]:
+        """The graph systems the page draws as nodes of their own."""
+        if not self.grouped:
+            return self.present + self.neighbours
+        return [s for s in self.present if s == self.target]
+
+
+_PLAIN = frozenset({str, int, bool})
+
+MEMBER_FIELDS = ("department", "system_id", "name", "product", "role", "disposition", "wave",
+                 "users", "annual_cost")
+"""The fields of a cluster member the pages read."""
+
+
+def cluster_members(clusters: list[dict]) -> list[list[dict]]:
+    """Each cluster's members (:data:`MEMBER_FIELDS` only). Members that are ranges of one
+    shared table (:class:`estate.report.rows.Rows`) are read column-wise, once for all the
+    clusters, rather than a table conversion per cluster."""
+    views = [c["members"] for c in clusters]
+    first = views[0] if views else None
+    if first is None or not all(hasattr(v, "positions") and getattr(v, "frame", None)
+                                is first.frame and v.columns == first.columns for v in views):
+        return [[{k: m.get(k) for k in MEMBER_FIELDS} for m in v] for v in views]
+    from estate.report.model import plain
+    from estate.report.rows import py_values
+    at = np.concatenate([np.asarray(v.positions(), dtype=np.intp) for v in views])
+    source = {key: (column, kind) for key, column, kind in first.columns}
+    columns = []
+    for key in MEMBER_FIELDS:
+        column, kind = source.get(key, (None, "any"))
+        if column not in first.frame.columns:
+            columns.append([None] * len(at))
+        elif kind == "any":  # plain() is the identity for the usual str, int and None
+            columns.append([v if v is None or type(v) in _PLAIN else plain(v)
+                            for v in first.frame[column].iloc[at].tolist()])
+        else:
+            columns.append(py_values(first.frame[column].iloc[at], kind))
+    records = [dict(zip(MEMBER_FIELDS, row)) for row in zip(*columns)]
+    ends = np.cumsum([len(v) for v in views]).tolist()
+    return [records[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+def cluster_systems(view: EstateView, cluster: dict,
+                    members: list[dict] | None = None) -> ClusterSystems:
+    """What a cluster's page is built from; ``members``: the cluster's
+    :func:`cluster_members`, when the caller has them already."""
+    if members is None:
+        members = cluster_members([cluster])[0]
+    by_key = {f"sys:{m['department']}:{m['system_id']}": m for m in members}
+    present = [s for s in sorted(by_key) if s in view.pos]
+    return ClusterSystems(
+        members=by_key,
+        target=f"sys:{cluster['target']['department']}:{cluster['target']['system_id']}",
+        present=present, neighbours=view.connected(present, by_key),
+        departments=sorted({m["department"] for m in members}))
+
+
+def _member_node(view: EstateView, key: str, m: dict, color: str, legend: str,
+                 sized_by: str, extra: list[str]) -> dict:
+    """A cluster member: from the graph, else from the cluster's own record of it."""
+    if key in view.pos:
+        return system_node(view, key, color, legend, sized_by, extra=extra)
+    return {"id": key, "label": m["name"] or m["system_id"], "shape": "dot", "color": color,
+            "legend": legend, "value": float(m.get(sized_by) or 0),
+            "title": "\n".join([str(m["name"]), f"Department: {m['department']}",
+                                f"System id: {m['system_id']}", *extra])}
+
+
+def _department_hub_nodes(departments: list[str], dept_pages: dict[str, str], up: str):
+    for dept in departments:
         href = dept_pages.get(dept)
-        nodes.append(hub_node(f"dept:{dept}", dept, DEPARTMENT, "square", "Department",
-                              f"Department: {dept}" + ("\nDouble-click to open its graph"
-                                                       if href else ""),
-                              size=18, url=up + href if href else None))
+        yield hub_node(f"dept:{dept}", dept, DEPARTMENT, "square", "Department",
+                       f"Department: {dept}" + ("\nDouble-click to open its graph"
+                                                if href else ""),
+                       size=18, url=up + href if href else None)
+
+
+def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
+                 systems: ClusterSystems | None = None) -> GraphPage:
+    """A cluster's members coloured by role, with their departments and integrations.
+    ``systems``: :func:`cluster_systems`, when the caller has it already."""
+    up = "../"
+    view = _as_view(view)
+    plan = systems or cluster_systems(view, cluster)
+    if plan.grouped:
+        return grouped_cluster_page(view, cluster, plan, dept_pages)
+    members, target, present, neighbours = plan.members, plan.target, plan.present, \
+        plan.neighbours
+    view.prepare(plan.drawn)
+    sized_by = view.sized_by(present) if present else "users"
+    nodes: list[dict] = list(_department_hub_nodes(plan.departments, dept_pages, up))
     for key, m in sorted(members.items()):
         role = m["role"]
         extra = [f"Role: {role}", f"Disposition: {m['disposition']}"]
         if m.get("wave") is not None:
             extra.append(f"Wave: {m['wave']}")
-        if key in graph:
-            node = system_node(graph, key, ROLES.get(role, GREY), role.capitalize(), sized_by,
-                               extra=extra)
-        else:
-            node = {"id": key, "label": m["name"] or m["system_id"], "shape": "dot",
-                    "color": ROLES.get(role, GREY), "legend": role.capitalize(),
-                    "value": float(m.get(sized_by) or 0),
-                    "title": "\n".join([str(m["name"]), f"Department: {m['department']}",
-                                        f"System id: {m['system_id']}", *extra])}
+        node = _member_node(view, key, m, ROLES.get(role, GREY), role.capitalize(), sized_by,
+                            extra)
         if role == "target":
             node.update(shape="star", borderWidth=2)
         nodes.append(node)
-    keep = {n["id"] for n in nodes}
-    neighbours = _connected(graph, present, keep)
-    if len(keep) + len(neighbours) > GROUP_ABOVE_NODES:
-        return grouped_cluster_page(graph, cluster, members, target, present, dept_pages)
     for w in neighbours:
-        attrs = graph.nodes[w]
+        attrs = view.node[w]
         other = attrs.get("department")
-        nodes.append(system_node(graph, w, GREY, "Connected system", sized_by,
+        nodes.append(system_node(view, w, GREY, "Connected system", sized_by,
                                  label=f"{other} · {attrs.get('label')}" if other
                                  else str(attrs.get("label"))))
     keep = {n["id"] for n in nodes}
@@ -682,7 +964,7 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
                    else "integrates with",
                    color={"color": "#d4351c" if (u, v) in repoint or (v, u) in repoint
                           else "#4c6a88"}, width=2)
-              for u, v in _edges_of(graph, "integrates_with", keep, index)]
+              for u, v in view.edges_from(present + neighbours, "integrates_with", keep)]
     edges += [edge(key, target, "migrates to", dashes=True, width=2,
                    color={"color": ROLES["migrate"]})
               for key, m in sorted(members.items()) if m["role"] != "target" and key != target]
@@ -698,38 +980,27 @@ def cluster_page(graph: nx.DiGraph, cluster: dict, dept_pages: dict[str, str],
     return page
 
 
-def grouped_cluster_page(graph: nx.DiGraph, cluster: dict, members: dict[str, dict],
-                         target: str, present: list[str], dept_pages: dict[str, str]
-                         ) -> GraphPage:
+def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
+                         dept_pages: dict[str, str]) -> GraphPage:
     """A large cluster: the target, then one node per department and product migrating onto
     it, and one node per department for the systems connected to the cluster."""
     up = "../"
-    sized_by = size_key(graph, present) if present else "users"
+    members, target, present, neighbours = plan.members, plan.target, plan.present, \
+        plan.neighbours
+    sized_by = view.sized_by(present) if present else "users"
     groups: dict[tuple[str, str], list[str]] = defaultdict(list)
     for key, m in members.items():
         if key != target:
-            groups[(m["department"], m["product"] or "Unknown product")].append(key)
-    neighbours = _connected(graph, present, set(members))
+            groups[(m["department"], m["product"] or UNKNOWN_PRODUCT)].append(key)
     outside: dict[str, list[str]] = defaultdict(list)
     for w in neighbours:
-        outside[str(graph.nodes[w].get("department") or "external")].append(w)
-    departments = sorted({m["department"] for m in members.values()})
-    nodes = []
-    for dept in departments:
-        href = dept_pages.get(dept)
-        nodes.append(hub_node(f"dept:{dept}", dept, DEPARTMENT, "square", "Department",
-                              f"Department: {dept}" + ("\nDouble-click to open its graph"
-                                                       if href else ""),
-                              size=18, url=up + href if href else None))
+        outside[str(view.node[w].get("department") or "external")].append(w)
+    departments = plan.departments
+    nodes = list(_department_hub_nodes(departments, dept_pages, up))
     t = members.get(target)
     if t is not None:
-        extra = [f"Role: {t['role']}", f"Disposition: {t['disposition']}"]
-        node = (system_node(graph, target, ROLES["target"], "Target", sized_by, extra=extra)
-                if target in graph else
-                {"id": target, "label": t["name"] or t["system_id"], "color": ROLES["target"],
-                 "legend": "Target", "value": float(t.get(sized_by) or 0),
-                 "title": "\n".join([str(t["name"]), f"Department: {t['department']}",
-                                     f"System id: {t['system_id']}", *extra])})
+        node = _member_node(view, target, t, ROLES["target"], "Target", sized_by,
+                            [f"Role: {t['role']}", f"Disposition: {t['disposition']}"])
         node.update(shape="star", borderWidth=2)
         nodes.append(node)
     node_of: dict[str, str] = {target: target}
@@ -739,23 +1010,20 @@ def grouped_cluster_page(graph: nx.DiGraph, cluster: dict, members: dict[str, di
         waves = sorted({members[k]["wave"] for k in keys if members[k]["wave"] is not None})
         nodes.append(group_node(
             gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
-            [members[k]["system_id"] for k in keys],
+            [members[k]["system_id"] for k in keys[:GROUP_TOOLTIP_IDS]], len(keys),
             sum(float(members[k].get(sized_by) or 0) for k in keys),
             "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else "")))
     for other, keys in sorted(outside.items()):
         gid = f"other:{other}"
         node_of.update(dict.fromkeys(keys, gid))
-        nodes.append(group_node(
-            gid, other, GREY, "Connected system",
-            [str(graph.nodes[k].get("system_id") or k) for k in keys],
-            sum(float(_get(graph.nodes[k], sized_by) or 0) for k in keys),
-            "connected to the cluster"))
+        nodes.append(group_node(gid, other, GREY, "Connected system",
+                                *_group_of(view, keys, sized_by), "connected to the cluster"))
     owns = sorted({(f"dept:{members[k]['department']}", node_of[k]) for k in members})
     edges = [edge(d, g, "owns", color={"color": "#dde2e7"}) for d, g in owns]
     repoint = {(f"sys:{a}", f"sys:{b}") for a, b in cluster["integrations_to_repoint"]}
     red = {(node_of.get(a), node_of.get(b)) for a, b in repoint} | \
         {(node_of.get(b), node_of.get(a)) for a, b in repoint}
-    integrations = _grouped_edges(graph, node_of, "integrates_with")
+    integrations = view.grouped_edges(node_of)
     edges += [edge(a, b, f"{n:,} integration(s)" + (" to re-point" if (a, b) in red else ""),
                    value=float(n), color={"color": "#d4351c" if (a, b) in red else "#4c6a88"})
               for (a, b), n in sorted(integrations.items())
@@ -797,22 +1065,29 @@ def _cluster_graph_page(cluster: dict, nodes: list[dict], edges: list[dict], up:
         blockers=list(cluster["blockers"])))
 
 
-def data_flow_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
+def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     """Integrations between departments and the data domains each department holds."""
-    dept_of = {n: graph.nodes[n].get("department") for n, t in graph.nodes(data="type")
-               if t == "system"}
+    view = _as_view(view)
+    node, pred, pos = view.node, view.pred, view.pos
+
+    def dept_of(n: str):
+        return node[n].get("department") if n in pos else None
+
     flows: dict[tuple[str, str], int] = defaultdict(int)
-    for u, v in _edges_of(graph, "integrates_with"):
-        a, b = dept_of.get(u), dept_of.get(v)
-        if a and b and a != b:
-            flows[(a, b)] += 1
+    for u, targets in view.links[0].items():
+        a = dept_of(u)
+        for v in targets:
+            b = dept_of(v)
+            if a and b and a != b:
+                flows[(a, b)] += 1
     held: dict[tuple[str, str], int] = defaultdict(int)
-    for u, v in _edges_of(graph, "holds_data"):
-        if dept_of.get(u):
-            held[(dept_of[u], v)] += 1
+    for v in view.of_type["data_domain"]:
+        for u, d in pred[v].items():
+            if d.get("type") == "holds_data" and dept_of(u):
+                held[(dept_of(u), v)] += 1
     departments = sorted({d for pair in flows for d in pair} | {d for d, _ in held} |
-                         {str(graph.nodes[d].get("label") or d[5:])
-                          for d in _nodes_of(graph, "department")})
+                         {str(node[d].get("label") or d[5:])
+                          for d in view.of_type["department"]})
     domains = sorted({v for _, v in held})
     holders: dict[str, int] = defaultdict(int)
     for (_, v), n in held.items():
@@ -822,8 +1097,8 @@ def data_flow_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
                       f"Department: {d}\nDouble-click to open its graph"
                       if dept_pages.get(d) else f"Department: {d}",
                       url=dept_pages.get(d)) for d in departments]
-    nodes += [hub_node(v, str(graph.nodes[v].get("label") or v), DOMAIN, "triangle",
-                       "Data domain", f"Data domain: {graph.nodes[v].get('label') or v}\n"
+    nodes += [hub_node(v, str(node[v].get("label") or v), DOMAIN, "triangle",
+                       "Data domain", f"Data domain: {node[v].get('label') or v}\n"
                        f"held in {holders[v]:,} systems",
                        size=14) for v in domains]
     edges = [edge(f"dept:{a}", f"dept:{b}", f"{n:,} integration(s) {a} → {b}", value=float(n),
@@ -849,21 +1124,51 @@ def data_flow_page(graph: nx.DiGraph, pages: dict) -> GraphPage:
     return page
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause cyclic garbage collection: pages allocate millions of small dicts and lists
+    (no cycles), and each collection their allocation triggers walks the whole estate."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
-    """Write every graph page; returns the paths written by kind."""
-    graph = findings.graph
+    """Write every graph page; returns the paths written by kind.
+
+    First each page's systems are found (walking only the edges of its own nodes), then
+    the tooltips of every system some page draws are built in one pass, then each page is
+    built and written in turn, so only one page's nodes are held at a time."""
+    with _gc_paused():
+        return _write_graphs(findings, doc, Path(out_dir))
+
+
+def _write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
+    view = EstateView(findings.graph, findings.systems)
     pages = doc["pages"]
+    departments = {d: department_systems(view, d) for d in pages["departments"]}
+    paged = [c for c in doc["clusters"] if c["graph"]]
+    clusters = [(c, cluster_systems(view, c, members))
+                for c, members in zip(paged, cluster_members(paged))]
+    drawn = [s for own, partners in departments.values()
+             if len(own) + len(partners) <= GROUP_ABOVE_NODES for s in (*own, *partners)]
+    drawn += [s for _, plan in clusters for s in plan.drawn]
+    view.prepare(drawn)
     written: dict[str, object] = {
         "vis_js": write_vis_js(out_dir),
-        "estate_graph": write_graph(estate_page(graph, pages), out_dir / pages["estate_graph"]),
-        "data_flow": write_graph(data_flow_page(graph, pages), out_dir / pages["data_flow"]),
+        "estate_graph": write_graph(estate_page(view, pages), out_dir / pages["estate_graph"]),
+        "data_flow": write_graph(data_flow_page(view, pages), out_dir / pages["data_flow"]),
     }
-    index = EdgeIndex(graph)
     written["clusters"] = {
-        c["id"]: write_graph(cluster_page(graph, c, pages["departments"], index),
+        c["id"]: write_graph(cluster_page(view, c, pages["departments"], plan),
                              out_dir / c["graph"])
-        for c in doc["clusters"] if c["graph"]}
+        for c, plan in clusters}
     written["departments"] = {
-        d: write_graph(department_page(graph, d, pages["departments"], index), out_dir / rel)
+        d: write_graph(department_page(view, d, pages["departments"], departments[d]),
+                       out_dir / rel)
         for d, rel in pages["departments"].items()}
     return written
