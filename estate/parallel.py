@@ -3,8 +3,9 @@
 The report writers only read the findings, so on a machine with more than one core the
 graph pages can be written by a forked copy of the process while this one writes the
 tables: the copy shares the findings' memory with its parent instead of receiving a
-pickled copy of them. Where ``fork`` is unavailable (Windows), there is one core, or
-``ESTATE_WORKERS=1`` is set, the work runs here, one piece after the other, and gives the
+pickled copy of them. Forking is only used on Linux (on macOS the system libraries numpy
+may use are not safe to use after a fork; Windows cannot fork). Elsewhere, with one core,
+or with ``ESTATE_WORKERS=1``, the work runs here, one piece after the other, and gives the
 same result.
 """
 
@@ -46,7 +47,7 @@ class Background(Generic[T]):
         self._value: T | None = None
         self._error: BaseException | None = None
         self._pid = 0
-        if not hasattr(os, "fork") or workers() < 2:
+        if not sys.platform.startswith("linux") or workers() < 2:
             self._run_here(function)
             return
         read, write = os.pipe()
