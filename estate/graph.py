@@ -8,7 +8,7 @@ Nodes (id prefix -> type):
 - ``dept:<department>`` -> ``department``
 - ``sys:<system_key>`` -> ``system``. The node holds only what topology questions need:
   ``type``, ``label`` (name, else system id), ``external`` (False), ``department``,
-  ``system_id``, ``system_key``, ``name``, ``product_id``, ``capability_id``, ``tier``,
+  ``system_id``, ``system_key``, ``product_id``, ``capability_id``, ``tier``,
   ``tier_assumed``. Every other attribute is in ``graph.graph["systems"]`` (below);
   ``system_attributes(graph, node)`` returns the full dict of one node.
 - ``product:<product_id>`` -> ``product`` (``unrecognised:*`` groups included)
@@ -62,9 +62,11 @@ NORMALISED_COLUMNS: tuple[str, ...] = (
 SYSTEM_ATTRIBUTES: tuple[str, ...] = tuple(dict.fromkeys(
     FIELD_NAMES + NORMALISED_COLUMNS + ("system_key", "source_file", "source_line")))
 NODE_ATTRIBUTES: tuple[str, ...] = (
-    "type", "label", "external", "department", "system_id", "system_key", "name",
+    "type", "label", "external", "department", "system_id", "system_key",
     "product_id", "capability_id", "tier", "tier_assumed")
-"""The attributes a system node carries; the rest are in ``graph.graph["systems"]``."""
+"""The attributes a system node carries; the rest are in ``graph.graph["systems"]``.
+Ten keys fit CPython's smaller dict table (eleven double it: ~190 MB more at 1M systems);
+the name is in the label and the table."""
 
 
 def slug(text: str) -> str:
@@ -183,7 +185,8 @@ def _system_nodes(table: pd.DataFrame) -> zip:
     values = {c: table[c].tolist() for c in NODE_ATTRIBUTES if c in table.columns}
     n = len(table)
     values["type"] = ["system"] * n
-    values["label"] = [name or sid for name, sid in zip(values["name"], values["system_id"])]
+    values["label"] = [name or sid for name, sid in zip(table["name"].tolist(),
+                                                        values["system_id"])]
     values["external"] = [False] * n
     names = [c for c in NODE_ATTRIBUTES if c in values]
     records = (dict(zip(names, v)) for v in zip(*(values[c] for c in names)))
