@@ -75,10 +75,17 @@ def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
     result.clusters = _build_clusters(parts, systems, edges, settings, as_of,
                                       result.blocked_pairs)
     result.blocked_pairs.sort(key=lambda b: b["id"])
-    systems = with_none(systems)
+    systems = with_none(systems[[c for c in _LATE_COLUMNS if c in systems]])
     result.standards_flags = _standards_flags(systems)
     result.dispositions = _dispositions(systems, result.clusters)
     return result
+
+
+_LATE_COLUMNS = ("department", "system_id", "capability_id", "capability_name", "product_id",
+                 "product_name", "lifecycle", "ring", "adopted", "has_standard",
+                 "out_of_scope", "retiring", "strategic")
+"""What the standards flags and dispositions read: only these are copied with None for
+missing, not the whole table."""
 
 
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Settings,
@@ -453,5 +460,6 @@ def _dispositions(systems: pd.DataFrame,
             "on a product the catalogue marks strategic, in no cluster"],
             "in no consolidation cluster: keep it as it is")
         out.extend(SystemDisposition(d, i, k, w, None) for d, i, k, w in zip(
-            rest["department"], rest["system_id"], kind.tolist(), why.tolist()))
+            rest["department"].tolist(), rest["system_id"].tolist(), kind.tolist(),
+            why.tolist()))
     return sorted(out, key=lambda x: (x.department, x.system_id))
