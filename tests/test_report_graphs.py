@@ -171,3 +171,144 @@ def test_a_graph_without_a_table_is_read_from_its_nodes():
     assert view.tooltip("sys:D:1") == \
         "One\nDepartment: D\nSystem id: 1\nProduct: Exchange\nCapability: Mail\n" \
         "Annual cost: £5"
+
+
+# --- grouped pages keep at most GROUP_ABOVE_NODES groups ----------------------------------
+
+DEPT_PRODUCTS = {("Mail", "Exchange"): 4, ("Mail", "Gmail"): 3, ("Mail", "P1"): 1,
+                 ("Mail", "P2"): 1, ("Mail", "P3"): 1, ("CRM", "Dynamics"): 3,
+                 ("CRM", "Salesforce"): 2, ("CRM", "Q1"): 1}
+
+
+def products_graph(order: int = 1) -> nx.DiGraph:
+    """Department D's systems, ``DEPT_PRODUCTS`` of each (capability, product), named
+    ``<product>-<n>``; one system in E; added in ``order`` (1 or -1) to show the page does
+    not depend on it."""
+    g = nx.DiGraph()
+    systems = [(cap, product, f"{product}-{i}") for (cap, product), n in DEPT_PRODUCTS.items()
+               for i in range(n)][::order]
+    g.add_nodes_from([("dept:D", {"type": "department", "label": "D"}),
+                      ("dept:E", {"type": "department", "label": "E"}),
+                      ("cap:mail", {"type": "capability", "label": "Mail"}),
+                      ("cap:crm", {"type": "capability", "label": "CRM"})][::order])
+    for cap, product, sid in systems:
+        node = f"sys:D:{sid}"
+        g.add_node(node, type="system", label=sid, name=sid, department="D", system_id=sid,
+                   capability_id=cap.lower(), capability_name=cap, product_name=product,
+                   users=10)
+        g.add_edge("dept:D", node, type="owns")
+        g.add_edge(node, f"cap:{cap.lower()}", type="provides")
+    g.add_node("sys:E:E-1", type="system", label="E-1", department="E", system_id="E-1")
+    g.add_edge("dept:E", "sys:E:E-1", type="owns")
+    for a, b in [("P1-0", "Q1-0"), ("P2-0", "Salesforce-1"), ("Exchange-0", "P3-0"),
+                 ("Exchange-1", "Gmail-0")][::order]:
+        g.add_edge(f"sys:D:{a}", f"sys:D:{b}", type="integrates_with")
+    g.add_edge("sys:E:E-1", "sys:D:P1-0", type="integrates_with")
+    return g
+
+
+def test_a_grouped_department_merges_its_smaller_products_per_capability(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 5)
+    page = graphs.department_page(graphs.EstateView(products_graph()), "D", {"E": "E.html"})
+    groups = {n["id"]: n for n in page.nodes if n["id"].startswith(("group:", "rest:"))}
+    # 8 groups > 5: 2 slots held for the 2 capabilities' merged nodes, the 3 largest kept
+    # (Exchange 4, then Dynamics and Gmail with 3: ties by capability and product).
+    assert sorted(groups) == ["group:CRM|Dynamics", "group:Mail|Exchange", "group:Mail|Gmail",
+                              "rest:CRM", "rest:Mail"]
+    mail = groups["rest:Mail"]
+    assert mail["label"] == "3 other products (3)" and mail["legend"] == "Mail"
+    assert mail["shapeProperties"] == {"borderDashes": [4, 3]}
+    assert mail["value"] == 30.0
+    assert mail["title"].splitlines() == [
+        "3 other products", "3 systems (Mail, D)",
+        "3 products with the fewest systems, merged to keep the page readable",
+        "Products: P1 (1), P2 (1), P3 (1)",
+        "Systems: P1-0, P2-0, P3-0",
+        "Too many products to draw one by one: every system is listed in systems.csv and "
+        "report.html"]
+    assert groups["rest:CRM"]["title"].splitlines()[3] == "Products: Salesforce (2), Q1 (1)"
+    assert sum(int(n["label"].rpartition("(")[2][:-1]) for n in groups.values()) == 16
+    edges = {(e["from"], e["to"]): e for e in page.edges}
+    assert edges[("rest:Mail", "rest:CRM")]["value"] == 2.0, "P1->Q1 and P2->Salesforce"
+    assert edges[("rest:Mail", "rest:CRM")]["title"] == "2 integration(s)"
+    assert edges[("group:Mail|Exchange", "rest:Mail")]["value"] == 1.0
+    assert ("group:Mail|Exchange", "group:Mail|Gmail") in edges
+    assert ("other:E", "rest:Mail") in edges
+    assert ("dept:D", "rest:Mail") in edges and ("rest:Mail", "cap:mail") in edges
+    assert not any(e["from"].startswith("group:Mail|P") or e["to"].startswith("group:Mail|P")
+                   for e in page.edges), "merged groups have no node or edge of their own"
+    assert "8 groups" in page.subtitle and "merged into 2 node(s)" in page.subtitle
+    assert "dashed dot" in page.note
+
+
+def test_merged_groups_do_not_depend_on_the_order_the_graph_was_built_in(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 5)
+    a = graphs.department_page(graphs.EstateView(products_graph(1)), "D", {})
+    b = graphs.department_page(graphs.EstateView(products_graph(-1)), "D", {})
+    assert graphs.render_graph(a) == graphs.render_graph(b)
+
+
+def test_groups_within_the_cap_are_all_drawn(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 8)   # 16 systems are grouped, 8 groups fit
+    page = graphs.department_page(graphs.EstateView(products_graph()), "D", {})
+    ids = [n["id"] for n in page.nodes]
+    assert sum(i.startswith("group:") for i in ids) == 8 and not any(
+        i.startswith("rest:") for i in ids)
+    assert "merged" not in page.subtitle and "dashed" not in page.note
+
+
+def test_cap_groups_keeps_a_bucket_s_single_leftover_as_it_is(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 3)
+    groups = {("A", "x"): [1, 2, 3], ("A", "y"): [4], ("A", "z"): [5], ("B", "w"): [6]}
+    assert graphs.cap_groups(groups) == [
+        ("A", "x", [1, 2, 3], []), ("A", None, [4, 5], [("y", 1), ("z", 1)]),
+        ("B", "w", [6], [])]
+
+
+def test_a_grouped_cluster_merges_its_smaller_products_per_department(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 3)
+    g = nx.DiGraph()
+    layout = [("A", "T", "Target product", "target")] + \
+        [("A", f"X{i}", "X", "migrate") for i in range(3)] + \
+        [("A", "Y0", "Y", "migrate"), ("A", "Z0", "Z", "migrate")] + \
+        [("B", f"X{i}", "X", "migrate") for i in range(2)] + [("B", "W0", "W", "migrate")]
+    members = []
+    for dept, sid, product, role in layout:
+        g.add_node(f"dept:{dept}", type="department", label=dept)
+        g.add_node(f"sys:{dept}:{sid}", type="system", label=sid, department=dept,
+                   system_id=sid, product_name=product, users=5)
+        g.add_edge(f"dept:{dept}", f"sys:{dept}:{sid}", type="owns")
+        members.append({"department": dept, "system_id": sid, "name": sid, "product": product,
+                        "role": role, "disposition": role.capitalize(),
+                        "wave": None if role == "target" else 1, "users": 5,
+                        "annual_cost": None})
+    g.add_edge("sys:A:Y0", "sys:A:T", type="integrates_with")
+    g.add_edge("sys:B:W0", "sys:A:Z0", type="integrates_with")
+    g.add_edge("sys:B:X0", "sys:A:Z0", type="integrates_with")
+    cluster = {"id": "C9", "capability": "Mail", "tier": 2, "annual_saving": 100.0,
+               "waves": 1, "blockers": [], "members": members,
+               "target": {"department": "A", "system_id": "T"},
+               "integrations_to_repoint": [("A:Y0", "A:T")]}
+    page = graphs.cluster_page(graphs.EstateView(g), cluster, {"A": "departments/A.html"})
+    nodes = {n["id"]: n for n in page.nodes}
+    # 5 groups > 3: 2 slots held for departments A and B, the largest (A X, 3) kept; B's
+    # X and W are merged; A's Y and Z too.
+    assert sorted(i for i in nodes if i.startswith(("group:", "rest:"))) == \
+        ["group:A|X", "rest:A", "rest:B"]
+    rest_b = nodes["rest:B"]
+    assert rest_b["label"] == "B · 2 other products (3)" and rest_b["legend"] == "Migrate"
+    assert rest_b["title"].splitlines() == [
+        "B · 2 other products", "3 systems (migrating, wave(s) 1)",
+        "2 products with the fewest systems, merged to keep the page readable",
+        "Products: X (2), W (1)", "Systems: X0, X1, W0",
+        "Too many products to draw one by one: every system is listed in clusters.csv and "
+        "report.html"]
+    edges = sorted((e["from"], e["to"], e["title"], e.get("value")) for e in page.edges)
+    assert [e for e in edges if e[0].startswith("rest:")] == [
+        ("rest:A", "sys:A:T", "1 integration(s) to re-point", 1.0),
+        ("rest:A", "sys:A:T", "2 migrate to the target", 2.0),
+        ("rest:B", "rest:A", "2 integration(s)", 2.0),      # W0->Z0 and X0->Z0 summed
+        ("rest:B", "sys:A:T", "3 migrate to the target", 3.0)]
+    assert {e[:2] for e in edges if e[1].startswith("rest:")} == \
+        {("dept:A", "rest:A"), ("dept:B", "rest:B"), ("rest:B", "rest:A")}
+    assert "5 groups" in page.subtitle and "one per department" in page.subtitle

@@ -54,7 +54,9 @@ SEARCH_LIST_MAX = 5000
 GROUP_ABOVE_NODES = 1500
 """Above this many nodes a cluster or department page draws groups of systems (same
 department and product, or same capability and product) instead of one node per system:
-DESIGN.md's "about 1-2k nodes per view at most"."""
+DESIGN.md's "about 1-2k nodes per view at most". A grouped page draws at most this many
+groups too: the largest, with the rest merged into one node per department (cluster page)
+or capability (department page), see :func:`cap_groups`."""
 GROUP_TOOLTIP_IDS = 12
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -560,6 +562,64 @@ def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str]
     return out
 
 
+def merged_node(node_id: str, label: str, color: str, legend: str,
+                products: list[tuple[str, int]], ids: list[str], count: int, value: float,
+                what: str, tables: str) -> dict:
+    """One node standing for the smaller groups of a grouped page (``products``: each
+    product merged and its number of systems, largest first): its tooltip names the
+    largest of them and says where every system is listed."""
+    shown = products[:GROUP_TOOLTIP_IDS]
+    more = len(products) - len(shown)
+    node = group_node(node_id, label, color, legend, ids, count, value, what)
+    first_ids = ids[:GROUP_TOOLTIP_IDS]
+    lines = [label, f"{count:,} systems ({what})",
+             f"{len(products):,} products with the fewest systems, merged to keep the "
+             "page readable",
+             "Products: " + ", ".join(f"{p} ({n:,})" for p, n in shown)
+             + (f" and {more:,} more" if more > 0 else ""),
+             "Systems: " + ", ".join(first_ids)
+             + (f" and {count - len(first_ids):,} more" if count > len(first_ids) else ""),
+             f"Too many products to draw one by one: every system is listed in {tables}"]
+    node.update(title="\n".join(lines), shapeProperties={"borderDashes": [4, 3]})
+    return node
+
+
+def cap_groups(groups: dict[tuple[str, str], list]
+               ) -> list[tuple[str, str | None, list, list[tuple[str, int]]]]:
+    """The groups a grouped page draws, at most :data:`GROUP_ABOVE_NODES` of them.
+
+    ``groups``: members by (bucket, product), where the bucket is what a merged node
+    stands in (a department on a cluster page, a capability on a department page).
+    Returns ``(bucket, product, members, [])`` per group drawn on its own, and
+    ``(bucket, None, members, [(product, count), ...])`` per bucket whose smaller groups
+    are merged into one node; sorted by bucket, then product, the merged node last.
+    The largest groups are kept (most members, ties by bucket and product); one slot per
+    bucket is held back for its merged node, and a bucket that would merge one group
+    alone keeps it as it is."""
+    ordered = sorted(groups)
+    if len(groups) <= GROUP_ABOVE_NODES:
+        return [(b, p, groups[(b, p)], []) for b, p in ordered]
+    buckets = {b for b, _ in ordered}
+    ranked = sorted(ordered, key=lambda k: -len(groups[k]))   # stable: ties stay sorted
+    cut = max(GROUP_ABOVE_NODES - len(buckets), 0)
+    keep = set(ranked[:cut])
+    rest: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key in ranked[cut:]:
+        rest[key[0]].append(key)
+    for keys in rest.values():
+        if len(keys) == 1:
+            keep.add(keys[0])
+    out: list[tuple[str, str | None, list, list[tuple[str, int]]]] = []
+    for i, (b, p) in enumerate(ordered):
+        if (b, p) in keep:
+            out.append((b, p, groups[(b, p)], []))
+        if (i + 1 == len(ordered) or ordered[i + 1][0] != b) and len(rest.get(b, ())) > 1:
+            merged = rest[b]
+            out.append((b, None, [m for key in merged for m in groups[key]],
+                        [(key[1], len(groups[key])) for key in merged]))
+    return out
+
+
 def _group_of(view: EstateView, systems: list[str], sized_by: str
               ) -> tuple[list[str], int, float]:
     """The first system ids (id, else node id), the number and the summed size of a group
@@ -788,14 +848,22 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     by_cap: dict[str, list[str]] = defaultdict(list)
     cap_node = view.capability_node
     provides: set[tuple[str, str]] = set()
-    for (cap, name), systems in sorted(groups.items()):
-        gid = f"group:{cap}|{name}"
+    drawn = cap_groups(groups)
+    for cap, name, systems, merged in drawn:
+        gid = f"group:{cap}|{name}" if name is not None else f"rest:{cap}"
         node_of.update(dict.fromkeys(systems, gid))
         by_cap[cap].append(gid)
         provides.update((gid, c) for c in set(map(cap_node.__getitem__,
                                                   map(pos.__getitem__, systems))) if c)
-        nodes.append(group_node(gid, name, colours[cap], cap,
-                                *_group_of(view, systems, sized_by), f"{cap}, {department}"))
+        if name is None:
+            nodes.append(merged_node(
+                gid, f"{len(merged):,} other products", colours[cap], cap, merged,
+                *_group_of(view, systems, sized_by), f"{cap}, {department}",
+                "systems.csv and report.html"))
+        else:
+            nodes.append(group_node(gid, name, colours[cap], cap,
+                                    *_group_of(view, systems, sized_by),
+                                    f"{cap}, {department}"))
     for other, systems in sorted(outside.items()):
         gid = f"other:{other}"
         node_of.update(dict.fromkeys(systems, gid))
@@ -818,11 +886,14 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     page = _finish(GraphPage(
         title=f"Department: {department}",
         subtitle=f"{len(own):,} systems in {len(groups):,} groups of one capability and "
-                 f"product; {len(partners):,} connected systems elsewhere",
+                 f"product{_shown(drawn, len(groups), 'capability')}; "
+                 f"{len(partners):,} connected systems elsewhere",
         nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
         links=[("Estate graph", up + "estate-graph.html"), ("Data flow", up + "data-flow.html")],
         note="Too many systems to draw one by one: each dot is the department's systems of one "
              "product, sized by their total " + sized_by.replace("_", " ")
+             + (". A dashed dot: a capability's smaller products merged into one"
+                if len(drawn) < len(groups) else "")
              + ". systems.csv lists every system."))
     if not page.physics:
         hubs = {str(node[c].get("label")): c for c in cap_nodes}
@@ -1004,15 +1075,23 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         node.update(shape="star", borderWidth=2)
         nodes.append(node)
     node_of: dict[str, str] = {target: target}
-    for (dept, product), keys in sorted(groups.items()):
-        gid = f"group:{dept}|{product}"
+    drawn = cap_groups(groups)
+    migrating: list[tuple[str, list[str]]] = []
+    for dept, product, keys, merged in drawn:
+        gid = f"group:{dept}|{product}" if product is not None else f"rest:{dept}"
+        migrating.append((gid, keys))
         node_of.update(dict.fromkeys(keys, gid))
         waves = sorted({members[k]["wave"] for k in keys if members[k]["wave"] is not None})
-        nodes.append(group_node(
-            gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
-            [members[k]["system_id"] for k in keys[:GROUP_TOOLTIP_IDS]], len(keys),
-            sum(float(members[k].get(sized_by) or 0) for k in keys),
-            "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else "")))
+        group = ([members[k]["system_id"] for k in keys[:GROUP_TOOLTIP_IDS]], len(keys),
+                 sum(float(members[k].get(sized_by) or 0) for k in keys),
+                 "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else ""))
+        if product is None:
+            nodes.append(merged_node(gid, f"{dept} · {len(merged):,} other products",
+                                     ROLES["migrate"], "Migrate", merged, *group,
+                                     "clusters.csv and report.html"))
+        else:
+            nodes.append(group_node(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
+                                    *group))
     for other, keys in sorted(outside.items()):
         gid = f"other:{other}"
         node_of.update(dict.fromkeys(keys, gid))
@@ -1030,19 +1109,31 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
               if not (a.startswith("other:") and b.startswith("other:"))]
     edges += [edge(gid, target, f"{len(keys):,} migrate to the target", dashes=True,
                    value=float(len(keys)), color={"color": ROLES["migrate"]})
-              for gid, keys in sorted((f"group:{d}|{p}", k) for (d, p), k in groups.items())]
+              for gid, keys in sorted(migrating)]
     page = _cluster_graph_page(
         cluster, nodes, edges, up, neighbours=bool(neighbours),
         size=f"{len(members):,} systems in {len(groups):,} groups of one department and "
-             "product",
+             f"product{_shown(drawn, len(groups), 'department')}",
         note="Too many systems to draw one by one: each orange dot is one department's "
-             "systems of one product. Dashed orange edges: migrates to the target. Red edges: "
+             "systems of one product"
+             + ("; a dashed one, a department's smaller products merged into one"
+                if len(drawn) < len(groups) else "")
+             + ". Dashed orange edges: migrates to the target. Red edges: "
              "integrations to re-point. clusters.csv lists every member.")
     if not page.physics:
         _place(page.nodes, grouped_positions(
-            {"members": [f"group:{d}|{p}" for d, p in sorted(groups)]}, {"members": target},
+            {"members": [gid for gid, _ in migrating]}, {"members": target},
             [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o in sorted(outside))]))
     return page
+
+
+def _shown(drawn: list, groups: int, bucket: str) -> str:
+    """What a subtitle adds when some groups are merged: how many nodes show them."""
+    if len(drawn) == groups:
+        return ""
+    merged = sum(1 for _, product, _, _ in drawn if product is None)
+    return (f" (the largest {len(drawn) - merged:,} drawn, the rest merged into "
+            f"{merged:,} node(s), one per {bucket})")
 
 
 def _cluster_graph_page(cluster: dict, nodes: list[dict], edges: list[dict], up: str, *,
