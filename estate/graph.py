@@ -42,16 +42,14 @@ Edges (source -> target, ``type``):
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
+from estate.memory import gc_paused
 from estate.schema import CLASSIFICATION_TIER, FIELD_NAMES, FIELDS_BY_NAME
 from estate.settings import Settings
 
@@ -105,21 +103,8 @@ def build_graph(systems: pd.DataFrame, settings: Settings | None = None,
     Node ids are made once per distinct value and reused by every edge, so the graph
     holds one string per node rather than one per edge end.
     """
-    with _gc_paused():
+    with gc_paused():
         return _build(systems, settings or Settings(), products)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause cyclic garbage collection: building allocates millions of dicts that all stay
-    alive, so the collections their allocation triggers find nothing (~15% of the stage)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | None

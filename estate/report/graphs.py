@@ -24,14 +24,11 @@ own nodes. So the pages together cost about what they draw, not pages x estate.
 
 from __future__ import annotations
 
-import gc
 import importlib.util
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from itertools import compress
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -42,6 +39,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from estate.memory import gc_paused
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
 
@@ -1215,26 +1213,13 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     return page
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause cyclic garbage collection: pages allocate millions of small dicts and lists
-    (no cycles), and each collection their allocation triggers walks the whole estate."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
     """Write every graph page; returns the paths written by kind.
 
     First each page's systems are found (walking only the edges of its own nodes), then
     the tooltips of every system some page draws are built in one pass, then each page is
     built and written in turn, so only one page's nodes are held at a time."""
-    with _gc_paused():
+    with gc_paused():
         return _write_graphs(findings, doc, Path(out_dir))
 
 
