@@ -530,3 +530,23 @@ def test_workbook_cells_keep_text_numbers_and_dates_as_typed(tmp_path):
     assert ws["A4"].data_type == "s" and ws["B2"].number_format == "£#,##0"
     assert ws["C2"].number_format == "yyyy-mm-dd" and ws.freeze_panes == "A2"
     assert ws.auto_filter.ref == "A1:D5" and ws["A1"].font.bold
+
+
+def test_rows_in_display_order_dump_like_their_records():
+    """A table written in an order other than its frame's, with a column the frame lacks
+    and one with no columns at all, reads and dumps as the same records."""
+    import numpy as np
+    import pandas as pd
+
+    from estate.report._files import dumps_json
+    from estate.report.rows import Rows
+
+    frame = pd.DataFrame({"a": ["x", None, "x", "=y"], "n": [3, 1, 2, None]}, dtype=object)
+    table = Rows(frame, [("a", "a", "text"), ("n", "n", "int"), ("gone", "gone", "list")],
+                 order=np.array([3, 1, 0, 2]))
+    records = [{"a": "=y", "n": None, "gone": []}, {"a": None, "n": 1, "gone": []},
+               {"a": "x", "n": 3, "gone": []}, {"a": "x", "n": 2, "gone": []}]
+    assert list(table) == records
+    assert dumps_json({"t": table}) == dumps_json({"t": records})
+    empty = Rows(frame, [])
+    assert dumps_json({"t": empty}) == dumps_json({"t": [{}] * 4})

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import re
 from pathlib import Path
 from typing import IO, Callable
 
 from estate import files
 from estate.errors import ReportError
+from estate.report.rows import json_text
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -66,7 +66,7 @@ def _compact(value) -> str:
     if isinstance(value, dict) and any(hasattr(v, "json_array") for v in value.values()):
         return "{" + ", ".join(f"{_compact(str(k))}: {_compact(v)}"
                                for k, v in value.items()) + "}"
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+    return json_text(value)
 
 
 def _json_chunks(data: dict):

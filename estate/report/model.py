@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections import Counter
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -148,11 +149,8 @@ def dataclass_rows(items) -> Rows | list:
 
 def _attribute_frame(items: list, names: list[str]) -> pd.DataFrame:
     """One object column per attribute name (no type inference: values stay as they are)."""
-    columns = {}
-    for name in names:
-        column = np.empty(len(items), dtype=object)
-        column[:] = list(map(attrgetter(name), items))
-        columns[name] = column
+    columns = {name: np.fromiter(map(attrgetter(name), items), dtype=object, count=len(items))
+               for name in names}
     return pd.DataFrame(columns, dtype=object, copy=False)
 
 
@@ -201,11 +199,14 @@ def _ref(ref) -> dict:
     return {"department": ref.department, "system_id": ref.system_id}
 
 
+_REF_ORDER = attrgetter("department", "system_id")  # SystemRef's order, without its __lt__
+
+
 def duplicate_records(analysis) -> list[dict]:
     """One dict per duplicate group; each one's ``members`` (department and system id, in
     that order) is a range of one :class:`Rows` of every group's members."""
     groups = sorted(analysis.duplicates, key=lambda g: g.id)
-    members = [sorted(g.members) for g in groups]
+    members = [sorted(g.members, key=_REF_ORDER) for g in groups]
     flat = [m for ms in members for m in ms]
     table = Rows(_attribute_frame(flat, ["department", "system_id"]),
                  [("department", "department", "any"), ("system_id", "system_id", "any")])
@@ -310,12 +311,8 @@ def _finding_key(f) -> tuple:
 
 
 def graph_counts(graph) -> dict:
-    nodes: dict[str, int] = {}
-    for _, kind in graph.nodes(data="type", default="unknown"):
-        nodes[kind] = nodes.get(kind, 0) + 1
-    edges: dict[str, int] = {}
-    for _, _, kind in graph.edges(data="type", default="unknown"):
-        edges[kind] = edges.get(kind, 0) + 1
+    nodes = Counter(d.get("type", "unknown") for _, d in graph.nodes(data=True))
+    edges = Counter(d.get("type", "unknown") for _, _, d in graph.edges(data=True))
     return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
 
 
