@@ -76,9 +76,9 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
     """
     out = Path(out_dir)
     doc = document if document is not None else build_document(findings)
-    # The pages and the tables only read the findings: on a machine with two cores a
-    # forked copy of this process draws the pages while this one writes the tables.
-    pages = Background(lambda: _write_pages(findings, doc, out, sections))
+    # The writers only read the findings: on a machine with two cores a forked copy of
+    # this process draws the graph pages and the workbook while this one writes the rest.
+    pages = Background(lambda: _write_pages(findings, doc, out))
     try:
         tables = dict(
             findings_json=write_json(out / "findings.json", doc),
@@ -86,6 +86,7 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
             clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
             data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
             summary_md=write_text(out / "summary.md", summary_markdown(doc)),
+            report_html=write_text(out / "report.html", render_report(doc, findings, sections)),
         )
     except BaseException:
         with suppress(Exception):  # the first error is the one to report
@@ -97,9 +98,8 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
     return files
 
 
-def _write_pages(findings: "Findings", doc: dict, out: Path,
-                 sections: Sequence[ReportSection]) -> dict:
-    """The graph pages, the workbook and report.html: the half of the reports that draws."""
+def _write_pages(findings: "Findings", doc: dict, out: Path) -> dict:
+    """The graph pages and the workbook: the half of the reports run in the background."""
     graphs = write_graphs(findings, doc, out)
     return dict(
         estate_graph=graphs["estate_graph"],
@@ -108,7 +108,6 @@ def _write_pages(findings: "Findings", doc: dict, out: Path,
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
         proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
-        report_html=write_text(out / "report.html", render_report(doc, findings, sections)),
     )
 
 
