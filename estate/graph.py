@@ -35,8 +35,9 @@ Edges (source -> target, ``type``):
   ``int``/``float``/``bool``/``str``, tuples for list fields. One table instead of one
   attribute dict per system keeps the graph small (a dict per node cost ~40 keys).
 - ``"integrations"``: the ``integrates_with`` edges build_graph added, as a DataFrame of
-  ``source`` and ``target`` node ids (an index for readers that want every integration
-  without walking every edge of the graph; edges added to the graph later are not in it).
+  ``source`` and ``target`` node ids, and ``"edge_count"``, the number of edges then.
+  Read it through :func:`integration_index`, which gives it only while the graph still
+  has that many edges (after edges are added or removed, readers walk the edges).
 - ``"findings"``: the sorted ``unknown-integration`` findings.
 """
 
@@ -131,7 +132,19 @@ def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | N
     _add_integrations(graph, rows, sys_ids)
     if not table.index.is_unique:
         graph.graph["systems"] = table[~table.index.duplicated(keep="last")]
+    graph.graph["edge_count"] = graph.number_of_edges()
     return graph
+
+
+def integration_index(graph: nx.DiGraph) -> pd.DataFrame | None:
+    """The graph's ``integrates_with`` edges as ``source``/``target`` node ids, from the
+    index build_graph left, or None when there is none or it no longer describes the
+    graph (its edge count changed): then the edges themselves must be walked."""
+    index = graph.graph.get("integrations")
+    if isinstance(index, pd.DataFrame) and \
+            graph.graph.get("edge_count") == graph.number_of_edges():
+        return index
+    return None
 
 
 def assign_tiers(rows: pd.DataFrame, assumed: str) -> pd.DataFrame:

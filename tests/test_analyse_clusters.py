@@ -431,3 +431,12 @@ def test_integrations_read_from_the_graph_index_match_a_walk_of_every_edge():
     assert list(map(tuple, indexed.to_numpy())) == [
         ("HMRC:A", "HMRC:B"), ("HMRC:A", "MOJ:X"), ("HMRC:A", "external:NOWHERE-9"),
         ("HMRC:B", "HMRC:A"), ("MOJ:X", "HMRC:A")]
+
+
+def test_an_integration_added_after_the_graph_was_built_still_counts():
+    from estate.analyse.frame import integration_edges, systems_frame
+
+    graph = make_graph([dict(dept="HMRC", id="A", **M365), dict(dept="MOJ", id="X", **M365)])
+    graph.add_edge("sys:MOJ:X", "sys:HMRC:A", type="integrates_with")
+    edges = integration_edges(graph, systems_frame(graph, "OFFICIAL"))
+    assert list(map(tuple, edges.to_numpy())) == [("MOJ:X", "HMRC:A")]

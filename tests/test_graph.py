@@ -131,3 +131,15 @@ def test_system_nodes_are_slim_and_the_systems_table_holds_the_rest():
     assert system_attributes(graph, "dept:A") == {"type": "department", "label": "A"}
     full["hosting"] = "changed"
     assert systems.loc["sys:A:1", "hosting"] == "AWS", "a copy, not the table"
+
+
+def test_the_integration_index_is_given_only_while_it_describes_the_graph():
+    from estate.graph import integration_index
+
+    table = systems_table([dict(department="A", system_id="1", integrates_with=("2",)),
+                           dict(department="A", system_id="2")])
+    graph = build_graph(table, Settings())
+    index = integration_index(graph)
+    assert list(zip(index["source"], index["target"])) == [("sys:A:1", "sys:A:2")]
+    graph.add_edge("sys:A:2", "sys:A:1", type="integrates_with")
+    assert integration_index(graph) is None, "stale once the edges change"

@@ -13,6 +13,8 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from estate.graph import integration_index
+
 COLUMNS = (
     "system_key", "department", "system_id", "name", "vendor", "product", "capability",
     "instance", "hosting", "region", "users", "annual_cost", "contract_end", "lifecycle",
@@ -183,8 +185,8 @@ def integration_edges(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
     so it still counts as an integration to re-point.
     """
     key_of = dict(zip(systems["node"].tolist(), systems["system_key"].tolist()))
-    table = graph.graph.get("integrations")
-    if isinstance(table, pd.DataFrame):  # build_graph's index of these edges
+    table = integration_index(graph)
+    if table is not None:
         touching = table[table["source"].isin(key_of) | table["target"].isin(key_of)]
         ends = pd.unique(pd.concat([touching["source"], touching["target"]]))
         keys = {n: key_of[n] if n in key_of else _external_key(graph, n) for n in ends}

@@ -39,6 +39,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from estate.graph import integration_index
 from estate.memory import gc_paused
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
@@ -344,20 +345,6 @@ class EstateView:
             out[name] = values
         return out
 
-    @property
-    def integrating(self) -> list[str]:
-        """The systems integrates_with edges can start at: those whose row lists an
-        integration (the graph draws those edges from that column), and unlisted ones."""
-        table = self.table
-        if "integrates_with" in table.columns:
-            try:
-                some = (table["integrates_with"].str.len().fillna(0) > 0).to_numpy(dtype=bool)
-            except (AttributeError, TypeError):
-                return list(self.ids)
-            return [n for n, ok in zip(self.ids, some.tolist()) if ok] + \
-                self.ids[len(table):]
-        return list(self.ids)
-
     def label(self, node: str) -> str:
         """A system's node label (its ``label``, else its id)."""
         label = self.labels.get(node)
@@ -408,15 +395,22 @@ class EstateView:
     @cached_property
     def links(self) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
         """The integrates_with edges (the only edges between systems) by source and by
-        target, found once by walking the out-edges of :attr:`integrating` only."""
+        target: from the graph's index of them while it is current, else by walking the
+        out-edges of every system."""
+        index = integration_index(self.graph)
+        if index is not None:
+            pairs = index.drop_duplicates()
+            pairs = zip(pairs["source"].tolist(), pairs["target"].tolist())
+        else:
+            succ = self.succ
+            pairs = ((u, v) for u in self.ids for v, d in succ[u].items()
+                     if d.get("type") == "integrates_with")
         out: dict[str, list[str]] = defaultdict(list)
         into: dict[str, list[str]] = defaultdict(list)
-        succ = self.succ
-        for u in self.integrating:
-            for v, d in succ[u].items():
-                if d.get("type") == "integrates_with":
-                    out[u].append(v)
-                    into[v].append(u)
+        for u, v in pairs:
+            if u != v:
+                out[u].append(v)
+                into[v].append(u)
         return dict(out), dict(into)
 
     def edges_from(self, sources, kind: str, keep) -> list[tuple[str, str]]:
