@@ -1,0 +1,175 @@
+"""How build_graph fills the networkx graph: the same graph networkx's own calls would make,
+one attribute dict per edge, integration references resolved, type counts kept."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+import networkx as nx
+import pandas as pd
+
+from estate.graph import _add_edges, _add_nodes, build_graph, type_counts
+from estate.settings import Settings
+from test_graph import M365, systems_table
+
+
+def _shape(graph: nx.DiGraph) -> tuple:
+    """Everything order-sensitive about a graph: nodes, successors and predecessors."""
+    return (list(graph.nodes(data=True)), list(graph.edges(data=True)),
+            [(n, list(graph.pred[n])) for n in graph], list(graph._pred), list(graph._succ))
+
+
+def _counted(graph: nx.DiGraph) -> nx.DiGraph:
+    graph.graph["type_counts"] = {"nodes": {}, "edges": {}}
+    return graph
+
+
+def test_adding_edges_matches_networkx_with_repeats_existing_edges_and_new_nodes():
+    rng = random.Random(7)
+    nodes = [f"n{i}" for i in range(40)]
+    for trial in range(30):
+        ours, theirs = _counted(nx.DiGraph()), nx.DiGraph()
+        for g in (ours, theirs):
+            g.add_nodes_from(nodes[:30])
+            g.add_edge("n1", "n2", type="old")
+        for kind in ("a", "b", "a"):
+            ends = nodes[:30 + trial % 3]  # some trials reach nodes not added yet
+            pairs = [(rng.choice(ends if trial % 2 else nodes[:30]), rng.choice(ends))
+                     for _ in range(60)]
+            pairs.append(("n1", "n2"))
+            _add_edges(ours, [u for u, _ in pairs], [v for _, v in pairs], kind)
+            theirs.add_edges_from(pairs, type=kind)
+        assert _shape(ours) == _shape(theirs)
+        datas = [d for _, _, d in ours.edges(data=True)]
+        assert len({id(d) for d in datas}) == len(datas)
+        assert all(ours._succ[u][v] is ours._pred[v][u] for u, v in ours.edges)
+
+
+def test_each_edge_keeps_its_own_attribute_dict():
+    graph = _counted(nx.DiGraph())
+    graph.add_nodes_from("abc")
+    _add_edges(graph, ["a", "a"], ["b", "c"], "owns")
+    graph.edges["a", "b"]["type"] = "changed"
+    assert graph.edges["a", "c"]["type"] == "owns"
+    assert graph.pred["b"]["a"]["type"] == "changed", "one dict for both directions"
+
+
+def test_an_edge_to_none_is_refused_as_networkx_does():
+    graph = _counted(nx.DiGraph())
+    graph.add_node("a")
+    try:
+        _add_edges(graph, ["a"], [None], "owns")
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("None cannot be a node")
+
+
+def test_adding_nodes_matches_networkx_with_repeats_and_existing_nodes():
+    for nodes in (["x", "y", "z"], ["x", "y", "x"], ["a", "y"]):
+        ours, theirs = nx.DiGraph(), nx.DiGraph()
+        for g in (ours, theirs):
+            g.add_node("a", type="old", keep=1)
+        attrs = [{"type": "t", "label": i} for i in range(len(nodes))]
+        _add_nodes(ours, nodes, [dict(a) for a in attrs])
+        theirs.add_nodes_from(zip(nodes, attrs))
+        assert _shape(ours) == _shape(theirs)
+
+
+def _integrations(graph) -> list[tuple[str, str]]:
+    return [(u, v) for u, v, d in graph.edges(data=True) if d["type"] == "integrates_with"]
+
+
+def test_integration_references_resolve_by_department_and_id():
+    table = systems_table([
+        dict(department="Home Office", system_id="HO-1",
+             integrates_with=("ho-2", " HO-2 ", "HMRC:t-9", "HO-1", "T-9", "", "DWP:X")),
+        dict(department="Home Office", system_id=" ho-2"),
+        dict(department="Home Office", system_id="HO-2", name="later duplicate id"),
+        dict(department="HMRC", system_id="T-9", integrates_with=("HO:HO-1", "ho:ho-1")),
+        dict(department="HMRC", system_id="Q", status="quarantined", integrates_with=("T-9",)),
+    ])
+    graph = build_graph(table, Settings())
+    assert _integrations(graph) == [
+        ("sys:Home Office:HO-1", "sys:Home Office: ho-2"),
+        ("sys:Home Office:HO-1", "sys:HMRC:T-9"),
+        ("sys:Home Office:HO-1", "sys:external:T-9"),
+        ("sys:Home Office:HO-1", "sys:external:DWP:X"),
+        ("sys:HMRC:T-9", "sys:Home Office:HO-1"),
+    ], "first system with the id wins; a self reference is dropped; unqualified ids stay " \
+       "in the department; initials name a department"
+    assert sorted((f.line, f.value) for f in graph.graph["findings"]) == [
+        (2, "DWP:X"), (2, "T-9")]
+    index = graph.graph["integrations"]
+    assert list(zip(index["source"], index["target"])) == [
+        ("sys:Home Office:HO-1", "sys:Home Office: ho-2"),
+        ("sys:Home Office:HO-1", "sys:Home Office: ho-2"),
+        ("sys:Home Office:HO-1", "sys:HMRC:T-9"),
+        ("sys:HMRC:T-9", "sys:Home Office:HO-1"),
+        ("sys:HMRC:T-9", "sys:Home Office:HO-1"),
+        ("sys:Home Office:HO-1", "sys:external:T-9"),
+        ("sys:Home Office:HO-1", "sys:external:DWP:X"),
+    ]
+
+
+def test_no_reference_matching_any_system_makes_only_external_nodes():
+    table = systems_table([dict(department="A", system_id="1", integrates_with=("B:2", "3"))])
+    graph = build_graph(table, Settings())
+    assert _integrations(graph) == [("sys:A:1", "sys:external:B:2"),
+                                    ("sys:A:1", "sys:external:3")]
+
+
+def test_rows_after_a_quarantined_row_keep_their_own_values():
+    table = systems_table([
+        dict(department="A", system_id="1", name="one", hosting="AWS", **M365),
+        dict(department="A", system_id="2", name="gone", status="quarantined", hosting="x"),
+        dict(department="A", system_id="3", name="three", data_domains=("HR",)),
+    ])
+    graph = build_graph(table, Settings())
+    systems = graph.graph["systems"]
+    assert list(systems.index) == ["sys:A:1", "sys:A:3"]
+    assert systems["name"].tolist() == ["one", "three"]
+    assert systems["hosting"].tolist() == ["AWS", None]
+    assert systems["source_line"].tolist() == [2, 4]
+    assert graph.nodes["sys:A:3"]["label"] == "three"
+    assert list(graph.successors("sys:A:3")) == ["data:hr"]
+
+
+def test_a_repeated_system_key_is_one_node_with_the_last_row():
+    table = systems_table([dict(department="A", system_id="1", name="first", **M365),
+                           dict(department="A", system_id="1", name="second")])
+    graph = build_graph(table, Settings())
+    assert graph.graph["systems"]["name"].tolist() == ["second"]
+    assert graph.nodes["sys:A:1"]["label"] == "second"
+    assert graph.number_of_edges("dept:A", "sys:A:1") == 1
+
+
+def _walked(graph) -> dict:
+    nodes = Counter(d.get("type", "unknown") for _, d in graph.nodes(data=True))
+    edges = Counter(d.get("type", "unknown") for _, _, d in graph.edges(data=True))
+    return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
+
+
+def test_type_counts_are_kept_while_the_graph_is_unchanged():
+    table = systems_table([
+        dict(department="A", system_id="1", integrates_with=("2", "2", "9"),
+             data_domains=("HR", "hr"), **M365),
+        dict(department="A", system_id="2", **M365),
+        dict(department="B", system_id="1", capability_id="tax", capability_name="Tax"),
+    ])
+    graph = build_graph(table, Settings())
+    assert type_counts(graph) == _walked(graph)
+    assert type_counts(graph)["edges"]["integrates_with"] == 2
+    graph.add_node("loose")
+    assert type_counts(graph) is None, "stale once the nodes change"
+    graph.remove_node("loose")
+    graph.remove_edge("sys:A:1", "sys:A:2")
+    assert type_counts(graph) is None, "stale once the edges change"
+
+
+def test_an_empty_table_builds_an_empty_graph():
+    graph = build_graph(systems_table([]), Settings())
+    assert graph.number_of_nodes() == 0
+    assert type_counts(graph) == {"nodes": {}, "edges": {}}
+    assert isinstance(graph.graph["integrations"], pd.DataFrame)
