@@ -440,3 +440,106 @@ def test_an_integration_added_after_the_graph_was_built_still_counts():
     graph.add_edge("sys:MOJ:X", "sys:HMRC:A", type="integrates_with")
     edges = integration_edges(graph, systems_frame(graph, "OFFICIAL"))
     assert list(map(tuple, edges.to_numpy())) == [("MOJ:X", "HMRC:A")]
+
+
+def _random_links(rnd, n: int, p: float) -> list[tuple[int, int, float]]:
+    pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rnd.random() < p]
+    rnd.shuffle(pairs)
+    return [((b, a) if rnd.random() < 0.5 else (a, b)) + (rnd.choice([1.0, 2.0, 0.3, 1.74]),)
+            for a, b in pairs]
+
+
+def test_louvain_without_a_graph_gives_networkx_communities():
+    import random
+
+    import networkx as nx
+
+    from estate.analyse.clusters import _louvain
+
+    for trial in range(150):
+        rnd = random.Random(trial)
+        n = rnd.randint(1, 50)
+        links = _random_links(rnd, n, rnd.choice([0.05, 0.2, 0.6, 1.0]))
+        resolution, seed = rnd.choice([0.5, 1.0, 1.3, 2.0]), rnd.randint(0, 99)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        graph.add_weighted_edges_from(links)
+        want = nx.community.louvain_communities(graph, weight="weight",
+                                                resolution=resolution, seed=seed)
+        got = _louvain(n, links, resolution, seed)
+        assert sorted(map(sorted, got)) == sorted(map(sorted, want)), trial
+
+
+def test_connected_groups_of_unit_codes_match_networkx():
+    import random
+
+    import networkx as nx
+    import numpy as np
+
+    from estate.analyse.clusters import _component_labels
+
+    for trial in range(100):
+        rnd = random.Random(trial)
+        n = rnd.randint(1, 80)
+        links = _random_links(rnd, n, rnd.choice([0.0, 0.01, 0.03, 0.1]))
+        a = np.array([x for x, _, _ in links], dtype=np.int64)
+        b = np.array([y for _, y, _ in links], dtype=np.int64)
+        label = _component_labels(n, a, b)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        graph.add_edges_from((x, y) for x, y, _ in links)
+        assert all(label[u] == min(c) for c in nx.connected_components(graph) for u in c)
+
+
+def test_unit_link_weights_are_running_sums_in_model_order():
+    """The weights are exactly what adding each contribution to a dict in turn gives
+    (floats: the order of the additions matters)."""
+    import random
+    from collections import defaultdict
+    from itertools import combinations
+
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
+    from estate.analyse.clusters import BlockInputs, block_weights
+
+    rnd = random.Random(3)
+    units = sorted({f"u{rnd.randint(0, 99):02d}" for _ in range(40)})
+    words = ["case", "cases", "tracker", "core", "hub", "portal", "claims"]
+    names = {" ".join(rnd.choice(words) for _ in range(rnd.randint(1, 3))) for _ in range(30)}
+    inputs = BlockInputs(
+        units=units,
+        vendors=[sorted(rnd.sample(units, rnd.randint(2, 6))) for _ in range(5)],
+        domains=[sorted(rnd.sample(units, rnd.randint(2, 9))) for _ in range(5)],
+        integrations=[tuple(rnd.sample(units, 2)) for _ in range(15)],
+        names={n: sorted(rnd.sample(units, rnd.randint(1, 4))) for n in sorted(names)},
+        keys={u: [u] for u in units})
+    for sim in (SimilarityModel(), SimilarityModel(same_capability=0.1, same_vendor=0.3,
+                                                   shared_data_domain=0.7, integration=0.1,
+                                                   name_similarity=1.3, name_threshold=60.0)):
+        want: dict = defaultdict(float)
+        for a, b in combinations(units, 2):
+            want[(a, b)] += sim.same_capability
+        for groups, weight in ((inputs.vendors, sim.same_vendor),
+                               (inputs.domains, sim.shared_data_domain)):
+            for members in groups:
+                for a, b in combinations(members, 2):
+                    want[(a, b)] += weight
+        for a, b in inputs.integrations:
+            want[min(a, b), max(a, b)] += sim.integration
+        for members in inputs.names.values():
+            for a, b in combinations(members, 2):
+                want[(a, b)] += sim.name_similarity
+        uniq = list(inputs.names)
+        scores = process.cdist(uniq, uniq, scorer=fuzz.token_set_ratio,
+                               score_cutoff=sim.name_threshold, dtype=np.uint8)
+        for i, j in combinations(range(len(uniq)), 2):
+            score = scores[i, j]
+            if score > 0:
+                for a in inputs.names[uniq[i]]:
+                    for b in inputs.names[uniq[j]]:
+                        if a != b:
+                            want[min(a, b), max(a, b)] += (sim.name_similarity
+                                                           * float(score) / 100.0)
+        got = block_weights(inputs, sim)
+        assert list(got.items()) == sorted(want.items())

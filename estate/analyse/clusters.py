@@ -17,9 +17,8 @@ blocker, so a person sees where a constraint bit.
 from __future__ import annotations
 
 import fnmatch
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
-from itertools import combinations
 
 import networkx as nx
 import numpy as np
@@ -60,31 +59,6 @@ bespoke systems and products nobody else runs) become one unit per department, s
 similarity graph and Louvain grow with departments and shared products, not rows."""
 
 
-def _name_links(weights: dict, by_name: dict[str, list[str]], sim: SimilarityModel) -> None:
-    """Link bespoke units whose names are similar (compared on unique clean names).
-
-    ``by_name`` maps each sorted clean name to the sorted units that carry it.
-    """
-    if sim.name_similarity <= 0:
-        return
-    uniq = list(by_name)
-    for units in by_name.values():
-        for a, b in combinations(units, 2):
-            weights[(a, b)] += sim.name_similarity
-    if len(uniq) < 2:
-        return
-    for names_block in _name_blocks(uniq):
-        if len(names_block) < 2:
-            continue
-        rows, cols, scores = similar_names(names_block, sim.name_threshold)
-        for i, j, score in zip(rows.tolist(), cols.tolist(), scores.tolist()):
-            w = sim.name_similarity * float(score) / 100.0
-            for a in by_name[names_block[i]]:
-                for b in by_name[names_block[j]]:
-                    if a != b:
-                        weights[(a, b) if a < b else (b, a)] += w
-
-
 def similar_names(names: list[str], cutoff: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Index pairs ``i < j`` of ``names`` whose rapidfuzz ``token_set_ratio`` reaches
     ``cutoff``, with the score (0-100, as ``cdist`` with ``uint8`` gives it).
@@ -103,13 +77,26 @@ def similar_names(names: list[str], cutoff: float) -> tuple[np.ndarray, np.ndarr
     words = [sorted(set(x.split())) for x in names]
     count = np.array([len(ws) for ws in words], dtype=np.float32)
     chars = np.array([sum(map(len, ws)) for ws in words], dtype=np.float32)
-    seen = Counter(t for ws in words for t in ws)
-    postings: dict[str, list[int]] = {}
+    # Entry e is word t_e of name k_e (entries in name order); the later names that share
+    # the word (k_e's partners) are post[start_e:start_e + count_e].
+    word_of: dict[str, int] = {}
+    ent_name, ent_word = [], []
     for k, ws in enumerate(words):
         for t in ws:
-            if seen[t] > 1:  # a word of one name shares nothing
-                postings.setdefault(t, []).append(k)
-    index = {t: np.array(ks) for t, ks in postings.items()}
+            ent_name.append(k)
+            ent_word.append(word_of.setdefault(t, len(word_of)))
+    ent_name = np.array(ent_name, dtype=np.int64)
+    ent_word = np.array(ent_word, dtype=np.int64)
+    size = np.bincount(ent_word, minlength=len(word_of))
+    length = np.array([len(t) for t in word_of], dtype=np.float64)
+    by_word = np.argsort(ent_word, kind="stable")  # names ascending within a word
+    post = ent_name[by_word]
+    first = np.cumsum(size) - size
+    place = np.empty(len(ent_word), dtype=np.int64)
+    place[by_word] = np.arange(len(by_word)) - first[ent_word[by_word]]
+    ent_start = first[ent_word] + place + 1
+    ent_count = size[ent_word] - place - 1
+    ent_bounds = np.searchsorted(ent_name, np.arange(n + 1))
     # Letters of each name's distinct words (what its own words can differ in).
     text = [" ".join(ws).encode() for ws in words]
     owner = np.repeat(np.arange(n), [len(t) for t in text])
@@ -119,21 +106,27 @@ def similar_names(names: list[str], cutoff: float) -> tuple[np.ndarray, np.ndarr
     counts = np.zeros((n, len(_CHARS)), dtype=np.int32)
     np.add.at(counts, (owner[ok], letter[ok]), 1)
     used = np.flatnonzero(counts.any(axis=0)).tolist()
+    # Half-width integers when they hold the letters two names differ in (half the memory
+    # traffic of the per-letter passes below).
+    small = np.int16 if 2 * chars.max(initial=0) <= 32767 else np.int32
+    counts = counts.astype(small)
     limit = cutoff - 0.5
     found_i, found_j = [], []
     for start in range(0, n - 1, _NAME_ROWS):
         rows = slice(start, min(start + _NAME_ROWS, n - 1))
         cols = slice(start + 1, n)  # pairs i < j only ever need the columns after i
-        c = np.zeros((rows.stop - rows.start, n - start - 1), dtype=np.float32)
-        w = np.zeros_like(c)
-        for k in range(rows.start, rows.stop):  # shared words and their length
-            for t in words[k]:
-                others = index.get(t)
-                if others is not None:
-                    others = others[others > k] - (start + 1)
-                    c[k - start, others] += 1
-                    w[k - start, others] += len(t)
-        apart = np.zeros(c.shape, dtype=np.int32)  # letters the two names differ in
+        shape = (rows.stop - rows.start, n - start - 1)
+        e = slice(ent_bounds[rows.start], ent_bounds[rows.stop])
+        many = ent_count[e]
+        entry = np.repeat(np.arange(e.start, e.stop), many)
+        partner = post[np.repeat(ent_start[e], many) + np.arange(len(entry))
+                       - np.repeat(np.cumsum(many) - many, many)]
+        cell = (ent_name[entry] - start) * shape[1] + partner - (start + 1)
+        cells = shape[0] * shape[1]  # shared words and their length, per pair
+        c = np.bincount(cell, minlength=cells).astype(np.float32).reshape(shape)
+        w = np.bincount(cell, weights=length[ent_word[entry]],
+                        minlength=cells).astype(np.float32).reshape(shape)
+        apart = np.zeros(c.shape, dtype=small)  # letters the two names differ in
         part = np.empty_like(apart)
         for col in used:
             np.subtract.outer(counts[rows, col], counts[cols, col], out=part)
@@ -226,89 +219,396 @@ def _runs(frame: pd.DataFrame, by: list[str]) -> list[tuple[tuple, int, int]]:
     return list(zip(firsts, starts, starts[1:] + [len(frame)]))
 
 
-def _shared_groups(frame: pd.DataFrame, key: str, found: dict) -> None:
-    """Per block, the sorted units sharing each value of ``key`` (inverted index)."""
-    frame = frame.dropna().drop_duplicates().sort_values(["cap", key, "unit"], kind="stable")
-    units = frame["unit"].tolist()
-    for (cap, _), a, b in _runs(frame, ["cap", key]):
+def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """Codes that follow the sorted order of the distinct values (-1 where missing), and
+    those values: sorting or grouping by the codes is sorting or grouping by the values."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
+    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+
+
+def _code_runs(*codes: np.ndarray) -> tuple[list[int], list[int]]:
+    """Start and stop of each run of equal codes in arrays sorted together."""
+    n = len(codes[0])
+    change = np.zeros(n, dtype=bool)
+    if n:
+        change[0] = True
+    for c in codes:
+        change[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(change)
+    return starts.tolist(), np.append(starts[1:], n).tolist()
+
+
+def _shared_groups(found: dict, attr: str, cap: np.ndarray, caps: np.ndarray,
+                   unit: np.ndarray, units: np.ndarray, value: np.ndarray) -> None:
+    """Per block, the sorted units sharing each value (inverted index), in value order;
+    ``cap``, ``unit`` and ``value`` are sorted codes of the rows (-1: no value)."""
+    ok = value >= 0
+    nv, nu = int(value.max(initial=0)) + 1, max(len(units), 1)
+    triple = np.unique((cap[ok] * nv + value[ok]) * nu + unit[ok])
+    group, members = triple // nu, units[triple % nu].tolist()
+    for a, b in zip(*_code_runs(group)):
         if 2 <= b - a <= MAX_INDEX_GROUP:
-            found[cap].append(units[a:b])
+            getattr(found[caps[group[a] // nv]], attr).append(members[a:b])
 
 
 def block_units(block: pd.DataFrame, cap: pd.Series) -> pd.Series:
     """The unit of each system: its product, else itself; in a block of more than
     ``LOCAL_UNIT_LIMIT`` units what one department alone runs is that department's unit."""
     unit = block["product_id"].fillna("sys:" + block["system_key"]).astype(object)
-    many = unit.groupby(cap).transform("nunique") > LOCAL_UNIT_LIMIT
+    caps = pd.factorize(cap.to_numpy(object))[0].astype(np.int64)
+    units = pd.factorize(unit.to_numpy(object))[0].astype(np.int64)
+    pair = caps * (int(units.max(initial=0)) + 1) + units
+    distinct = np.unique(pair)
+    per_cap = np.bincount(distinct // (int(units.max(initial=0)) + 1))
+    many = per_cap[caps] > LOCAL_UNIT_LIMIT
     if not many.any():
         return unit
-    spread = block["department"].groupby([cap, unit]).transform("nunique")
-    local = (many & spread.eq(1)).to_numpy()
+    department = pd.factorize(block["department"].to_numpy(object))[0].astype(np.int64)
+    known = department >= 0
+    pairs, at = np.unique(pair, return_inverse=True)
+    spread = np.bincount(np.unique(at[known] * (int(department.max()) + 1)
+                                   + department[known]) // (int(department.max()) + 1),
+                         minlength=len(pairs))[at.ravel()]
+    local = many & (spread == 1)
     return unit.where(~local, "local:" + block["department"].astype(str)).astype(object)
+
+
+def _clean_names(names: pd.Series) -> np.ndarray:
+    """Casefolded names with every run of other characters one space (once per distinct
+    name); None where a name is missing."""
+    codes, uniques = pd.factorize(names.to_numpy(object))
+    clean = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+             .str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
+             .to_numpy(object))
+    return np.where(codes >= 0, clean[np.maximum(codes, 0)] if len(clean) else None, None)
+
+
+def _domain_codes(domains: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each system's data domains exploded: (row, sorted domain code) pairs, and the
+    domains. Distinct domain lists are exploded once each, not once per row."""
+    values = domains.to_numpy(object)
+    try:
+        codes, uniques = pd.factorize(values)
+    except TypeError:  # unhashable lists: every row its own
+        codes, uniques = np.arange(len(values)), values
+    exploded = pd.Series(np.asarray(uniques, dtype=object), dtype=object).explode().dropna()
+    owner = exploded.index.to_numpy(np.int64)
+    code, names = _sorted_codes(exploded.to_numpy(object))
+    count = np.bincount(owner, minlength=len(uniques))
+    offset = np.cumsum(count) - count
+    rows = np.flatnonzero(codes >= 0)
+    rows = rows[count[codes[rows]] > 0]
+    n = count[codes[rows]]
+    row = np.repeat(rows, n)
+    within = np.arange(len(row)) - np.repeat(np.cumsum(n) - n, n)
+    return row, code[offset[codes[row]] + within], names
 
 
 def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
                  sim: SimilarityModel) -> dict[object, BlockInputs]:
     """:class:`BlockInputs` of every block (systems grouped by ``cap``); ``edges`` are
-    the integrations inside a block, with its ``cap``."""
+    the integrations inside a block, with its ``cap``.
+
+    Each column is factorised once into codes that sort like its values, so every sort
+    and distinct step below is integer work."""
     unit = block_units(block, cap)
     found: dict[object, BlockInputs] = {c: BlockInputs() for c in pd.unique(cap)}
-    frame = pd.DataFrame({"cap": cap.to_numpy(object), "unit": unit.to_numpy(object),
-                          "key": block["system_key"].to_numpy(object)}).sort_values(
-        ["cap", "unit", "key"], kind="stable")
-    keys = frame["key"].tolist()
-    for (c, u), a, b in _runs(frame, ["cap", "unit"]):
-        found[c].keys[u] = keys[a:b]
-        found[c].units.append(u)
-    vendors = {c: [] for c in found}
-    _shared_groups(pd.DataFrame({"cap": cap.to_numpy(object), "unit": unit.to_numpy(object),
-                                 "vendor": block["vendor_key"].to_numpy(object)}),
-                   "vendor", vendors)
-    domains = {c: [] for c in found}
-    _shared_groups(pd.DataFrame({"cap": cap.to_numpy(object), "unit": unit.to_numpy(object),
-                                 "domain": block["data_domains"].to_numpy(object)}
-                                ).explode("domain"), "domain", domains)
-    for c, item in found.items():
-        item.vendors, item.domains = vendors[c], domains[c]
+    if block.empty:
+        return found
+    cap_code, caps = _sorted_codes(cap)
+    unit_code, units = _sorted_codes(unit)
+    keys = block["system_key"]
+    rank = (np.arange(len(keys)) if keys.is_monotonic_increasing
+            else _sorted_codes(keys)[0])
+    order = np.lexsort((rank, unit_code, cap_code))
+    sorted_keys = keys.to_numpy(object)[order].tolist()
+    c, u = cap_code[order], unit_code[order]
+    starts, stops = _code_runs(c, u)
+    for ci, ui, a, b in zip(caps[c[starts]].tolist(), units[u[starts]].tolist(),
+                            starts, stops):
+        found[ci].keys[ui] = sorted_keys[a:b]
+        found[ci].units.append(ui)
+    _shared_groups(found, "vendors", cap_code, caps, unit_code, units,
+                   _sorted_codes(block["vendor_key"])[0])
+    row, domain, _ = _domain_codes(block["data_domains"])
+    _shared_groups(found, "domains", cap_code[row], caps, unit_code[row], units, domain)
     if not edges.empty:
         ends = pd.DataFrame({"cap": edges["cap"].to_numpy(object),
                              "a": edges["source"].map(unit).to_numpy(object),
                              "b": edges["target"].map(unit).to_numpy(object)}).dropna()
         ends = ends[ends["a"] != ends["b"]].sort_values("cap", kind="stable")
         pairs = list(zip(ends["a"].tolist(), ends["b"].tolist()))
-        for (c,), a, b in _runs(ends, ["cap"]):
-            if c in found:
-                found[c].integrations = pairs[a:b]
-    bespoke = block["product_id"].isna().to_numpy()
-    if bespoke.any():
-        names = pd.Series(block["name"].astype(str).to_numpy()[bespoke])
-        clean = names.str.casefold().str.replace(r"[^0-9a-z]+", " ", regex=True).str.strip()
-        frame = (pd.DataFrame({"cap": cap.to_numpy(object)[bespoke], "name": clean.to_numpy(),
-                               "unit": unit.to_numpy(object)[bespoke]})
-                 .drop_duplicates().sort_values(["cap", "name", "unit"], kind="stable"))
-        units = frame["unit"].tolist()
-        for (c, name), a, b in _runs(frame, ["cap", "name"]):
-            found[c].names[name] = units[a:b]
+        for (ci,), a, b in _runs(ends, ["cap"]):
+            if ci in found:
+                found[ci].integrations = pairs[a:b]
+    bespoke = np.flatnonzero(block["product_id"].isna().to_numpy())
+    if len(bespoke):
+        name_code, names = _sorted_codes(_clean_names(block["name"].iloc[bespoke]))
+        bespoke, name_code = bespoke[name_code >= 0], name_code[name_code >= 0]  # no name
+        nn, nu = max(len(names), 1), max(len(units), 1)
+        triple = np.unique((cap_code[bespoke] * nn + name_code) * nu + unit_code[bespoke])
+        group, members = triple // nu, units[triple % nu].tolist()
+        for a, b in zip(*_code_runs(group)):
+            found[caps[group[a] // nn]].names[names[group[a] % nn]] = members[a:b]
     return found
+
+
+def _pairs_within(sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flat positions ``(i, j)`` of every pair inside each run of ``sizes`` consecutive
+    items, in ``itertools.combinations`` order run by run."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    n = int(sizes.sum())
+    starts = np.cumsum(sizes) - sizes
+    run = np.repeat(np.arange(len(sizes)), sizes)
+    after = sizes[run] - 1 - (np.arange(n) - starts[run])
+    first = np.repeat(np.arange(n), after)
+    second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(after) - after, after)
+    return first, second
+
+
+def _grouped_pairs(groups: list[list[str]], code: dict[str, int]
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Unit codes of every pair inside each group of sorted units, in combinations order."""
+    flat = np.array([code[u] for g in groups for u in g], dtype=np.int64)
+    i, j = _pairs_within(np.array([len(g) for g in groups], dtype=np.int64))
+    return flat[i], flat[j]
+
+
+def _name_pairs(by_name: dict[str, list[str]], code: dict[str, int], sim: SimilarityModel
+                ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``(a, b, weight)`` arrays of the name links, in the order the links are added."""
+    if sim.name_similarity <= 0 or not by_name:
+        return []
+    uniq = list(by_name)
+    sizes = np.array([len(v) for v in by_name.values()], dtype=np.int64)
+    flat = np.array([code[u] for v in by_name.values() for u in v], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    i, j = _pairs_within(sizes)
+    found = [(flat[i], flat[j], np.full(len(i), float(sim.name_similarity)))]
+    if len(uniq) < 2:
+        return found
+    number = {name: k for k, name in enumerate(uniq)}
+    for names_block in _name_blocks(uniq):
+        if len(names_block) < 2:
+            continue
+        rows, cols, scores = similar_names(names_block, sim.name_threshold)
+        if not len(rows):
+            continue
+        ids = np.array([number[x] for x in names_block], dtype=np.int64)
+        ni, nj = ids[rows], ids[cols]
+        w = sim.name_similarity * scores.astype(np.float64) / 100.0
+        ci, cj = sizes[ni], sizes[nj]
+        pair = np.repeat(np.arange(len(ni)), ci * cj)
+        t = np.arange(len(pair)) - np.repeat(np.cumsum(ci * cj) - ci * cj, ci * cj)
+        a = flat[starts[ni][pair] + t // cj[pair]]
+        b = flat[starts[nj][pair] + t % cj[pair]]
+        keep = a != b
+        a, b = a[keep], b[keep]
+        found.append((np.minimum(a, b), np.maximum(a, b), w[pair[keep]]))
+    return found
+
+
+def unit_links(inputs: BlockInputs, sim: SimilarityModel
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linked pairs of one block as unit codes ``a < b`` (positions in ``inputs.units``)
+    sorted by ``(a, b)``, with their weights.
+
+    Every link's contributions are summed in the order the similarity model lists them
+    (capability, vendors, domains, integrations, names), one after another, so each
+    weight is the same float a running sum per pair gives.
+    """
+    units = inputs.units
+    n = len(units)
+    code = {u: k for k, u in enumerate(units)}
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if n <= sim.dense_limit and sim.same_capability > 0 and n > 1:
+        i, j = _pairs_within(np.array([n]))
+        parts.append((i, j, np.full(len(i), float(sim.same_capability))))
+    for groups, weight in ((inputs.vendors, sim.same_vendor),
+                           (inputs.domains, sim.shared_data_domain)):
+        if weight > 0 and groups:
+            a, b = _grouped_pairs(groups, code)
+            parts.append((a, b, np.full(len(a), float(weight))))
+    if sim.integration > 0 and inputs.integrations:
+        ends = np.array([(code[a], code[b]) for a, b in inputs.integrations],
+                        dtype=np.int64).reshape(-1, 2)
+        parts.append((ends.min(axis=1), ends.max(axis=1),
+                      np.full(len(ends), float(sim.integration))))
+    parts.extend(_name_pairs(inputs.names, code, sim))
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, np.zeros(0)
+    a = np.concatenate([p[0] for p in parts]).astype(np.int64)
+    b = np.concatenate([p[1] for p in parts]).astype(np.int64)
+    w = np.concatenate([p[2] for p in parts]).astype(np.float64)
+    pair, at = np.unique(a * max(n, 1) + b, return_inverse=True)
+    return pair // n, pair % n, np.bincount(at.ravel(), weights=w, minlength=len(pair))
 
 
 def block_weights(inputs: BlockInputs, sim: SimilarityModel) -> dict[tuple[str, str], float]:
     """The weight of each linked pair ``(a, b)``, ``a < b``, of one block's units."""
-    weights: dict[tuple[str, str], float] = defaultdict(float)
-    if len(inputs.units) <= sim.dense_limit and sim.same_capability > 0:
-        for a, b in combinations(inputs.units, 2):
-            weights[(a, b)] += sim.same_capability
-    for groups, weight in ((inputs.vendors, sim.same_vendor),
-                           (inputs.domains, sim.shared_data_domain)):
-        if weight > 0:
-            for members in groups:
-                for a, b in combinations(members, 2):
-                    weights[(a, b)] += weight
-    if sim.integration > 0:
-        for a, b in inputs.integrations:
-            weights[(a, b) if a < b else (b, a)] += sim.integration
-    _name_links(weights, inputs.names, sim)
-    return weights
+    a, b, w = unit_links(inputs, sim)
+    units = inputs.units
+    return {(units[i], units[j]): x for i, j, x in zip(a.tolist(), b.tolist(), w.tolist())}
+
+
+def _component_labels(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The smallest node of each node's connected group (min-label hooking with pointer
+    jumping, whole arrays per round)."""
+    label = np.arange(n)
+    while True:
+        low = np.minimum(label[a], label[b])
+        new = label.copy()
+        np.minimum.at(new, label[a], low)
+        np.minimum.at(new, label[b], low)
+        np.minimum.at(new, a, low)
+        np.minimum.at(new, b, low)
+        while True:
+            up = new[new]
+            if np.array_equal(up, new):
+                break
+            new = up
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def _louvain(n: int, links, resolution: float, seed, threshold: float = 1e-7
+             ) -> list[set[int]]:
+    """``nx.community.louvain_communities(G, weight="weight", resolution=resolution,
+    seed=seed)`` of the graph ``G`` with nodes ``0..n-1`` added in order and then the
+    weighted edges ``links`` (pairs ``a != b``, no repeats), without building a graph.
+
+    The same steps in the same order on plain lists and dicts: the same node and
+    neighbour order, the same random shuffles and the same float expressions, so the
+    communities are the same (checked against networkx in the tests).
+    """
+    rng = nx.utils.create_py_random_state(seed)
+    partition = [{u} for u in range(n)]
+    graph: list[dict[int, float]] = [{} for _ in range(n)]
+    for a, b, w in links:
+        graph[a][b] = w
+        graph[b][a] = w
+    if not any(graph):
+        return partition
+    copy: list[dict[int, float]] = [{} for _ in range(n)]  # louvain_partitions' own copy
+    for u, nbrs in enumerate(graph):
+        for v, w in nbrs.items():
+            if v >= u:
+                copy[u][v] = w
+                copy[v][u] = w
+    degrees = _degrees(graph)
+    mod = _modularity(graph, degrees, partition, resolution)
+    graph = copy
+    degrees = _degrees(graph)
+    m = sum(degrees) / 2
+    members: list[set[int]] | None = None
+    partition, inner, _ = _one_level(graph, degrees, m, partition, members, resolution, rng)
+    while True:  # each level's partition is final unless the next one gains modularity
+        new_mod = _modularity(graph, degrees, inner, resolution)
+        if new_mod - mod <= threshold:
+            return partition
+        mod = new_mod
+        graph, members = _next_graph(graph, inner, members)
+        degrees = _degrees(graph)
+        moved, inner, improvement = _one_level(graph, degrees, m, partition, members,
+                                               resolution, rng)
+        if not improvement:  # no node moved: partition is as it was
+            return partition
+        partition = moved
+
+
+def _degrees(graph: list[dict[int, float]]) -> list[float]:
+    """Weighted degree as networkx sums it (neighbours in order, a self-loop twice)."""
+    return [sum(nbrs.values()) + (u in nbrs and nbrs[u]) for u, nbrs in enumerate(graph)]
+
+
+def _modularity(graph: list[dict[int, float]], degrees: list[float],
+                communities: list[set[int]], resolution: float) -> float:
+    deg_sum = sum(degrees)
+    m = deg_sum / 2
+    norm = 1 / deg_sum**2
+
+    def contribution(community: set[int]) -> float:
+        comm = set(community)
+        seen = set()
+        inside = []
+        for u in comm:
+            for v, w in graph[u].items():
+                if v not in seen and v in comm:
+                    inside.append(w)
+            seen.add(u)
+        degree_sum = sum(degrees[u] for u in comm)
+        return sum(inside) / m - resolution * degree_sum * degree_sum * norm
+
+    return sum(map(contribution, communities))
+
+
+def _one_level(graph: list[dict[int, float]], degrees: list[float], m: float,
+               partition: list[set[int]], members: list[set[int]] | None,
+               resolution: float, rng) -> tuple[list[set[int]], list[set[int]], bool]:
+    """One pass of node moves (networkx's ``_one_level`` for an undirected graph)."""
+    n = len(graph)
+    node2com = list(range(n))
+    inner = [{u} for u in range(n)]
+    stot = list(degrees)
+    nbrs = [{v: w for v, w in adj.items() if v != u} for u, adj in enumerate(graph)]
+    rand_nodes = list(range(n))
+    rng.shuffle(rand_nodes)
+    twice_m2 = 2 * m**2
+    nb_moves = 1
+    improvement = False
+    while nb_moves > 0:
+        nb_moves = 0
+        for u in rand_nodes:
+            best_mod = 0
+            best_com = node2com[u]
+            weights2com: defaultdict[int, float] = defaultdict(float)
+            for nbr, wt in nbrs[u].items():
+                weights2com[node2com[nbr]] += wt
+            degree = degrees[u]
+            stot[best_com] -= degree
+            remove_cost = (-weights2com[best_com] / m
+                           + resolution * (stot[best_com] * degree) / twice_m2)
+            for nbr_com, wt in weights2com.items():
+                gain = remove_cost + wt / m - resolution * (stot[nbr_com] * degree) / twice_m2
+                if gain > best_mod:
+                    best_mod = gain
+                    best_com = nbr_com
+            stot[best_com] += degree
+            if best_com != node2com[u]:
+                com = members[u] if members is not None else {u}
+                partition[node2com[u]].difference_update(com)
+                inner[node2com[u]].remove(u)
+                partition[best_com].update(com)
+                inner[best_com].add(u)
+                improvement = True
+                nb_moves += 1
+                node2com[u] = best_com
+    return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _next_graph(graph: list[dict[int, float]], inner: list[set[int]],
+                members: list[set[int]] | None
+                ) -> tuple[list[dict[int, float]], list[set[int]]]:
+    """The graph of communities (networkx's ``_gen_graph``) and each one's first nodes."""
+    node2com = [0] * len(graph)
+    nodes_of = []
+    for i, part in enumerate(inner):
+        nodes: set[int] = set()
+        for node in part:
+            node2com[node] = i
+            nodes.update(members[node] if members is not None else {node})
+        nodes_of.append(nodes)
+    out: list[dict[int, float]] = [{} for _ in inner]
+    for u, adj in enumerate(graph):
+        for v, wt in adj.items():
+            if v >= u:
+                c1, c2 = node2com[u], node2com[v]
+                new = wt + out[c1].get(c2, 0)
+                out[c1][c2] = new
+                out[c2][c1] = new
+    return out, nodes_of
 
 
 def _single(block: pd.DataFrame, edges: pd.DataFrame, sim: SimilarityModel) -> BlockInputs:
@@ -339,26 +639,6 @@ def similarity_graph(block: pd.DataFrame, edges: pd.DataFrame,
     return _graph(units, ((a, b, w) for (a, b), w in sorted(weights.items())))
 
 
-def _components(units: list[str], pairs) -> list[list[str]]:
-    """Connected groups of units (union-find), each sorted, ordered by first unit."""
-    parent = {u: u for u in units}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    found: dict[str, list[str]] = {}
-    for u in units:
-        found.setdefault(find(u), []).append(u)
-    return sorted(found.values(), key=lambda c: c[0])
-
-
 def candidate_groups(block: pd.DataFrame, edges: pd.DataFrame,
                      settings: Settings) -> list[tuple[list[str], str | None]]:
     """System keys of each candidate group of one capability block (see
@@ -372,40 +652,37 @@ def block_groups(inputs: BlockInputs,
 
     The anchor (the unit with most systems) names a group only when the block gives
     more than one group, so the id of the usual single cluster does not depend on it.
-    Only connected groups above ``community_min_units`` get a graph and Louvain; each
-    such graph holds just its own units and links, in sorted order.
+    Only connected groups above ``community_min_units`` get Louvain; each runs on just
+    its own units and links, in sorted order.
     """
     sim = settings.similarity
-    units, weights = inputs.units, block_weights(inputs, settings.similarity)
-    links = sorted(weights.items())
-    components = _components(units, (pair for pair, _ in links))
-    big = [c for c in components if len(c) > sim.community_min_units]
-    links_of: dict[int, list] = {}
-    if big:
-        comp_of = {u: i for i, c in enumerate(big) for u in c}
-        for (a, b), w in links:
-            i = comp_of.get(a)
-            if i is not None:
-                links_of.setdefault(i, []).append((a, b, w))
-    big_no = {id(c): i for i, c in enumerate(big)}
-    groups: list[list[str]] = []
-    for comp in components:
-        i = big_no.get(id(comp))
-        if i is None:
-            groups.append(comp)
+    units = inputs.units
+    a, b, w = unit_links(inputs, sim)
+    label = _component_labels(len(units), a, b)
+    order = np.argsort(label, kind="stable")
+    starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
+    bounds = np.append(starts, len(order)).tolist()
+    groups: list[list[int]] = []
+    for start, stop in zip(bounds[:-1], bounds[1:]):
+        comp = order[start:stop]
+        if len(comp) <= sim.community_min_units:
+            groups.append(comp.tolist())
             continue
-        communities = nx.community.louvain_communities(
-            _graph(comp, links_of.get(i, [])), weight="weight", resolution=sim.resolution,
-            seed=settings.seed)
-        groups.extend(sorted((sorted(c) for c in communities), key=lambda c: c[0]))
+        mine = label[a] == label[comp[0]]
+        local = np.searchsorted(comp, a[mine]), np.searchsorted(comp, b[mine])
+        communities = _louvain(len(comp), zip(*(x.tolist() for x in local),
+                                               w[mine].tolist()),
+                               sim.resolution, settings.seed)
+        nodes = comp.tolist()
+        groups.extend(sorted((sorted(nodes[k] for k in c) for c in communities),
+                             key=lambda c: c[0]))
     keys_by_unit = inputs.keys
-    size = {u: len(k) for u, k in keys_by_unit.items()}
     result = []
     for members in groups:
-        keys = sorted(k for u in members for k in keys_by_unit[u])
+        keys = sorted(k for u in members for k in keys_by_unit[units[u]])
         anchor = None
         if len(groups) > 1:
-            anchor_unit = min(members, key=lambda u: (-int(size[u]), u))
+            anchor_unit = units[min(members, key=lambda u: (-len(keys_by_unit[units[u]]), u))]
             anchor = slug(anchor_unit.removeprefix("sys:"))
         result.append((keys, anchor))
     return result
@@ -478,47 +755,60 @@ def _field_text(v: object) -> str | None:
     return str(v).strip().casefold()
 
 
-def _partition(keys: list[str], values: list, missing: list[bool]
-               ) -> list[tuple[object, list[str]]] | None:
-    """Split system keys by constraint value; unconstrained (missing) join the largest part.
-
-    Returns None when the constraint does not split the group.
-    """
-    groups: dict[object, list[str]] = {}
-    loose = []
-    for key, value, miss in zip(keys, values, missing):
-        if miss:
-            loose.append(key)
-        else:
-            groups.setdefault(value, []).append(key)
-    if len(groups) < 2:
-        return None
-    parts = {k: sorted(v) for k, v in groups.items()}
-    largest = sorted(parts, key=lambda k: (-len(parts[k]), str(k)))[0]
-    parts[largest] = sorted(parts[largest] + loose)
-    return sorted(parts.items(), key=lambda kv: (-len(kv[1]), str(kv[0])))
-
-
 class ConstraintValues:
     """Each constraint's value for every system, computed once for the whole estate.
 
     A constraint's value depends on the system alone, so one pass over the table serves
-    every candidate group; a group then only looks its members up.
+    every candidate group; a group then only looks its members up (as integer codes).
     """
 
     def __init__(self, systems: pd.DataFrame) -> None:
         self.systems = systems
         self.position = dict(zip(systems.index.tolist(), range(len(systems))))
-        self.columns: dict[tuple[str, str], tuple[list, list[bool]]] = {}
+        self.columns: dict[tuple[str, str], tuple[list, np.ndarray]] = {}
 
-    def of(self, constraint: "_Constraint", keys: list[str]) -> tuple[list, list[bool]]:
+    def coded(self, constraint: "_Constraint") -> tuple[list, np.ndarray]:
+        """Every system's value, and its code (-1 where missing; equal values, equal code)."""
         name = (constraint.name, constraint.describe)
         if name not in self.columns:
             column = constraint.key(self.systems)
-            self.columns[name] = (column.tolist(), column.isna().tolist())
-        values, missing = self.columns[name]
-        at = [self.position[k] for k in keys]
-        return [values[i] for i in at], [missing[i] for i in at]
+            codes = pd.factorize(column.to_numpy(object))[0]
+            codes[column.isna().to_numpy()] = -1
+            self.columns[name] = (column.tolist(), codes)
+        return self.columns[name]
+
+    def positions(self, keys: list[str]) -> np.ndarray:
+        return np.fromiter(map(self.position.__getitem__, keys), dtype=np.int64,
+                           count=len(keys))
+
+    def of(self, constraint: "_Constraint", keys: list[str]) -> tuple[list, list[bool]]:
+        values, codes = self.coded(constraint)
+        at = self.positions(keys).tolist()
+        return [values[i] for i in at], (codes[at] < 0).tolist()
+
+
+def _split(keys: list[str], at: np.ndarray, values: list, codes: np.ndarray
+           ) -> list[tuple[object, list[str]]] | None:
+    """Split system keys (at positions ``at``) by constraint value; unconstrained
+    (missing) keys join the largest part. Parts are ordered largest first, then by value
+    text, then by first appearance. Returns None when the constraint does not split.
+
+    Works on the value codes, so only the distinct values of the group are looped over.
+    """
+    mine = codes[at]
+    known = mine >= 0
+    if not known.any() or mine[known].min() == mine[known].max():
+        return None
+    distinct, first = np.unique(mine[known], return_index=True)
+    order = np.argsort(first, kind="stable")  # the order values first appear in
+    where = np.flatnonzero(known)
+    array = np.array(keys, dtype=object)
+    parts = {values[at[where[first[i]]]]: sorted(array[mine == distinct[i]].tolist())
+             for i in order.tolist()}
+    loose = array[~known].tolist()
+    largest = sorted(parts, key=lambda k: (-len(parts[k]), str(k)))[0]
+    parts[largest] = sorted(parts[largest] + loose)
+    return sorted(parts.items(), key=lambda kv: (-len(kv[1]), str(kv[0])))
 
 
 def _show(keys: list[str], limit: int = 5) -> str:
@@ -578,12 +868,13 @@ def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintVa
     parts = [candidate]
     for constraint in constraints_for(settings, candidate.capability_id, candidate.capability):
         next_parts = []
+        values, codes = table.coded(constraint)
         for part in parts:
-            values, missing = table.of(constraint, part.keys)
-            split = _partition(part.keys, values, missing)
+            at = table.positions(part.keys)
+            split = _split(part.keys, at, values, codes)
             if split is None:
                 if constraint.name == "tier":
-                    part.tier = str(values[0])
+                    part.tier = str(values[at[0]])
                 next_parts.append(part)
                 continue
             tier = part.tier

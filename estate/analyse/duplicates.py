@@ -17,7 +17,23 @@ from estate.analyse.model import DuplicateGroup, SystemRef
 
 
 def implementation_keys(systems: pd.DataFrame) -> pd.Series:
-    """The implementation each system belongs to (see the module docstring)."""
+    """The implementation each system belongs to (see the module docstring).
+
+    Worked out once per distinct (department, instance) pair, then spread to the rows."""
+    department, instance = systems["department"], systems["instance"]
+    dept = pd.factorize(department.to_numpy(object))[0]
+    inst = pd.factorize(instance.to_numpy(object))[0]
+    pair = (dept.astype(np.int64) + 1) * (int(inst.max(initial=-1)) + 2) + inst + 1
+    codes, first = np.unique(pair, return_index=True)
+    at = np.searchsorted(codes, pair)
+    if (dept < 0).any():  # a missing department prints as its own text: keep those rows
+        first = np.concatenate([first, np.flatnonzero(dept < 0)])
+        at[dept < 0] = len(codes) + np.arange(int((dept < 0).sum()))
+    keys = _implementation_keys(systems.iloc[first]).to_numpy(object)
+    return pd.Series(keys[at], index=systems.index, dtype=object)
+
+
+def _implementation_keys(systems: pd.DataFrame) -> pd.Series:
     instance = systems["instance"].fillna("").str.strip().str.casefold()
     is_global = instance.str.contains(r"[./]", regex=True)
     scoped = "d:" + systems["department"].astype(str).str.casefold() + "|" + instance
@@ -50,79 +66,172 @@ def _cost_text(total: float | None, known: int, size: int) -> str:
             "cost (the others' cost is missing)")
 
 
-def _sorted_lists(frame: pd.DataFrame, by: str, col: str, index: pd.Index) -> pd.Series:
-    """Per group of ``by``: the sorted distinct known values of ``col`` (one sort in all)."""
-    values = (frame[[by, col]].dropna(subset=[col]).drop_duplicates()
-              .sort_values([by, col], kind="stable"))
-    found: dict = {}
-    for group, value in zip(values[by].tolist(), values[col].tolist()):  # distinct pairs
-        found.setdefault(group, []).append(value)
-    return pd.Series([found.get(k, []) for k in index], index=index, dtype=object)
+class _Coded:
+    """The columns the duplicate groups read, each factorised once.
+
+    A text column's codes follow the sorted order of its distinct values (-1 where
+    missing), so sorting by it, or listing its distinct values per group in sorted
+    order, is integer work instead of hashing and comparing the same strings again.
+    """
+
+    def __init__(self, systems: pd.DataFrame) -> None:
+        self.systems = systems
+        self._coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        if column not in self._coded:
+            codes, uniques = pd.factorize(self.systems[column].to_numpy(object), sort=True)
+            self._coded[column] = (codes, np.asarray(uniques, dtype=object))
+        return self._coded[column]
+
+    def rank(self) -> np.ndarray:
+        """Each system's position in (department, system_id) order (missing last)."""
+        keys = []
+        for column in ("system_id", "department"):
+            codes, uniques = self(column)
+            keys.append(np.where(codes < 0, len(uniques), codes))
+        rank = np.empty(len(self.systems), dtype=np.int64)
+        rank[np.lexsort(keys)] = np.arange(len(self.systems))
+        return rank
 
 
-def _group_facts(frame: pd.DataFrame, by: str, refs: pd.DataFrame) -> pd.DataFrame:
-    """Per group: sorted members, departments, tiers, instances and the cost sums.
-
-    ``refs`` holds each system's SystemRef and its ``rank`` in (department, system_id)
-    order (both made once for both kinds of group)."""
-    mine = refs.loc[frame.index]
-    order = pd.DataFrame({"by": frame[by].to_numpy(), "rank": mine["rank"].to_numpy(),
-                          "ref": mine["ref"].to_numpy()}).sort_values(["by", "rank"],
-                                                                      kind="stable")
-    g = frame.groupby(by, sort=True)
-    facts = pd.DataFrame({
-        "members": order["ref"].groupby(order["by"], sort=True).agg(list),
-        "size": g.size(),
-        "known": g["annual_cost"].count(),
-        "cost": g["annual_cost"].sum(min_count=1),
-    })
-    for col, name in (("department", "departments"), ("tier", "tiers"),
-                      ("instance", "instances")):
-        facts[name] = _sorted_lists(frame, by, col, facts.index)
-    return facts[["members", "departments", "tiers", "instances", "size", "known", "cost"]]
+def _bounds(group: np.ndarray, k: int) -> list[int]:
+    """Start of each group 0..k in sorted ``group`` codes, and the end."""
+    return np.searchsorted(group, np.arange(k + 1)).tolist()
 
 
-def _main_capability(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """The most common capability of each group (ties: the first id), with its name."""
-    counts = (frame.dropna(subset=["capability_id"])
-              .groupby([by, "capability_id"]).size().rename("n").reset_index()
-              .sort_values([by, "n", "capability_id"], ascending=[True, False, True])
-              .drop_duplicates(by).set_index(by))
-    names = frame.dropna(subset=["capability_id"]).groupby("capability_id")[
-        "capability_name"].first()
-    counts["capability_name"] = counts["capability_id"].map(names)
-    return counts[["capability_id", "capability_name"]]
+def _distinct(group: np.ndarray, k: int, codes: np.ndarray, uniques: np.ndarray) -> list[list]:
+    """Per group 0..k-1: the sorted distinct known values (codes are in sorted order)."""
+    known = codes >= 0
+    pair = np.unique(group[known].astype(np.int64) * max(len(uniques), 1) + codes[known])
+    values = uniques[pair % max(len(uniques), 1)].tolist()
+    at = _bounds(pair // max(len(uniques), 1), k)
+    return [values[a:b] for a, b in zip(at[:-1], at[1:])]
+
+
+def _first(group: np.ndarray, k: int, values: np.ndarray) -> list:
+    """Per group 0..k-1: the first known value in row order (pandas ``first``), else None."""
+    known = np.flatnonzero(~pd.isna(values))
+    found = [None] * k
+    firsts, at = np.unique(group[known], return_index=True)
+    for g, v in zip(firsts.tolist(), values[known[at]].tolist()):
+        found[g] = v
+    return found
+
+
+def _renumber(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows whose code is kept, and their code among the kept ones (same order)."""
+    rows = np.flatnonzero(codes >= 0)
+    rows = rows[keep[codes[rows]]]
+    return rows, (np.cumsum(keep) - 1)[codes[rows]]
+
+
+def _nunique(group: np.ndarray, k: int, codes: np.ndarray) -> np.ndarray:
+    """Distinct known codes per group 0..k-1."""
+    known = codes >= 0
+    pair = np.unique(group[known].astype(np.int64) * (int(codes.max(initial=0)) + 1)
+                     + codes[known])
+    return np.bincount(pair // (int(codes.max(initial=0)) + 1), minlength=k)
+
+
+def _group_facts(table: _Coded, rows: np.ndarray, group: np.ndarray, k: int,
+                 refs: np.ndarray, rank: np.ndarray) -> list[dict]:
+    """Per group 0..k-1 of ``rows``: sorted members, departments, tiers, instances and
+    the cost sums (pandas' sum, so the same float as a groupby of the rows in order)."""
+    order = np.lexsort((rank[rows], group))
+    members = refs[rows[order]].tolist()
+    at = _bounds(group[order], k)
+    cost = table.systems["annual_cost"].to_numpy(float)[rows]
+    sums = pd.Series(cost).groupby(group).sum(min_count=1).reindex(range(k)).tolist()
+    known = np.bincount(group, weights=~np.isnan(cost), minlength=k).astype(int).tolist()
+    size = np.bincount(group, minlength=k).tolist()
+    lists = {}
+    for column, name in (("department", "departments"), ("tier", "tiers"),
+                         ("instance", "instances")):
+        codes, uniques = table(column)
+        lists[name] = _distinct(group, k, codes[rows], uniques)
+    return [{"members": members[at[i]:at[i + 1]], "departments": lists["departments"][i],
+             "tiers": lists["tiers"][i], "instances": lists["instances"][i],
+             "size": size[i], "known": known[i], "cost": sums[i]} for i in range(k)]
+
+
+def _main_capability(table: _Coded, rows: np.ndarray, group: np.ndarray,
+                     k: int) -> list[tuple[str | None, object]]:
+    """Per group: its most common capability (ties: the first id) and that capability's
+    first known name among ``rows``."""
+    cap, caps = table("capability_id")
+    cap = cap[rows]
+    known = cap >= 0
+    pair, n = np.unique(group[known].astype(np.int64) * len(caps) + cap[known],
+                        return_counts=True)
+    g, c = pair // max(len(caps), 1), pair % max(len(caps), 1)
+    best = np.lexsort((c, -n, g))
+    g, c = g[best], c[best]
+    head = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
+    names = _first(cap[known], len(caps),
+                   table.systems["capability_name"].to_numpy(object)[rows][known])
+    found: list[tuple[str | None, object]] = [(None, None)] * k
+    for gi, ci in zip(g[head].tolist(), c[head].tolist()):
+        found[gi] = (caps[ci], names[ci])
+    return found
 
 
 def find_duplicates(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGroup]:
     """Both kinds of duplicate groups, sorted by id."""
-    ranked = systems[["department", "system_id"]].sort_values(
-        ["department", "system_id"], kind="stable")
-    refs = pd.DataFrame({
-        "ref": [SystemRef(d, s) for d, s in zip(ranked["department"].tolist(),
-                                                 ranked["system_id"].tolist())],
-        "rank": np.arange(len(ranked))}, index=ranked.index)
-    return sorted(_same_product(systems, impl, refs) + _same_capability(systems, refs),
-                  key=lambda g: g.id)
+    table = _Coded(systems)
+    rank = table.rank()
+    product = _product_groups(table, impl)
+    capability = _capability_groups(table)
+    used = np.zeros(len(systems), dtype=bool)
+    used[product[0]] = True
+    used[capability[0]] = True
+    refs = np.empty(len(systems), dtype=object)
+    at = np.flatnonzero(used)
+    refs[at] = list(map(SystemRef, systems["department"].to_numpy(object)[at].tolist(),
+                        systems["system_id"].to_numpy(object)[at].tolist()))
+    return sorted(_same_product(table, *product, refs, rank)
+                  + _same_capability(table, *capability, refs, rank), key=lambda g: g.id)
 
 
-def _same_product(systems: pd.DataFrame, impl: pd.Series,
-                  refs: pd.DataFrame) -> list[DuplicateGroup]:
-    with_product = systems[systems["product_id"].notna()].assign(impl=impl)
-    counts = with_product.groupby("product_id")["impl"].nunique()
-    dup = with_product[with_product["product_id"].isin(counts.index[counts >= 2])]
-    if dup.empty:
+def _product_groups(table: _Coded, impl: pd.Series):
+    """Rows of products run as two or more implementations, their group and counts."""
+    pid, pids = table("product_id")
+    has = pid >= 0
+    counts = _nunique(pid[has], len(pids), pd.factorize(impl.to_numpy(object))[0][has])
+    keep = counts >= 2
+    rows, group = _renumber(pid, keep)
+    return rows, group, pids[keep], counts[keep]
+
+
+def _capability_groups(table: _Coded):
+    """Rows of capabilities served by two or more products or bespoke systems."""
+    cid, cids = table("capability_id")
+    has = np.flatnonzero(cid >= 0)
+    product = table.systems["product_id"].to_numpy(object)[has]
+    bespoke = pd.isna(product)
+    key = product.copy()
+    key[bespoke] = "bespoke:" + table.systems["system_key"].to_numpy(object)[has][bespoke]
+    counts = _nunique(cid[has], len(cids), pd.factorize(key)[0])
+    keep = counts >= 2
+    rows, group = _renumber(cid, keep)
+    return rows, group, cids[keep], counts[keep]
+
+
+def _same_product(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
+                  counts: np.ndarray, refs: np.ndarray,
+                  rank: np.ndarray) -> list[DuplicateGroup]:
+    if not len(rows):
         return []
-    facts = _group_facts(dup, "product_id", refs)
-    facts["name"] = dup.groupby("product_id")["product_name"].first()
-    facts = facts.join(_main_capability(dup, "product_id"))
+    k = len(ids)
+    facts = _group_facts(table, rows, group, k, refs, rank)
+    names = _first(group, k, table.systems["product_name"].to_numpy(object)[rows])
+    caps = _main_capability(table, rows, group, k)
     groups = []
-    for product_id, f in zip(facts.index, facts.to_dict("records")):
-        product = f["name"] if isinstance(f["name"], str) else product_id
-        cap_id = f["capability_id"] if isinstance(f["capability_id"], str) else None
-        cap_name = (f["capability_name"] if isinstance(f["capability_name"], str)
-                    else cap_id)
-        n = int(counts[product_id])
+    for product_id, f, name, (cap_id, cap_name), n in zip(
+            ids.tolist(), facts, names, caps, counts.tolist()):
+        product = name if isinstance(name, str) else product_id
+        cap_id = cap_id if isinstance(cap_id, str) else None
+        cap_name = cap_name if isinstance(cap_name, str) else cap_id
         cost = None if pd.isna(f["cost"]) else float(f["cost"])
         unrecognised = str(product_id).startswith("unrecognised:")
         what = f"The unrecognised product group {product!r}" if unrecognised else product
@@ -142,27 +251,26 @@ def _same_product(systems: pd.DataFrame, impl: pd.Series,
     return groups
 
 
-def _same_capability(systems: pd.DataFrame, refs: pd.DataFrame) -> list[DuplicateGroup]:
-    with_cap = systems[systems["capability_id"].notna()]
-    product_key = with_cap["product_id"].fillna("bespoke:" + with_cap["system_key"])
-    with_cap = with_cap.assign(product_key=product_key)
-    counts = with_cap.groupby("capability_id")["product_key"].nunique()
-    dup = with_cap[with_cap["capability_id"].isin(counts.index[counts >= 2])]
-    if dup.empty:
+def _same_capability(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
+                     counts: np.ndarray, refs: np.ndarray,
+                     rank: np.ndarray) -> list[DuplicateGroup]:
+    if not len(rows):
         return []
-    facts = _group_facts(dup, "capability_id", refs)
-    facts["name"] = dup.groupby("capability_id")["capability_name"].first()
-    products = dup.dropna(subset=["product_id"])
-    labels = products["product_name"].fillna(products["product_id"])
-    facts["products"] = labels.groupby(products["capability_id"]).agg(
-        lambda s: sorted(set(s)))
-    facts["bespoke"] = dup["product_id"].isna().groupby(dup["capability_id"]).sum()
+    k = len(ids)
+    facts = _group_facts(table, rows, group, k, refs, rank)
+    names = _first(group, k, table.systems["capability_name"].to_numpy(object)[rows])
+    product = table.systems["product_id"].to_numpy(object)[rows]
+    with_product = ~pd.isna(product)
+    label = table.systems["product_name"].to_numpy(object)[rows][with_product]
+    label = np.where(pd.isna(label), product[with_product], label)
+    codes, uniques = pd.factorize(label, sort=True)
+    products = _distinct(group[with_product], k, codes, np.asarray(uniques, dtype=object))
+    bespoke = np.bincount(group[~with_product], minlength=k).tolist()
     groups = []
-    for cap_id, f in zip(facts.index, facts.to_dict("records")):
-        cap_name = f["name"] if isinstance(f["name"], str) else cap_id
-        product_labels = f["products"] if isinstance(f["products"], list) else []
-        bespoke = int(f["bespoke"])
-        n = int(counts[cap_id])
+    for cap_id, f, name, product_labels, n, bespoke_n in zip(
+            ids.tolist(), facts, names, products, counts.tolist(), bespoke):
+        cap_name = name if isinstance(name, str) else cap_id
+        bespoke = int(bespoke_n)
         cost = None if pd.isna(f["cost"]) else float(f["cost"])
         parts = []
         if product_labels:
