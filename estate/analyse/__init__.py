@@ -26,19 +26,18 @@ import pandas as pd
 from estate.analyse.clusters import (Candidate, ConstraintValues, apply_constraints,
                                      block_groups, block_inputs, out_of_scope, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
-from estate.analyse.frame import (integration_edges, map_unique, slug, systems_frame,
-                                  with_none)
+from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame, with_none
 from estate.analyse.model import (Analysis, ClusterMember, ConsolidationCluster,
-                                  DuplicateGroup, StandardsFlag, SystemDisposition,
-                                  SystemRef)
-from estate.analyse.targets import (integration_counts, retiring_mask, savings,
+                                  DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
+                                  SystemRef, TableItems, table_ranges)
+from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
                                     score_members, standards_columns, target_reasons, waves)
 from estate.schema import CLASSIFICATION_TIER
 from estate.settings import Settings
 from estate.standards import Standards, load_standards
 
 __all__ = ["analyse", "Analysis", "ClusterMember", "ConsolidationCluster", "DuplicateGroup",
-           "StandardsFlag", "SystemDisposition", "SystemRef"]
+           "StandardsFlag", "SystemDisposition", "SystemRef", "TableItems"]
 
 
 def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
@@ -60,24 +59,23 @@ def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
     result = Analysis(findings=findings, as_of=as_of.isoformat())
     if systems.empty:
         return result
-    edges = integration_edges(graph, systems)
+    edges, *ends = edge_ends(graph, systems)
     impl = implementation_keys(systems)
     result.duplicates = find_duplicates(systems, impl)
     systems = systems.join(standards_columns(systems, standards))
     systems["impl"] = impl
     systems["product_key"] = systems["product_id"].fillna("sys:" + systems["system_key"])
-    systems["integrations"] = (systems["system_key"].map(integration_counts(edges))
-                               .fillna(0).astype(int))
+    systems["integrations"] = integration_row_counts(*ends, len(systems))
     systems["retiring"] = retiring_mask(systems, settings)
     systems["eligible"] = ~systems["retiring"] & (systems["ring"] != "retire")
     systems["out_of_scope"] = out_of_scope(systems, settings.constraints)
-    parts = _candidate_parts(systems, edges, settings, result.blocked_pairs)
-    result.clusters = _build_clusters(parts, systems, edges, settings, as_of,
-                                      result.blocked_pairs)
+    parts = _candidate_parts(systems, edges, ends, settings, result.blocked_pairs)
+    result.clusters, members = _build_clusters(parts, systems, (edges, *ends), settings,
+                                               as_of, result.blocked_pairs)
     result.blocked_pairs.sort(key=lambda b: b["id"])
     systems = with_none(systems[[c for c in _LATE_COLUMNS if c in systems]])
     result.standards_flags = _standards_flags(systems)
-    result.dispositions = _dispositions(systems, result.clusters)
+    result.dispositions = _dispositions(systems, *members)
     return result
 
 
@@ -88,8 +86,8 @@ _LATE_COLUMNS = ("department", "system_id", "capability_id", "capability_name", 
 missing, not the whole table."""
 
 
-def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Settings,
-                     blocked: list[dict]) -> list[Candidate]:
+def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.ndarray],
+                     settings: Settings, blocked: list[dict]) -> list[Candidate]:
     parts: list[Candidate] = []
     needed = ["system_key", "tier", "region", *(r.field for r in settings.rules)]
     narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
@@ -99,8 +97,12 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, settings: Setti
     with_cap = systems[systems["capability_id"].notna()]
     inside = with_cap[~with_cap["out_of_scope"]]
     cap_of = inside["capability_id"]
-    same = edges.assign(cap=edges["source"].map(cap_of))
-    same = same[same["cap"].notna() & (same["cap"] == edges["target"].map(cap_of))]
+    codes, caps = pd.factorize(systems["capability_id"].where(
+        systems["capability_id"].notna() & ~systems["out_of_scope"]).to_numpy(object))
+    cap_code = [np.where(e >= 0, codes[np.maximum(e, 0)], -1) if len(codes) else
+                np.full(len(e), -1) for e in ends]
+    inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
+    same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
     inputs = block_inputs(inside, cap_of, same, settings.similarity)
     names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
     sizes = with_cap.groupby("capability_id", sort=True).size()
@@ -155,24 +157,30 @@ CLUSTER_COLUMNS = [
 ]
 
 
-def _build_clusters(parts, systems, edges, settings, as_of, blocked):
+def _build_clusters(parts, systems, edges, settings, as_of, blocked
+                    ) -> tuple[list[ConsolidationCluster], tuple]:
     """Turn constraint-split candidate parts into scored clusters (sorted by id).
 
-    The members of every cluster are scored, ordered and described in whole columns;
-    only each cluster's target and runner-up become row dicts (for their reasons).
+    The members of every cluster are scored, ordered and described in whole columns, kept
+    as one table (each cluster's ``members`` a range of it); only each cluster's target and
+    runner-up become row dicts (for their reasons). Also returns that table, the
+    systems-table row and the cluster id of each of its rows (see :func:`_members`).
     """
     narrow = systems[CLUSTER_COLUMNS]
+    none = ([], (None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)))
     sized = [p for p in parts if len(p.keys) >= settings.min_cluster_size]
     if not sized:
-        return []
-    part_no = pd.Series(np.repeat(np.arange(len(sized)), [len(p.keys) for p in sized]),
-                        index=[k for p in sized for k in p.keys])
-    facts = narrow.loc[part_no.index, ["product_key", "impl", "eligible"]].assign(part=part_no)
+        return none
+    sizes = [len(p.keys) for p in sized]
+    # systems are indexed by their unique key: one lookup gives every member's row
+    at = systems.index.get_indexer([k for p in sized for k in p.keys])
+    facts = narrow[["product_key", "impl", "eligible"]].iloc[at].assign(
+        part=np.repeat(np.arange(len(sized)), sizes))
     implementations = facts.drop_duplicates(["part", "product_key", "impl"]).groupby(
         "part").size().reindex(range(len(sized)), fill_value=0).tolist()
     any_target = facts.groupby("part")["eligible"].any().reindex(
         range(len(sized)), fill_value=False).tolist()
-    keep = []
+    keep, kept = [], np.zeros(len(sized), dtype=bool)
     for i, part in enumerate(sized):
         if implementations[i] < 2:
             continue
@@ -188,21 +196,22 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked):
                 "groups": [{"label": "no target", "members": list(part.keys)}]})
             continue
         keep.append(part)
+        kept[i] = True
     if not keep:
-        return []
+        return none
     ids = _cluster_ids(keep)
-    cluster_of = pd.Series(np.repeat(np.array(ids, dtype=object), [len(p.keys) for p in keep]),
-                           index=[k for p in keep for k in p.keys], dtype=object)
-    m = with_none(narrow.loc[cluster_of.index].assign(cluster=cluster_of))
+    rows = at[np.repeat(kept, sizes)]
+    m = with_none(narrow.iloc[rows].assign(
+        cluster=np.repeat(np.array(ids, dtype=object), [len(p.keys) for p in keep])))
     scores = score_members(m, settings, as_of)
     m = m.join(scores[["score", "cpu"] + [c for c in scores if c.startswith("points_")]])
     m["users_rank"] = m["users"].fillna(-1)
-    m["key_rank"] = systems.index.get_indexer(m.index)  # systems are sorted by key
+    m["key_rank"] = rows  # systems are sorted by key
     m = m.sort_values(["cluster", "eligible", "score", "users_rank", "key_rank"],
                       ascending=[True, False, False, False, True], kind="stable")
     position = m.groupby("cluster", sort=False).cumcount().to_numpy()
     m["role"] = np.where(position == 0, "target", "migrate")
-    repoint = _repoint(edges, m)
+    repoint = _repoint(edges, m, position == 0, len(systems))
     m = m.join(waves(m[position != 0], as_of, settings.wave_months, by="key_rank"))
     m["same_product"] = m.groupby(["cluster", "product_key"])["system_key"].transform("size")
     stats = m.groupby("cluster").agg(
@@ -220,9 +229,10 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked):
     targets = heads[:len(starts)]
     runners = iter(heads[len(starts):])
     cids = [t["cluster"] for t in targets]
-    onto = pd.Series([f"{t['system_key']} ({t['product_name'] or t['name']})" for t in targets],
-                     index=cids, dtype=object)
-    members = _members(m, position == 0, onto, cids, starts, ends, settings, as_of)
+    onto = [f"{t['system_key']} ({t['product_name'] or t['name']})" for t in targets]
+    table, table_rows, of = _members(m, position == 0, onto, cids, starts, ends, settings,
+                                     as_of)
+    members = table_ranges(table, starts.tolist(), ends.tolist())
     costs = _migrating(m, starts, ends)
     part_of = dict(zip(ids, keep))
     blockers = _member_blockers(m, eligible, targets, [part_of[c].capability for c in cids],
@@ -233,34 +243,41 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked):
         runner = next(runners) if has_runner[i] else None
         out.append(_cluster(part_of[cid], cid, target, runner, members[i], costs[i],
                             blockers[i], stats[cid], repoint.get(cid, []), settings))
-    return out
+    return out, (table, table_rows, of)
 
 
-def _repoint(edges: pd.DataFrame, m: pd.DataFrame) -> dict[str, list[tuple[str, str]]]:
-    """Integrations of migrating systems whose other end is outside their cluster."""
-    if edges.empty:
+def _repoint(edges: tuple, m: pd.DataFrame, first: np.ndarray,
+             rows: int) -> dict[str, list[tuple[str, str]]]:
+    """Integrations of migrating systems whose other end is outside their cluster.
+
+    ``edges`` is the edge table and each edge's source and target row of the systems
+    table (see :func:`edge_ends`); ``m`` the members sorted by cluster, ``first`` marking
+    each cluster's first row, ``rows`` the length of the systems table."""
+    table, sources, targets = edges
+    if table.empty:
         return {}
-    cluster = m["cluster"]
-    migrating = m.index[m["role"] == "migrate"]
+    at = m["key_rank"].to_numpy()
+    number = np.cumsum(first) - 1
+    cluster_of = np.full(rows + 1, -1, dtype=np.int64)  # the last slot: outside the table
+    cluster_of[at] = number
+    moving = np.zeros(rows + 1, dtype=bool)
+    moving[at[(m["role"] == "migrate").to_numpy()]] = True
     found = []
-    for end, other in (("source", "target"), ("target", "source")):
-        moving = edges[edges[end].isin(migrating)]
-        mine = moving[end].map(cluster)
-        theirs = moving[other].map(cluster)
-        hit = (mine != theirs) & ~(mine.isna() & theirs.isna())
-        found.append(pd.DataFrame({"cid": mine[hit], "source": moving["source"][hit],
-                                   "target": moving["target"][hit]}))
-    pairs = pd.concat(found, ignore_index=True).astype(object)
-    if pairs.empty:
+    for end, other in ((sources, targets), (targets, sources)):
+        end, other = np.where(end >= 0, end, rows), np.where(other >= 0, other, rows)
+        mine = cluster_of[end]
+        hit = moving[end] & (mine != cluster_of[other])
+        found.append(mine[hit] * len(table) + np.flatnonzero(hit))
+    code = np.unique(np.concatenate(found))  # cluster order (ids sorted), then edge order
+    if not len(code):
         return {}
-    pairs = pairs.drop_duplicates().sort_values(["cid", "source", "target"], kind="stable")
-    cid = pairs["cid"].tolist()
-    links = list(zip(pairs["source"].tolist(), pairs["target"].tolist()))
-    out: dict[str, list[tuple[str, str]]] = {}
-    bounds = np.flatnonzero(np.r_[True, pairs["cid"].to_numpy()[1:] != pairs["cid"].to_numpy()[:-1]])
-    for a, b in zip(bounds, np.append(bounds[1:], len(pairs))):
-        out[cid[a]] = links[a:b]
-    return out
+    cluster, edge = code // len(table), code % len(table)
+    links = list(zip(table["source"].to_numpy(object)[edge].tolist(),
+                     table["target"].to_numpy(object)[edge].tolist()))
+    ids = m["cluster"].to_numpy(object)[first]
+    bounds = np.flatnonzero(np.r_[True, cluster[1:] != cluster[:-1]])
+    return {ids[cluster[a]]: links[a:b]
+            for a, b in zip(bounds.tolist(), np.append(bounds[1:], len(code)).tolist())}
 
 
 def _opt(value):
@@ -284,59 +301,92 @@ def _ints(values: pd.Series) -> list:
     return [None if v != v else int(v) for v in values.to_numpy(float).tolist()]
 
 
-def _members(m: pd.DataFrame, is_target: np.ndarray, onto: pd.Series, cids: list[str],
+def _objects(values) -> np.ndarray:
+    """A column as an object array of the Python values ``tolist`` gives (None stays)."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy() if values.dtype == object else values.tolist()
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = values if isinstance(values, list) else list(values)
+    return out
+
+
+def _int_objects(values: np.ndarray) -> np.ndarray:
+    """Whole numbers as Python ints, None where NaN."""
+    out = np.full(len(values), None, dtype=object)
+    known = ~np.isnan(values)
+    out[known] = values[known].astype(np.int64).astype(object)
+    return out
+
+
+def _texts(values: np.ndarray) -> np.ndarray:
+    """``str`` of each value (as an f-string would put it)."""
+    return _objects(list(map(str, values.tolist())))
+
+
+def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list[str],
              starts: np.ndarray, ends: np.ndarray, settings: Settings,
-             as_of: date) -> list[list[ClusterMember]]:
-    """Each cluster's members (target first, then by migration order and key), built from
-    whole columns: the wording of every disposition and wave is one pass per column."""
-    cluster = m["cluster"].tolist()
-    onto_of = m["cluster"].map(onto).tolist()
-    wave = [None if t else w for t, w in zip(is_target.tolist(), _ints(m["wave"]))]
-    order = [None if t else o for t, o in zip(is_target.tolist(), _ints(m["order"]))]
-    earliest = [None if t else e for t, e in zip(is_target.tolist(), m["earliest_iso"].tolist())]
-    users = _ints(m["users"])
-    retiring = m["retiring"].tolist()
-    lifecycle = m["lifecycle"].tolist()
-    contract = m["contract_iso"].tolist()
-    kinds, whys, wave_reasons = [], [], []
-    for t, c, to, r, lc, u, w, e, ci in zip(is_target.tolist(), cluster, onto_of, retiring,
-                                           lifecycle, users, wave, earliest, contract):
-        if t:
-            kinds.append("Invest")
-            whys.append(f"target of {c}: the systems of the cluster move onto it")
-            wave_reasons.append("target: nothing to migrate")
-            continue
-        if r:
-            kinds.append("Eliminate")
-            whys.append(f"already {lc!r}: switch it off; any remaining users go to {to}")
-        elif u == 0:
-            kinds.append("Eliminate")
-            whys.append(f"no users: switch it off rather than migrate it to {to}")
-        else:
-            kinds.append("Migrate")
-            when = f" in wave {w}" if w else ""
-            whys.append(f"move its users and data to {to}{when}, then switch it off")
-        if e is None:
-            wave_reasons.append("contract end unknown, so no earliest date or wave can be set")
-        else:
-            wave_reasons.append(f"earliest {e}: the later of its contract end {ci} and "
-                                f"{as_of.isoformat()}; wave {w} of {settings.wave_months} "
-                                "months each")
-    product = m["product_name"].where(m["product_name"].notna(), m["product_id"]).tolist()
-    cost = [None if v != v else v for v in m["annual_cost"].to_numpy(float).tolist()]
-    score = [s if ok else None for s, ok in zip(m["score"].to_numpy(float).tolist(),
-                                                m["eligible"].tolist())]
-    built = [ClusterMember(*row) for row in zip(
-        m["department"].tolist(), m["system_id"].tolist(), m["name"].tolist(), product,
-        m["role"].tolist(), kinds, users, cost, contract, wave, earliest,
-        m["product_id"].tolist(), score, order, wave_reasons, whys, m["tier"].tolist(),
-        m["region"].tolist())]
-    sort = pd.DataFrame({"cluster": cluster, "migrate": ~is_target,
-                         "order": [o or 0 for o in order],
-                         "key": [b.key for b in built]}).sort_values(
-        ["cluster", "migrate", "order", "key"], kind="stable").index.tolist()
-    ordered = [built[i] for i in sort]
-    return [ordered[a:b] for a, b in zip(starts.tolist(), ends.tolist())]
+             as_of: date) -> tuple[ItemTable, np.ndarray, np.ndarray]:
+    """Every cluster's members as one :class:`ClusterMember` table (clusters in ``cids``
+    order, each target first, then by migration order), and the row of each member in the
+    systems table. The wording of every disposition and wave is one pass per column."""
+    number = np.repeat(np.arange(len(cids)), ends - starts)
+    migrate = ~is_target
+    cluster = np.asarray(cids, dtype=object)[number]
+    onto_of = _objects(onto)[number]
+    wave_f = np.where(is_target, np.nan, m["wave"].to_numpy(float))
+    order_f = np.where(is_target, np.nan, m["order"].to_numpy(float))
+    wave, order = _int_objects(wave_f), _int_objects(order_f)
+    earliest = _objects(m["earliest_iso"]).copy()
+    earliest[is_target] = None
+    users_f = m["users"].to_numpy(float)
+    retiring = m["retiring"].to_numpy(bool)
+    gone = migrate & retiring
+    unused = migrate & ~retiring & (users_f == 0)
+    moved = migrate & ~retiring & ~(users_f == 0)
+    kinds = np.select([is_target, gone | unused], ["Invest", "Eliminate"], "Migrate")
+    whys = np.empty(len(m), dtype=object)
+    whys[is_target] = ("target of " + cluster[is_target]
+                       + ": the systems of the cluster move onto it")
+    lifecycle = map_unique(m["lifecycle"], repr).to_numpy(object)
+    whys[gone] = ("already " + lifecycle[gone] + ": switch it off; any remaining users go to "
+                  + onto_of[gone])
+    whys[unused] = "no users: switch it off rather than migrate it to " + onto_of[unused]
+    in_wave = np.full(len(m), "", dtype=object)
+    said = moved & ~np.isnan(wave_f) & (wave_f != 0)
+    in_wave[said] = " in wave " + _texts(wave[said])
+    whys[moved] = ("move its users and data to " + onto_of[moved] + in_wave[moved]
+                   + ", then switch it off")
+    contract = _objects(m["contract_iso"])
+    wave_reasons = np.empty(len(m), dtype=object)
+    wave_reasons[is_target] = "target: nothing to migrate"
+    unknown = migrate & np.equal(earliest, None)
+    wave_reasons[unknown] = "contract end unknown, so no earliest date or wave can be set"
+    dated = migrate & ~unknown
+    wave_reasons[dated] = ("earliest " + _texts(earliest[dated])
+                           + ": the later of its contract end " + _texts(contract[dated])
+                           + f" and {as_of.isoformat()}; wave " + _texts(wave[dated])
+                           + f" of {settings.wave_months} months each")
+    cost = m["annual_cost"].to_numpy(float)
+    cost_objects = cost.astype(object)
+    cost_objects[np.isnan(cost)] = None
+    score = m["score"].to_numpy(float).astype(object)
+    score[~m["eligible"].to_numpy(bool)] = None
+    product = m["product_name"].where(m["product_name"].notna(), m["product_id"])
+    sort = np.lexsort((np.nan_to_num(order_f, nan=0.0), migrate, number))
+    columns = {
+        "department": _objects(m["department"]), "system_id": _objects(m["system_id"]),
+        "name": _objects(m["name"]), "product": _objects(product),
+        "role": _objects(m["role"]), "disposition": kinds.astype(object),
+        "users": _int_objects(users_f), "annual_cost": cost_objects, "contract_end": contract,
+        "wave": wave, "earliest_date": earliest, "product_id": _objects(m["product_id"]),
+        "score": score, "order": order, "wave_reason": wave_reasons,
+        "disposition_reason": whys, "tier": _objects(m["tier"]),
+        "region": _objects(m["region"]),
+    }
+    table = ItemTable.from_columns(ClusterMember, {k: v[sort] for k, v in columns.items()})
+    return table, m["key_rank"].to_numpy()[sort], cluster[sort]
 
 
 def _migrating(m: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -> list[list[dict]]:
@@ -376,7 +426,7 @@ def _member_blockers(m: pd.DataFrame, eligible: np.ndarray, targets: list[dict],
 
 
 def _cluster(part: Candidate, cid: str, target: dict, runner: dict | None,
-             members: list[ClusterMember], migrating: list[dict], barred: tuple,
+             members: TableItems, migrating: list[dict], barred: tuple,
              stats: dict, repoint: list, settings: Settings) -> ConsolidationCluster:
     reasons = target_reasons(target, stats, part.capability)
     reasons.append(f"score {target['score']:.2f}" + (
@@ -425,16 +475,31 @@ def _standards_flags(systems: pd.DataFrame) -> list[StandardsFlag]:
     return flags
 
 
-def _dispositions(systems: pd.DataFrame,
-                  clusters: list[ConsolidationCluster]) -> list[SystemDisposition]:
-    """TIME disposition of every analysed system: from its cluster role, else its state."""
-    out = [SystemDisposition(mem.department, mem.system_id, mem.disposition,
-                             mem.disposition_reason, c.id)
-           for c in clusters for mem in c.members]
-    clustered = [f"{d.department}\x1f{d.system_id}" for d in out]
-    refs = [f"{d}\x1f{i}" for d, i in zip(systems["department"].tolist(),
-                                          systems["system_id"].tolist())]
-    rest = systems[~pd.Index(refs, dtype=object).isin(clustered)]
+def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows: np.ndarray,
+                  member_clusters: np.ndarray) -> TableItems:
+    """TIME disposition of every analysed system: from its cluster role, else its state.
+
+    One :class:`SystemDisposition` table sorted by department and system id: the cluster
+    members' (from the member table; ``member_rows`` their systems-table rows) and, for
+    every system whose department and system id no member has, one from its state;
+    ``member_clusters`` is the cluster id of each member row)."""
+    department = systems["department"].to_numpy(object)
+    system_id = systems["system_id"].to_numpy(object)
+    dept_rank, depts = pd.factorize(department, sort=True)
+    sid_rank, sids = pd.factorize(system_id, sort=True)
+    pair = dept_rank.astype(np.int64) * (len(sids) + 1) + sid_rank
+    member_rows = np.asarray(member_rows, dtype=np.int64)
+    outside = ~np.isin(pair, pair[member_rows]) if len(member_rows) else \
+        np.ones(len(systems), dtype=bool)
+    rest = systems[outside]
+    parts: list[dict] = []
+    if members is not None:
+        f = members.frame
+        parts.append({"department": f["department"].to_numpy(object),
+                      "system_id": f["system_id"].to_numpy(object),
+                      "disposition": f["disposition"].to_numpy(object),
+                      "reason": f["disposition_reason"].to_numpy(object),
+                      "cluster": member_clusters})
     if not rest.empty:
         def text(col: str) -> pd.Series:
             return rest[col].astype(object).where(rest[col].notna(), None)
@@ -459,7 +524,12 @@ def _dispositions(systems: pd.DataFrame,
             "on the adopted standard and in no consolidation cluster",
             "on a product the catalogue marks strategic, in no cluster"],
             "in no consolidation cluster: keep it as it is")
-        out.extend(SystemDisposition(d, i, k, w, None) for d, i, k, w in zip(
-            rest["department"].tolist(), rest["system_id"].tolist(), kind.tolist(),
-            why.tolist()))
-    return sorted(out, key=lambda x: (x.department, x.system_id))
+        parts.append({"department": department[outside], "system_id": system_id[outside],
+                      "disposition": _objects(kind.tolist()), "reason": _objects(why.tolist()),
+                      "cluster": np.full(len(rest), None, dtype=object)})
+    rows = np.concatenate([member_rows, np.flatnonzero(outside)])
+    order = np.lexsort((sid_rank[rows], dept_rank[rows]))
+    names = ("department", "system_id", "disposition", "reason", "cluster")
+    columns = {n: np.concatenate([p[n] for p in parts])[order] if parts
+               else np.empty(0, dtype=object) for n in names}
+    return TableItems(ItemTable.from_columns(SystemDisposition, columns))

@@ -87,7 +87,7 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
     if df.empty:
         return df.set_index("system_key", drop=False)
     for col in _TEXT_IN:
-        df[col] = map_unique(df[col], _text)
+        df[col] = _texts(df[col])
     missing_key = df["system_key"].isna()
     df.loc[missing_key, "system_key"] = (df.loc[missing_key, "department"].astype(str) + ":"
                                          + df.loc[missing_key, "system_id"].astype(str))
@@ -95,13 +95,15 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
     df["users"] = pd.to_numeric(df["users"], errors="coerce").astype("float64")
     df["annual_cost"] = pd.to_numeric(df["annual_cost"], errors="coerce").astype("float64")
     df["contract_end"] = _dates(df["contract_end"])
-    df["data_domains"] = map_unique(df["data_domains"].map(
-        lambda v: tuple(v) if isinstance(v, (list, tuple, set, frozenset)) else ()),
-        lambda v: tuple(sorted({str(x).strip().casefold() for x in v if str(x).strip()})))
-    product_attrs = {n[len("product:"):]: a for n, a in graph.nodes(data=True)
-                     if a.get("type") == "product"}
-    strategic = {pid: bool(a.get("strategic")) for pid, a in product_attrs.items()}
-    df["strategic"] = df["product_id"].map(strategic).eq(True).astype(bool)
+    df["data_domains"] = _domains(df["data_domains"])
+    nodes = graph._node
+
+    def strategic(pid: object) -> bool:
+        attrs = nodes.get(f"product:{pid}") if pid is not None else None
+        return bool(attrs is not None and attrs.get("type") == "product"
+                    and attrs.get("strategic"))
+
+    df["strategic"] = map_unique(df["product_id"], strategic).astype(bool)
     df["vendor_key"] = map_unique(df["vendor_name"].where(df["vendor_name"].notna(),
                                                           df["vendor"]),
                                   lambda v: slug(v) if v else None)
@@ -112,11 +114,48 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
     return df
 
 
+def _domain_key(value: object) -> tuple:
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        return ()
+    return tuple(sorted({str(x).strip().casefold() for x in value if str(x).strip()}))
+
+
+def _domains(values: pd.Series) -> pd.Series:
+    """Each cell's data domains as a sorted tuple of distinct casefolded names, worked out
+    once per distinct cell (tuples hash as they are; lists are made tuples first)."""
+    try:
+        return map_unique(values, _domain_key)
+    except TypeError:  # unhashable cells (lists, sets)
+        return map_unique(values.map(lambda v: tuple(v) if isinstance(
+            v, (list, tuple, set, frozenset)) else ()), _domain_key)
+
+
+def _texts(values: pd.Series) -> pd.Series:
+    """``map_unique(values, _text)``; when every distinct value is text (the usual case),
+    trimmed with one C-level pass over the distinct values instead of a call each."""
+    raw = getattr(values.array, "_ndarray", None) if isinstance(values.dtype, pd.StringDtype) \
+        else None
+    if not isinstance(raw, np.ndarray) or raw.dtype != object:
+        raw = values.to_numpy(dtype=object) if values.dtype == object else None
+    if raw is None:
+        return map_unique(values, _text)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    distinct = np.asarray(uniques, dtype=object).tolist()
+    if set(map(type, distinct)) - {str}:
+        return map_unique(values, _text)
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = [t or None for t in map(str.strip, distinct)]
+    table[-1] = None
+    return pd.Series(table[codes], index=values.index, dtype=object)
+
+
 _TEXT_IN = ("department", "system_id", "name", "vendor", "product", "instance", "hosting",
             "region", "lifecycle", "product_id", "product_name", "vendor_name",
             "capability_id", "capability_name", "capability_group", "tier", "contract_end",
             "owner", "classification", "version", "notes")
 """Columns read as trimmed text (None when blank) whatever their type in the input."""
+_NUMBERS = ("users", "annual_cost")
+"""Read as numbers: a numeric input column is taken as it is (no object copy to parse)."""
 
 
 def _dates(values: pd.Series) -> pd.Series:
@@ -161,13 +200,13 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame,
     (the graph's own table holds the nodes' values).
     """
     rows = systems[systems["status"] == "analysed"] if "status" in systems else systems
-    df = pd.DataFrame({c: (rows[c].reset_index(drop=True) if c in _TEXT_IN
+    df = pd.DataFrame({c: (rows[c].reset_index(drop=True) if c in _TEXT_IN or (
+                           c in _NUMBERS and pd.api.types.is_numeric_dtype(rows[c]))
                            else pd.Series(rows[c].to_numpy(dtype=object), dtype=object))
                        if c in rows else pd.Series([None] * len(rows), dtype=object)
                        for c in COLUMNS})
-    df["node"] = ("sys:" + df["system_key"].astype(str)).to_numpy()
-    nodes = graph.nodes
-    attrs = [nodes[n] if n in nodes else None for n in df["node"]]
+    df["node"] = ("sys:" + df["system_key"].astype(str)).to_numpy(dtype=object)
+    attrs = list(map(graph._node.get, df["node"].tolist()))  # the node dicts, one C pass
     keep = [a is not None and a.get("type") == "system" and not a.get("external")
             for a in attrs]
     df = df[keep].reset_index(drop=True)
@@ -179,28 +218,98 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame,
 
 
 def integration_edges(graph: nx.DiGraph, systems: pd.DataFrame) -> pd.DataFrame:
-    """``integrates_with`` edges touching an analysed system: ``source``, ``target`` keys.
+    """``integrates_with`` edges touching an analysed system: ``source``, ``target`` keys,
+    without repeats or self-loops, sorted.
 
     An edge to an external system (listed by no inventory) keeps the node id as its key,
     so it still counts as an integration to re-point.
     """
-    key_of = dict(zip(systems["node"].tolist(), systems["system_key"].tolist()))
+    return edge_ends(graph, systems)[0]
+
+
+def edge_ends(graph: nx.DiGraph, systems: pd.DataFrame
+              ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`integration_edges` and, per edge, the ``systems`` row of its source and of
+    its target (-1 for an end outside the table; two ends with one key share one row or
+    one negative id, so integer ends compare as the keys do)."""
     table = integration_index(graph)
     if table is not None:
-        touching = table[table["source"].isin(key_of) | table["target"].isin(key_of)]
-        ends = pd.unique(pd.concat([touching["source"], touching["target"]]))
-        keys = {n: key_of[n] if n in key_of else _external_key(graph, n) for n in ends}
-        rows = list(zip(touching["source"].map(keys), touching["target"].map(keys)))
-        return _edge_table(rows)
-    rows = []
-    for u, targets in graph.adj.items():  # the adjacency dicts: no tuple per other edge
-        for v, attrs in targets.items():
-            if attrs.get("type") != "integrates_with" or (u not in key_of
-                                                          and v not in key_of):
-                continue
-            rows.append((key_of[u] if u in key_of else _external_key(graph, u),
-                         key_of[v] if v in key_of else _external_key(graph, v)))
-    return _edge_table(rows)
+        sources = table["source"].to_numpy(dtype=object)
+        targets = table["target"].to_numpy(dtype=object)
+    else:
+        pairs = [(u, v) for u, out in graph.adj.items()  # the adjacency dicts
+                 for v, attrs in out.items() if attrs.get("type") == "integrates_with"]
+        sources = np.asarray([u for u, _ in pairs] or [], dtype=object)
+        targets = np.asarray([v for _, v in pairs] or [], dtype=object)
+    keys = systems["system_key"].to_numpy(dtype=object)
+    index = pd.Index(systems["node"].to_numpy(dtype=object))
+    if not (index.is_unique and pd.Index(keys).is_unique
+            and pd.Index(keys).is_monotonic_increasing):
+        return _edges_by_text(graph, systems, sources, targets)
+    s_row, t_row = index.get_indexer(sources), index.get_indexer(targets)
+    touching = (s_row >= 0) | (t_row >= 0)
+    s_row, t_row = s_row[touching], t_row[touching]
+    outside = pd.unique(np.concatenate([sources[touching][s_row < 0],
+                                        targets[touching][t_row < 0]]))
+    outer = np.asarray([_external_key(graph, n) for n in outside], dtype=object)
+    # Each distinct end key gets a rank in key order: the table's rows are sorted by key,
+    # the few outside keys are merged in (one equal to a row's key takes that row).
+    at = np.searchsorted(keys, outer) if len(outer) else np.zeros(0, dtype=np.int64)
+    same = (at < len(keys)) & (keys[np.minimum(at, max(len(keys) - 1, 0))] == outer) \
+        if len(keys) else np.zeros(len(outer), dtype=bool)
+    names = np.asarray(sorted(set(outer[~same].tolist())), dtype=object)
+    name_at = np.searchsorted(keys, names) if len(names) else np.zeros(0, dtype=np.int64)
+    row_rank = np.arange(len(keys)) + np.searchsorted(name_at, np.arange(len(keys)),
+                                                      side="right")
+    name_rank = name_at + np.arange(len(names))
+    outer_rank = np.empty(len(outer), dtype=np.int64)
+    outer_rank[same] = row_rank[at[same]]
+    if len(names):
+        outer_rank[~same] = name_rank[np.searchsorted(names, outer[~same])]
+    count = len(keys) + len(names)
+    key_of = np.empty(count, dtype=object)
+    key_of[row_rank] = keys
+    key_of[name_rank] = names
+    row_of = np.full(count, -1, dtype=np.int64)
+    row_of[row_rank] = np.arange(len(keys))
+    lookup = {n: r for n, r in zip(outside.tolist(), outer_rank.tolist())}
+
+    def ranks(rows: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        out = np.where(rows >= 0, row_rank[np.maximum(rows, 0)], 0)
+        out[rows < 0] = [lookup[n] for n in nodes[rows < 0].tolist()]
+        return out
+
+    s_rank = ranks(s_row, sources[touching])
+    t_rank = ranks(t_row, targets[touching])
+    code = np.unique(s_rank[s_rank != t_rank].astype(np.int64) * count
+                     + t_rank[s_rank != t_rank])
+    s_rank, t_rank = code // count, code % count
+    edges = pd.DataFrame({"source": key_of[s_rank], "target": key_of[t_rank]})
+    # An end outside the table: minus one minus its rank (distinct per key).
+    s_end = np.where(row_of[s_rank] >= 0, row_of[s_rank], -1 - s_rank)
+    t_end = np.where(row_of[t_rank] >= 0, row_of[t_rank], -1 - t_rank)
+    return edges, s_end, t_end
+
+
+def _edges_by_text(graph: nx.DiGraph, systems: pd.DataFrame, sources: np.ndarray,
+                   targets: np.ndarray) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """:func:`edge_ends` through the key text (a table whose keys repeat or are out of
+    order)."""
+    key_of = dict(zip(systems["node"].tolist(), systems["system_key"].tolist()))
+    rows = [(key_of[u] if u in key_of else _external_key(graph, u),
+             key_of[v] if v in key_of else _external_key(graph, v))
+            for u, v in zip(sources.tolist(), targets.tolist()) if u in key_of or v in key_of]
+    edges = _edge_table(rows)
+    position = pd.Series(np.arange(len(systems)), index=systems["system_key"].to_numpy(object))
+    position = position[~position.index.duplicated(keep="first")]
+    codes, _ = pd.factorize(np.concatenate([edges["source"].to_numpy(object),
+                                            edges["target"].to_numpy(object)]))
+    ends = []
+    for col, part in (("source", codes[:len(edges)]), ("target", codes[len(edges):])):
+        row = edges[col].map(position)
+        ends.append(np.where(row.notna(), row.fillna(-1).to_numpy(float).astype(np.int64),
+                             -1 - part))
+    return edges, ends[0], ends[1]
 
 
 def _edge_table(rows: list[tuple[str, str]]) -> pd.DataFrame:
@@ -223,8 +332,14 @@ TEXT_COLUMNS = ("department", "system_id", "name", "vendor", "product", "instanc
 
 def with_none(df: pd.DataFrame) -> pd.DataFrame:
     """Text columns as objects holding None for missing (joins turn None into NaN)."""
-    df = df.copy()
+    df = df.copy(deep=False)  # the columns changed are replaced, not written into
     for col in TEXT_COLUMNS:
         if col in df:
-            df[col] = df[col].astype(object).where(df[col].notna(), None)
+            values = df[col]
+            if values.dtype == object:
+                cells = values.to_numpy()
+                missing = cells[pd.isna(cells)]
+                if all(v is None for v in missing.tolist()):
+                    continue  # None already
+            df[col] = values.astype(object).where(values.notna(), None)
     return df

@@ -2,13 +2,139 @@
 
 The classes made once per system (references, cluster members, dispositions) use slots:
 no attribute dict each, which at a million systems is hundreds of megabytes.
+
+The two per-system lists of the analysis, every cluster's ``members`` and
+``Analysis.dispositions``, are :class:`TableItems`: read-only sequences over one column
+table (a DataFrame with one column per field of the item type) that build a
+:class:`ClusterMember` / :class:`SystemDisposition` only when an item is read. The analysis
+computes them as columns and the reports write them as columns, so a million systems are
+never a million objects; a caller that indexes, iterates, compares or counts them sees the
+same items a list would hold. A plain list of items is still accepted wherever they are read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+import pandas as pd
 
 from estate.errors import Finding
+
+
+class ItemTable:
+    """Rows of ``frame`` read as items of the dataclass ``kind``, shared by the
+    :class:`TableItems` ranges over it.
+
+    ``frame`` has one object column per field of ``kind``, in declared order, holding the
+    field values themselves (Python ``str``/``int``/``float``/``None``), so a column copied
+    out of it is what reading that attribute of every item would give. Nobody changes it
+    after the analysis made it.
+    """
+
+    __slots__ = ("frame", "kind", "_columns")
+
+    def __init__(self, frame: pd.DataFrame, kind: type):
+        self.frame = frame
+        self.kind = kind
+        self._columns: list[np.ndarray] | None = None
+
+    @classmethod
+    def from_columns(cls, kind: type, columns: dict) -> "ItemTable":
+        """A table of ``kind`` from one sequence of field values per field name."""
+        names = [f.name for f in fields(kind)]
+        frame = pd.DataFrame({n: _object_array(columns[n]) for n in names}, dtype=object,
+                             copy=False)
+        return cls(frame, kind)
+
+    def columns(self) -> list[np.ndarray]:
+        """The object array of each field (made once, on the first item read)."""
+        if self._columns is None:
+            self._columns = [self.frame[f.name].to_numpy(dtype=object)
+                             for f in fields(self.kind)]
+        return self._columns
+
+    def items(self, start: int, stop: int) -> list:
+        kind = self.kind
+        return [kind(*row) for row in zip(*(c[start:stop].tolist() for c in self.columns()))]
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __getstate__(self):
+        return self.frame, self.kind
+
+    def __setstate__(self, state) -> None:
+        self.frame, self.kind = state
+        self._columns = None
+
+
+def _object_array(values) -> np.ndarray:
+    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
+        return values
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values) if not isinstance(values, (list, np.ndarray)) else values
+    return out
+
+
+class TableItems(Sequence):
+    """Rows ``start:stop`` of an :class:`ItemTable`, read as a list of its items.
+
+    Indexing, iteration, ``len``, ``in`` and ``==`` (with another :class:`TableItems`, a
+    list or a tuple of items) behave as for the list of items; every read builds fresh
+    items, so changing an item changes nothing here (the sequence is read-only, and a copy
+    of it is itself). ``table``, ``start`` and ``stop`` let a reader take the columns
+    instead: the items are ``table.frame.iloc[start:stop]``.
+    """
+
+    __slots__ = ("table", "start", "stop")
+
+    def __init__(self, table: ItemTable, start: int = 0, stop: int | None = None):
+        self.table = table
+        self.start = start
+        self.stop = len(table) if stop is None else stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            a, b, step = index.indices(len(self))
+            if step != 1:
+                return self.table.items(self.start, self.stop)[index]
+            return self.table.items(self.start + a, self.start + max(a, b))
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        at = self.start + i
+        return self.table.kind(*(c[at] for c in self.table.columns()))
+
+    def __iter__(self) -> Iterator:
+        step = 50_000
+        for a in range(self.start, self.stop, step):
+            yield from self.table.items(a, min(a + step, self.stop))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (TableItems, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> "TableItems":
+        return self
+
+    def __deepcopy__(self, memo) -> "TableItems":
+        return self
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def table_ranges(table: ItemTable, starts, stops) -> list[TableItems]:
+    """One :class:`TableItems` per ``start:stop`` range of ``table``."""
+    return [TableItems(table, a, b) for a, b in zip(list(starts), list(stops))]
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -49,6 +175,13 @@ class DuplicateGroup:
 
 @dataclass(slots=True)
 class ClusterMember:
+    """One system of a consolidation cluster: its role, TIME disposition, wave and why.
+
+    A cluster the analysis made holds its members as a :class:`TableItems` range of one
+    table of every cluster's members, in the order the reports show them: the target
+    first, then the migrating systems by ``order``.
+    """
+
     department: str
     system_id: str
     name: str
@@ -87,7 +220,8 @@ class ConsolidationCluster:
     id: str
     capability: str
     tier: str
-    members: list[ClusterMember]
+    members: Sequence[ClusterMember]
+    """A list, or (as the analysis makes them) a :class:`TableItems`: see the module doc."""
     target: SystemRef
     target_reasons: list[str]
     runner_up: SystemRef | None
@@ -138,7 +272,9 @@ class Analysis:
     """Each place a hard constraint split candidates: ``{id, constraint, capability,
     capability_id, tier, reason, groups: [{label, members: [keys]}]}``."""
     standards_flags: list[StandardsFlag] = field(default_factory=list)
-    dispositions: list[SystemDisposition] = field(default_factory=list)
+    dispositions: Sequence[SystemDisposition] = field(default_factory=list)
+    """Sorted by department and system id; a :class:`TableItems` as the analysis makes it
+    (see the module doc)."""
     findings: list[Finding] = field(default_factory=list)
     """Problems with the standards file (bad ring, unknown capability or product)."""
     as_of: str | None = None

@@ -24,21 +24,32 @@ CRITERIA = ("standard", "users", "cost_per_user", "hosting", "lifecycle", "contr
 
 
 def standards_columns(systems: pd.DataFrame, standards: Standards) -> pd.DataFrame:
-    """``has_standard``, ``ring`` and ``adopted`` (names) per system, from unique combos."""
+    """``has_standard``, ``ring`` and ``adopted`` (names) per system, from unique combos
+    (each column factorised once; a combination is a row of their integer codes)."""
     cols = ["capability_id", "capability_name", "product_id", "product_name"]
-    text = systems[cols].astype(object).where(systems[cols].notna(), "").astype(str)
-    combo = (text["capability_id"] + "\x1f" + text["capability_name"] + "\x1f"
-             + text["product_id"] + "\x1f" + text["product_name"])
-    result = {}
-    for key in combo.unique():
-        cap_id, cap_name, prod_id, prod_name = key.split("\x1f")
-        has, entry = standards.lookup((cap_id, cap_name), (prod_id, prod_name))
-        adopted = ", ".join(e.product for e in standards.adopted((cap_id, cap_name)))
-        result[key] = (has, entry.ring if entry else None, adopted or None)
-    out = pd.DataFrame([result[k] for k in combo], index=systems.index,
-                       columns=["has_standard", "ring", "adopted"])
-    out["has_standard"] = out["has_standard"].astype(bool)
-    return out
+    codes, texts = [], []
+    for col in cols:
+        code, distinct = pd.factorize(systems[col].to_numpy(dtype=object),
+                                      use_na_sentinel=True)
+        codes.append(code.astype(np.int64) + 1)  # 0: missing, read as ""
+        texts.append([""] + [str(v) for v in np.asarray(distinct, dtype=object).tolist()])
+    combo = codes[0]
+    for code, text in zip(codes[1:], texts[1:]):  # renumbered each step: no overflow
+        combo = pd.factorize(combo * len(text) + code)[0].astype(np.int64)
+    distinct, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
+    has, ring, adopted = [], [], []
+    for at in first.tolist():
+        cap_id, cap_name, prod_id, prod_name = (t[c[at]] for t, c in zip(texts, codes))
+        found, entry = standards.lookup((cap_id, cap_name), (prod_id, prod_name))
+        names = ", ".join(e.product for e in standards.adopted((cap_id, cap_name)))
+        has.append(bool(found))
+        ring.append(entry.ring if entry else None)
+        adopted.append(names or None)
+    table = {"has_standard": np.asarray(has, dtype=bool),
+             "ring": np.asarray(ring + [None], dtype=object)[:-1],
+             "adopted": np.asarray(adopted + [None], dtype=object)[:-1]}
+    return pd.DataFrame({k: v[inverse.reshape(-1)] for k, v in table.items()},
+                        index=systems.index)
 
 
 def retiring_mask(systems: pd.DataFrame, settings: Settings) -> pd.Series:
@@ -54,6 +65,18 @@ def integration_counts(edges: pd.DataFrame) -> pd.Series:
     pairs = pd.DataFrame(np.sort(edges[["source", "target"]].to_numpy(), axis=1),
                          columns=["a", "b"]).drop_duplicates()
     return pd.concat([pairs["a"], pairs["b"]]).value_counts()
+
+
+def integration_row_counts(sources: np.ndarray, targets: np.ndarray, rows: int) -> np.ndarray:
+    """:func:`integration_counts` per row of the systems table, from each edge's source
+    and target row (a negative id for an end outside the table, one id per key)."""
+    if not len(sources):
+        return np.zeros(rows, dtype=np.int64)
+    low, high = np.minimum(sources, targets), np.maximum(sources, targets)
+    shift = -int(min(low.min(), 0))
+    pairs = np.unique((low + shift).astype(np.int64) * (rows + shift + 1) + (high + shift))
+    ends = np.concatenate([pairs // (rows + shift + 1), pairs % (rows + shift + 1)]) - shift
+    return np.bincount(ends[ends >= 0], minlength=rows)[:rows].astype(np.int64)
 
 
 def _pref(values: pd.Series, table: dict[str, float]) -> pd.Series:
@@ -245,6 +268,8 @@ def savings(target: dict, migrating: list[dict], repoint: int, settings: Setting
 
 
 def _num(value) -> float | None:
+    if type(value) is float:  # the usual case, without pd.isna's dispatch
+        return value if value == value else None
     return None if value is None or pd.isna(value) else float(value)
 
 

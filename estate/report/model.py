@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.analyse.model import TableItems
+from estate.graph import type_counts
 from estate.report._files import file_slug
 from estate.report.rows import Rows
 
@@ -94,7 +96,7 @@ def plain(value: Any) -> Any:
         return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
+    if isinstance(value, (list, tuple, set, frozenset, TableItems)):
         items = [plain(v) for v in value]
         return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
     if isinstance(value, (pd.Timestamp, datetime)):
@@ -136,7 +138,12 @@ def system_records(frame: pd.DataFrame) -> Rows:
 
 def dataclass_rows(items) -> Rows | list:
     """:func:`plain` of each dataclass in ``items`` as :class:`Rows` (one column per field),
-    or a plain list when the items are not all of one dataclass type."""
+    or a plain list when the items are not all of one dataclass type. A
+    :class:`~estate.analyse.model.TableItems` is read from its columns, not its items."""
+    if isinstance(items, TableItems) and dataclasses.is_dataclass(items.table.kind) and \
+            not hasattr(items.table.kind, "to_dict"):
+        names = [f.name for f in dataclasses.fields(items.table.kind)]
+        return _table_rows(items.table.frame, names, [(items.start, items.stop)])
     items = list(items)
     kinds = {type(i) for i in items}
     kind = next(iter(kinds)) if len(kinds) == 1 else None
@@ -145,6 +152,22 @@ def dataclass_rows(items) -> Rows | list:
         return [plain(i) for i in items]
     names = [f.name for f in dataclasses.fields(kind)]
     return Rows(_attribute_frame(items, names), [(n, n, "any") for n in names])
+
+
+def _table_rows(frame: pd.DataFrame, names: list[str],
+                ranges: list[tuple[int, int]]) -> Rows:
+    """:class:`Rows` of the ``ranges`` of an item table's frame (field columns), in turn."""
+    if len(ranges) == 1 and ranges[0] == (0, len(frame)):
+        order = None
+    else:
+        lengths = np.asarray([b - a for a, b in ranges], dtype=np.int64)
+        starts = np.asarray([a for a, _ in ranges], dtype=np.int64)
+        offsets = np.cumsum(lengths) - lengths
+        order = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(starts - offsets,
+                                                                          lengths)
+        if np.array_equal(order, np.arange(len(frame))):
+            order = None
+    return Rows(frame, [(n, n, "any") for n in names], order)
 
 
 def _attribute_frame(items: list, names: list[str]) -> pd.DataFrame:
@@ -206,12 +229,14 @@ def duplicate_records(analysis) -> list[dict]:
     """One dict per duplicate group; each one's ``members`` (department and system id, in
     that order) is a range of one :class:`Rows` of every group's members."""
     groups = sorted(analysis.duplicates, key=lambda g: g.id)
-    members = [sorted(g.members, key=_REF_ORDER) for g in groups]
-    flat = [m for ms in members for m in ms]
-    table = Rows(_attribute_frame(flat, ["department", "system_id"]),
-                 [("department", "department", "any"), ("system_id", "system_id", "any")])
+    table = _ref_rows(groups)
+    if table is None:
+        members = [sorted(g.members, key=_REF_ORDER) for g in groups]
+        table = Rows(_attribute_frame([m for ms in members for m in ms],
+                                      ["department", "system_id"]), _REF_COLUMNS)
     records, start = [], 0
-    for g, ms in zip(groups, members):
+    for g in groups:
+        ms = g.members
         records.append(_extras(g, {
             "id": g.id,
             "kind": g.kind,
@@ -227,20 +252,45 @@ def duplicate_records(analysis) -> list[dict]:
     return records
 
 
+_REF_COLUMNS = [("department", "department", "any"), ("system_id", "system_id", "any")]
+
+
+def _ref_rows(groups: list) -> Rows | None:
+    """Every group's members as one :class:`Rows`, each group's sorted by department and
+    system id (ranks of the sorted distinct values, one stable sort), or None when the
+    values do not sort that way (not all text)."""
+    flat = [m for g in groups for m in g.members]
+    frame = _attribute_frame(flat, ["department", "system_id"])
+    try:
+        ranks = [pd.factorize(frame[c].to_numpy(dtype=object), sort=True)[0]
+                 for c in ("system_id", "department")]
+    except TypeError:
+        return None
+    if any((r < 0).any() for r in ranks):
+        return None
+    group = np.repeat(np.arange(len(groups)), [len(g.members) for g in groups])
+    return Rows(frame, _REF_COLUMNS, np.lexsort((*ranks, group)))
+
+
 MEMBER_KEYS = ("department", "system_id", "name", "product", "role", "disposition", "users",
                "annual_cost", "contract_end", "wave", "earliest_date")
 
 
 def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
     """One dict per cluster; each one's ``members`` is a range of one :class:`Rows` of
-    every member (members in role, order, department, system id order)."""
+    every member (members in role, order, department, system id order: the order of a
+    member table the analysis made, whose columns are then read as they are)."""
     clusters = sorted(analysis.clusters, key=lambda c: c.id)
-    members = [sorted(c.members, key=lambda m: (m.role != "target", m.order, m.department,
-                                                 m.system_id)) for c in clusters]
-    table = member_rows([m for ms in members for m in ms])
+    table = _member_table_rows(clusters)
+    if table is None:
+        members = [sorted(c.members, key=lambda m: (m.role != "target", m.order,
+                                                     m.department, m.system_id))
+                   for c in clusters]
+        table = member_rows([m for ms in members for m in ms])
+    sizes = [len(c.members) for c in clusters]
     records, start = [], 0
-    for c, ms in zip(clusters, members):
-        stop = start + len(ms)
+    for c, size in zip(clusters, sizes):
+        stop = start + size
         records.append(_extras(c, {
             "id": c.id,
             "capability": c.capability,
@@ -283,6 +333,20 @@ def members_table(clusters: list[dict]) -> tuple[Rows, np.ndarray, np.ndarray]:
     return table, cluster_of, starts
 
 
+def _member_table_rows(clusters: list) -> Rows | None:
+    """The members of ``clusters`` as :class:`Rows` of the one member table they are all
+    ranges of (see :mod:`estate.analyse.model`), or None when they are not."""
+    views = [c.members for c in clusters]
+    if not views or not all(isinstance(v, TableItems) for v in views):
+        return None
+    table = views[0].table
+    if any(v.table is not table for v in views) or not dataclasses.is_dataclass(table.kind):
+        return None
+    names = list(MEMBER_KEYS) + [f.name for f in dataclasses.fields(table.kind)
+                                 if f.name not in MEMBER_KEYS and f.name != "members"]
+    return _table_rows(table.frame, names, [(v.start, v.stop) for v in views])
+
+
 def member_rows(members: list) -> Rows:
     """Cluster members as :class:`Rows`: :data:`MEMBER_KEYS`, then any further dataclass
     fields of the member type in declared order."""
@@ -311,8 +375,13 @@ def _finding_key(f) -> tuple:
 
 
 def graph_counts(graph) -> dict:
-    nodes = Counter(d.get("type", "unknown") for _, d in graph.nodes(data=True))
-    edges = Counter(d.get("type", "unknown") for _, _, d in graph.edges(data=True))
+    """Nodes and edges of the graph by ``type``: the counts build_graph recorded while
+    they are current, else one pass over the nodes and edges."""
+    counts = type_counts(graph)
+    if counts is not None:
+        return counts
+    nodes = Counter(t for _, t in graph.nodes(data="type", default="unknown"))
+    edges = Counter(t for _, _, t in graph.edges(data="type", default="unknown"))
     return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
 
 
@@ -359,6 +428,6 @@ def _departments(findings) -> list[str]:
     names = set()
     if "department" in findings.systems.columns:
         names.update(str(d) for d in findings.systems["department"].dropna().unique())
-    names.update(str(n[5:]) for n, t in findings.graph.nodes(data="type") if t == "department"
-                 and str(n).startswith("dept:"))
+    names.update(str(n[5:]) for n, t in findings.graph.nodes(data="type")
+                 if t == "department" and str(n).startswith("dept:"))
     return sorted(names)
