@@ -196,11 +196,20 @@ def department_rows(systems: pd.DataFrame, doc: dict) -> list[dict]:
 
 def _groups_per_department(groups: list[dict]) -> dict[str, int]:
     """How many of ``groups`` (clusters or duplicate groups) have a member in each
-    department."""
+    department: distinct (group, department code) pairs counted, no strings hashed."""
     table, group_of, _ = members_table(groups)
-    pairs = pd.DataFrame({"group": group_of, "department": table.values("department")
-                          if len(table) else []}).drop_duplicates()
-    return {k: int(v) for k, v in pairs["department"].value_counts(sort=False).items()}
+    if not len(table):
+        return {}
+    column = table.coded(table.start, table.stop, ["department"])[0]
+    names = column.values  # the last one stands for a missing department (code -1)
+    codes = np.where(column.codes < 0, len(names) - 1, column.codes).astype(np.int64)
+    pairs = np.unique(group_of.astype(np.int64) * len(names) + codes)
+    counts: dict[str, int] = {}
+    for code, n in enumerate(np.bincount(pairs % len(names), minlength=len(names)).tolist()):
+        name = names[code]
+        if n and name is not None and not (isinstance(name, float) and name != name):
+            counts[name] = counts.get(name, 0) + n
+    return counts
 
 
 def completeness_matrix(dq: dict) -> dict:

@@ -10,10 +10,11 @@ document as plain data (the audit, the tests) works unchanged.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterator, Sequence
-from json.encoder import encode_basestring
+from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,19 @@ CHUNK_ROWS = 20_000
 SMALL_ROWS = 200
 """Ranges up to this many rows are converted row by row, not factorised."""
 
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+# The C encoder ``_ENCODER.encode`` builds on every call (a closure and an encoder object:
+# microseconds, more than a short list takes to encode), built once. No check for reference
+# cycles: the values written are plain copies (estate.report.model.plain).
+_C_ENCODE = c_make_encoder(None, _ENCODER.default, encode_basestring, None, ": ", ", ",
+                           False, False, False) if c_make_encoder is not None else None
+
+
+def _ENCODE(value) -> str:
+    if _C_ENCODE is None:
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODE(value, 0))
+
 
 # kind -> the JSON-ready value of a missing cell
 _MISSING: dict[str, Any] = {"list": [], "json": {}}
@@ -44,6 +57,31 @@ def json_text(value) -> str:
     if kind is float and math.isfinite(value):
         return float.__repr__(value)
     return _ENCODE(value)
+
+
+_NONE = type(None)
+_AS_IS = frozenset({str, int, bool, _NONE})  # types estate.report.model.plain keeps as they are
+_NOT_FINITE = ("inf", "-inf", "nan")
+_ENCODERS = {str: encode_basestring, int: int.__repr__, float: float.__repr__}
+
+
+def json_text_list(values: list) -> list[str]:
+    """:func:`json_text` of each of ``values``: the usual columns (all text, all integers or
+    all floats, each perhaps with ``None``) with one C call per value, not a Python call."""
+    kinds = set(map(type, values))
+    missing = _NONE in kinds
+    kinds.discard(_NONE)
+    if not kinds:
+        return ["null"] * len(values)
+    encode = _ENCODERS.get(kinds.pop()) if len(kinds) == 1 else None
+    if encode is not None:
+        if missing:
+            texts = [encode(v) if v is not None else "null" for v in values]
+        else:
+            texts = list(map(encode, values))
+        if encode is not float.__repr__ or not any(t in texts for t in _NOT_FINITE):
+            return texts
+    return list(map(json_text, values))  # and json_text raises on NaN, as json.dumps does
 
 
 def py_values(series: pd.Series, kind: str) -> list:
@@ -86,6 +124,51 @@ def _json_objects(series: pd.Series) -> list:
     return [dict(parsed[v]) if parsed[v] else {} for v in text.tolist()]
 
 
+def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """``pd.factorize`` of a column: codes (-1 for a missing cell) and the distinct values
+    (a categorical column's categories, some perhaps unused: its codes are taken as they
+    are). Text columns are hashed as the array of Python strings they hold, without the
+    string array's own (slower) factorize and the copy it makes of the distinct values."""
+    if isinstance(series.dtype, pd.CategoricalDtype):  # codes the caller made already
+        return (series.cat.codes.to_numpy(),
+                pd.Series(series.cat.categories.to_numpy(), dtype=series.cat.categories.dtype))
+    values = None
+    if series.dtype == object:
+        values = series.to_numpy()
+    elif isinstance(series.dtype, pd.StringDtype):
+        values = getattr(series.array, "_ndarray", None)  # python storage: str and NA
+        if not isinstance(values, np.ndarray) or values.dtype != object:
+            values = series.to_numpy(dtype=object)
+    if values is not None:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(uniques, pd.Index) and uniques.dtype == object:
+        return codes, pd.Series(np.asarray(uniques, dtype=object))
+    return codes, pd.Series(uniques)
+
+
+def _objects(items: list) -> np.ndarray:
+    """``items`` as a one-dimensional object array (whatever the items are)."""
+    out = np.empty(len(items), dtype=object)
+    out[:] = items
+    return out
+
+
+def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
+              sep: str | None) -> str:
+    """The text of ``count`` rows joined by ``sep`` (None: run together), row i being
+    ``table[codes[i]]`` of each ``(table, codes)`` column in turn: the pieces laid out row
+    by row in one array and joined once, not once per row."""
+    pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
+    for i, (table, codes) in enumerate(columns):
+        pieces[:, i] = table[codes]
+    if sep is None:
+        return "".join(pieces.ravel().tolist())
+    pieces[:, len(columns)] = sep
+    return "".join(pieces.ravel().tolist()[:-1])
+
+
 def _mostly_distinct(series: pd.Series, sample: int = 20_000) -> bool:
     """Whether nearly every value of a long column differs (judged on an even sample)."""
     if len(series) < 10 * sample:
@@ -111,9 +194,7 @@ class Coded:
             self.values = py_values(series.reset_index(drop=True), kind) + [None]
             return
         try:
-            codes, uniques = pd.factorize(series, use_na_sentinel=True)
-            distinct = pd.Series(uniques) if not isinstance(uniques, pd.Index) or \
-                uniques.dtype != object else pd.Series(np.asarray(uniques, dtype=object))
+            codes, distinct = _factorize(series)
         except TypeError:  # unhashable cells: one value per row
             codes, distinct = np.arange(len(series)), series.reset_index(drop=True)
         self.codes = codes.astype(np.int32 if len(distinct) < 2**31 - 1 else np.int64)
@@ -124,15 +205,37 @@ class Coded:
         part.codes, part.values, part.tables = self.codes[start:stop], self.values, self.tables
         return part
 
+    def table(self, encode, key=None) -> np.ndarray:
+        """``encode(values)``: one text per distinct value, as an array to index with the
+        codes (kept for all slices of the column when ``key`` names the encoding)."""
+        table = self.tables.get(key) if key is not None else None
+        if table is None:
+            table = _objects(encode(self.values))
+            if key is not None:
+                self.tables[key] = table
+        return table
+
     def texts(self, encode, key=None) -> list[str]:
         """``encode(value)`` per row, calling ``encode`` once per distinct value (and once
         for all slices of the column when ``key`` names the encoding)."""
-        table = self.tables.get(key) if key is not None else None
-        if table is None:
-            table = np.asarray([encode(v) for v in self.values], dtype=object)
-            if key is not None:
-                self.tables[key] = table
-        return table[self.codes].tolist()
+        return self.table(lambda values: [encode(v) for v in values], key)[self.codes].tolist()
+
+    def json_table(self, prefix: str = "", suffix: str = "") -> np.ndarray:
+        """``prefix + json_text(value) + suffix`` per distinct value, as an array to index
+        with the codes (kept for all slices of the column)."""
+        if not prefix and not suffix:
+            return self.table(json_text_list, ("json", "", ""))
+        return self.table(lambda values: [prefix + t + suffix for t in json_text_list(values)],
+                          ("json", prefix, suffix))
+
+    def sizes(self, table: np.ndarray) -> np.ndarray:
+        """The length of each text of ``table`` (one of this column's tables)."""
+        key = ("sizes", id(table))
+        found = self.tables.get(key)
+        if found is None or found[0] is not table:
+            found = self.tables[key] = (table, np.fromiter(map(len, table), dtype=np.int64,
+                                                           count=len(table)))
+        return found[1]
 
     def row_values(self) -> list:
         table = np.empty(len(self.values), dtype=object)
@@ -228,6 +331,25 @@ class Rows(Sequence):
         """The JSON-ready values of ``key`` for these rows, in order."""
         return self.coded(self.start, self.stop, [key])[0].row_values()
 
+    def plain_values(self, key: str) -> list:
+        """:meth:`values`, but for a column not factorised yet (by findings.json or the CSV
+        files in this process) converted cell by cell: a reader that goes over a column
+        once need not hash every cell."""
+        source, kind = next((c, k) for name, c, k in self.columns if name == key)
+        if ("coded", source, kind) in self._arrays:
+            return self.values(key)
+        if source not in self.frame.columns:
+            return [copy.copy(_MISSING.get(kind)) for _ in range(len(self))]
+        positions = self.positions()
+        if kind != "any":
+            return py_values(self.frame[source].iloc[positions], kind)
+        values = self.frame[source].iloc[positions].tolist()  # pandas scalars as Python's
+        kinds = set(map(type, values))
+        if kinds <= _AS_IS:
+            return values
+        from estate.report.model import plain
+        return [v if type(v) in _AS_IS else plain(v) for v in values]
+
     def _few(self, source: str, kind: str, positions: np.ndarray) -> list:
         if source not in self.frame.columns:
             return [_MISSING.get(kind)] * len(positions)
@@ -278,51 +400,61 @@ class Rows(Sequence):
     def __repr__(self) -> str:
         return f"Rows({len(self)} rows: {', '.join(self.keys)})"
 
-    def _json_chunk(self, start: int, stop: int) -> list[str]:
-        """Compact JSON text of each row of the aligned chunk ``start:stop``."""
-        key = ("json", start, stop)
-        if key in self._cache:
-            return self._cache[key]
-        parts = []
-        last = len(self.columns) - 1
-        for i, (coded, (name, _, _)) in enumerate(zip(self.coded(start, stop), self.columns)):
-            prefix = ("{" if i == 0 else "") + encode_basestring(name) + ": "
-            suffix = "}" if i == last else ""
-            parts.append(coded.texts(lambda v: prefix + json_text(v) + suffix,
-                                     ("json", name, i == 0, i == last)))
-        texts = list(map(", ".join, zip(*parts))) if parts else ["{}"] * (stop - start)
-        self._cache.clear()  # keep one chunk: readers go through the table in order
-        self._cache[key] = texts
-        return texts
+    def _json_columns(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(table, codes)`` per column of rows ``start:stop`` (absolute) such that a row's
+        compact JSON text is its pieces of every column in turn."""
+        return [(table, codes) for table, codes, _ in self._json_pieces(start, stop)]
 
-    def _json_joined(self, start: int, stop: int, sep: str) -> str:
-        """The compact JSON text of rows ``start:stop`` (absolute) joined by ``sep``: the
-        pieces laid out row by row in one array and joined once, not once per row."""
+    def _json_pieces(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray, Coded]]:
         n = len(self.columns)
         if not n:
-            return sep.join(["{}"] * (stop - start))
-        pieces = np.empty((stop - start, n + 1), dtype=object)
+            empty = Coded(None, "json")
+            empty.codes, empty.values = np.zeros(stop - start, dtype=np.int32), [{}]
+            return [(empty.json_table(), empty.codes, empty)]
+        out = []
         for i, (coded, (name, _, _)) in enumerate(zip(self.coded(start, stop), self.columns)):
             prefix = ("{" if i == 0 else ", ") + encode_basestring(name) + ": "
-            suffix = "}" if i == n - 1 else ""
-            table = coded.tables.get(("joined", name, i == 0, i == n - 1))
-            if table is None:
-                table = coded.tables[("joined", name, i == 0, i == n - 1)] = np.asarray(
-                    [prefix + json_text(v) + suffix for v in coded.values], dtype=object)
-            pieces[:, i] = table[coded.codes]
-        pieces[:, n] = sep
-        return "".join(pieces.ravel().tolist()[:-1])
+            out.append((coded.json_table(prefix, "}" if i == n - 1 else ""), coded.codes, coded))
+        return out
+
+    def _json_joined(self, start: int, stop: int, sep: str) -> str:
+        """The compact JSON text of rows ``start:stop`` (absolute) joined by ``sep``."""
+        return join_rows(self._json_columns(start, stop), stop - start, sep)
+
+    def _json_span(self, lo: int, hi: int) -> tuple[str, list[int]]:
+        """The aligned chunk ``lo:hi`` as one text, rows joined by ``", "``, and where each
+        row starts in it (and where a row after the last would start)."""
+        key = ("span", lo, hi)
+        cached = self._cache.get(key)
+        if cached is None:
+            pieces = self._json_pieces(lo, hi)
+            lengths = np.full(hi - lo, 2, dtype=np.int64)  # the ", " after each row
+            for table, codes, coded in pieces:
+                lengths += coded.sizes(table)[codes]
+            starts = np.zeros(hi - lo + 1, dtype=np.int64)
+            np.cumsum(lengths, out=starts[1:])
+            text = join_rows([(table, codes) for table, codes, _ in pieces], hi - lo, ", ")
+            cached = (text, starts.tolist())
+            self._cache.clear()  # keep one chunk: readers go through the table in order
+            self._cache[key] = cached
+        return cached
+
+    def _json_parts(self) -> Iterator[tuple[str, list[int], int, int]]:
+        for a, b in self.chunks():
+            lo = (a // CHUNK_ROWS) * CHUNK_ROWS
+            text, starts = self._json_span(lo, min(lo + CHUNK_ROWS, self._total()))
+            yield text, starts, a - lo, b - lo
 
     def json_texts(self) -> Iterator[str]:
         """The compact JSON text of each row, in order (what ``json_text(dict)`` gives)."""
-        for a, b in self.chunks():
-            lo = (a // CHUNK_ROWS) * CHUNK_ROWS
-            texts = self._json_chunk(lo, min(lo + CHUNK_ROWS, self._total()))
-            yield from texts[a - lo:b - lo]
+        for text, starts, a, b in self._json_parts():
+            for i in range(a, b):
+                yield text[starts[i]:starts[i + 1] - 2]
 
     def json_array(self) -> str:
         """These rows as one compact JSON array."""
-        return "[" + ", ".join(self.json_texts()) + "]"
+        return "[" + ", ".join([text[starts[a]:starts[b] - 2]
+                                for text, starts, a, b in self._json_parts()]) + "]"
 
     def json_block(self, pad: str) -> Iterator[str]:
         """These rows as a JSON array with one row per line, indented by ``pad`` + 2."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from json.encoder import c_make_encoder, encode_basestring
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ import pandas as pd
 from estate.report._files import write_with
 from estate.report.html import money, number
 from estate.report.model import SYSTEM_KEYS, members_table
-from estate.report.rows import Rows
+from estate.report.rows import Rows, join_rows
 
 FORMULA_START = r"^[=+\-@\t\r]"
 _FORMULA_CHARS = "=+-@\t\r"
@@ -88,26 +89,65 @@ def csv_cell(value) -> str:
     return value
 
 
+def csv_cells(values: list) -> list[str]:
+    """:func:`csv_cell` of each of ``values``. A text column that needs no quoting and no
+    neutralising anywhere (the usual case, checked on the column's text as one string)
+    is its own CSV text."""
+    kinds = set(map(type, values))
+    if kinds <= {str, type(None)} and values:
+        texts = [v if v is not None else "" for v in values] if type(None) in kinds else values
+        joined = "\n".join(texts)
+        if ("," not in joined and '"' not in joined and joined.count("\n") == len(texts) - 1
+                and not (joined[:1] and joined[:1] in _FORMULA_CHARS)
+                and not any("\n" + c in joined for c in _FORMULA_CHARS)):
+            return list(texts)
+    return [csv_cell(v) for v in values]
+
+
+# json.dumps(value, ensure_ascii=False, sort_keys=True), its C encoder built once
+_SORTED_JSON = c_make_encoder(None, json.JSONEncoder().default, encode_basestring, None,
+                              ": ", ", ", True, False, True) if c_make_encoder else None
+
+
+def _sorted_json(value) -> str:
+    if _SORTED_JSON is None or isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return "".join(_SORTED_JSON(value, 0))
+
+
 def _csv_json(value) -> str:
-    return csv_cell(json.dumps(value, ensure_ascii=False, sort_keys=True) if value else "")
+    return csv_cell(_sorted_json(value) if value else "")
 
 
 _SYSTEM_CELLS = {"integrates_with": lambda v: csv_cell(_joined(v)),
                  "data_domains": lambda v: csv_cell(_joined(v)), "extra": _csv_json}
 
 
-def write_lines(path: Path, header, chunks) -> Path:
-    """Write a CSV file from ``header`` and ``chunks`` (lists of per-column text lists,
-    already CSV fields), UTF-8 with a byte-order mark, atomically."""
+def _csv_encoder(cell=None, end: str = ","):
+    """CSV text of each distinct value, followed by ``end`` (``,``, or a line end)."""
+    if cell is None:
+        return lambda values: [t + end for t in csv_cells(values)]
+    return lambda values: [cell(v) + end for v in values]
+
+
+def write_texts(path: Path, header, texts) -> Path:
+    """Write a CSV file from ``header`` and ``texts`` (runs of whole lines, already CSV),
+    UTF-8 with a byte-order mark, atomically."""
     def write(handle) -> None:
         text = io.TextIOWrapper(handle, encoding=CSV_ENCODING, newline="")
         text.write(",".join(csv_cell(h) for h in header) + "\n")
-        for columns in chunks:
-            if columns and len(columns[0]):
-                text.write("\n".join(map(",".join, zip(*columns))) + "\n")
+        for lines in texts:
+            text.write(lines)
         text.flush()
         text.detach()  # the caller closes the file
     return write_with(path, write)
+
+
+def write_lines(path: Path, header, chunks) -> Path:
+    """Write a CSV file from ``header`` and ``chunks`` (lists of per-column text lists,
+    already CSV fields), UTF-8 with a byte-order mark, atomically."""
+    return write_texts(path, header, ("\n".join(map(",".join, zip(*columns))) + "\n"
+                                      for columns in chunks if columns and len(columns[0])))
 
 
 def _as_rows(records, keys) -> Rows:
@@ -121,12 +161,16 @@ def write_systems_csv(path: Path, doc: dict) -> Path:
     """systems.csv: one row per system, the keys of findings.json's ``systems``."""
     rows = _as_rows(doc["systems"], SYSTEM_KEYS)
 
-    def chunks():
+    ends = [","] * (len(SYSTEM_KEYS) - 1) + ["\n"]
+    encoders = [_csv_encoder(_SYSTEM_CELLS.get(k), end) for k, end in zip(SYSTEM_KEYS, ends)]
+
+    def texts():
         for a, b in rows.chunks():
-            yield [c.texts(_SYSTEM_CELLS.get(k, csv_cell), ("csv", k))
-                   for c, k in zip(rows.coded(a, b, SYSTEM_KEYS), SYSTEM_KEYS)]
+            yield join_rows([(c.table(encode, ("csv", k, end)), c.codes) for c, k, end, encode
+                             in zip(rows.coded(a, b, SYSTEM_KEYS), SYSTEM_KEYS, ends, encoders)],
+                            b - a, None)
         rows.forget_texts()
-    return write_lines(path, SYSTEM_KEYS, chunks())
+    return write_texts(path, SYSTEM_KEYS, texts())
 
 
 _MEMBER_CSV = ("role", "department", "system_id", "name", "product", "disposition", "users",
@@ -141,10 +185,10 @@ def write_clusters_csv(path: Path, doc: dict) -> Path:
     clusters = doc["clusters"]
     table, cluster_of, starts = members_table(clusters)
 
-    def per_cluster(values) -> np.ndarray:
+    def per_cluster(values, end: str = ",") -> np.ndarray:
         out = np.empty(len(values) + 1, dtype=object)
-        out[:-1] = [csv_cell(v) for v in values]
-        out[-1] = ""
+        out[:-1] = [csv_cell(v) + end for v in values]
+        out[-1] = end
         return out
     before = [per_cluster([c[k] for c in clusters]) for k in ("id", "capability", "tier")]
     after = [per_cluster([c[k] for c in clusters])
@@ -152,21 +196,24 @@ def write_clusters_csv(path: Path, doc: dict) -> Path:
     after.append(per_cluster([f'{c["target"]["department"]}:{c["target"]["system_id"]}'
                               for c in clusters]))
     blockers = per_cluster([_joined(c["blockers"]) for c in clusters])
-    graph = per_cluster([c["graph"] for c in clusters])
+    graph = per_cluster([c["graph"] for c in clusters], "\n")
     first = np.zeros(len(table), dtype=bool)
     first[starts[starts < len(table)]] = True
+    no_cluster = len(clusters)  # the empty cell at the end of each per-cluster table
+    member_csv = _csv_encoder()
 
-    def chunks():
+    def texts():
         for a, b in table.chunks():
             which = cluster_of[a - table.start:b - table.start]
             at_first = first[a - table.start:b - table.start]
-            members = [c.texts(csv_cell, ("csv", k))
+            members = [(c.table(member_csv, ("csv", k, ",")), c.codes)
                        for c, k in zip(table.coded(a, b, _MEMBER_CSV), _MEMBER_CSV)]
-            yield ([t[which].tolist() for t in before] + members
-                   + [t[which].tolist() for t in after]
-                   + [np.where(at_first, blockers[which], "").tolist(), graph[which].tolist()])
+            yield join_rows([(t, which) for t in before] + members
+                            + [(t, which) for t in after]
+                            + [(blockers, np.where(at_first, which, no_cluster)),
+                               (graph, which)], b - a, None)
         table.forget_texts()
-    return write_lines(path, CLUSTER_COLUMNS, chunks())
+    return write_texts(path, CLUSTER_COLUMNS, texts())
 
 
 def findings_frame(doc: dict) -> pd.DataFrame:

@@ -24,6 +24,7 @@ import numpy as np
 
 from estate.report._files import write_bytes
 from estate.report.model import members_table
+from estate.report.rows import Rows
 
 MONEY = "£#,##0"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -74,6 +75,23 @@ def _text_cell(ref: str, value: str, style: str = "") -> str:
     return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{value}</t></is></c>'
 
 
+def _cell_tail(kind: str, value) -> tuple[str, int]:
+    """A cell's XML after ``<c r="A1"`` and the width its value shows at."""
+    if kind == "date":
+        value = _date(value)
+    if isinstance(value, str):
+        return _text_cell("", value)[len('<c r=""'):], 10 if kind == "date" else len(value)
+    if isinstance(value, bool):
+        return f' t="b"><v>{int(value)}</v></c>', len(str(value))
+    if kind == "date":
+        number, shown = (value - _EXCEL_EPOCH).days, 10
+    else:
+        number = value
+        shown = len(f"{value:,.0f}") + 1 if kind == "money" else len(str(value))
+    text = "" if math.isnan(number) or math.isinf(number) else "%.16g" % number
+    return f'{_STYLE.get(kind, "")} t="n"><v>{text}</v></c>', shown
+
+
 class Sheet:
     """One worksheet's XML: bold frozen header, a filter on every column, widths that fit
     the content (header and the first 20,000 rows), money and dates as numbers."""
@@ -91,30 +109,23 @@ class Sheet:
         body = ['<row r="1">' + "".join(_text_cell(f"{x}1", name, ' s="1"')
                                          for x, (name, _) in zip(letters, self.columns))
                 + "</row>"]
+        # per column: text -> (the cell's XML after its reference, the width it shows);
+        # a text repeated down a column (a cluster id, a role) is formatted once
+        seen: list[dict] = [{} for _ in self.columns]
         for r, row in enumerate(self.rows, start=2):
             cells = []
             measure = r <= 20_001
             for c, (x, kind, value) in enumerate(zip(letters, kinds, row)):
                 if value is None or value == "":
                     continue
-                if kind == "date":
-                    value = _date(value)
-                if isinstance(value, str):
-                    cells.append(_text_cell(f"{x}{r}", value))
-                    shown = 10 if kind == "date" else len(value)
-                elif isinstance(value, bool):
-                    cells.append(f'<c r="{x}{r}" t="b"><v>{int(value)}</v></c>')
-                    shown = len(str(value))
+                if type(value) is str:
+                    known = seen[c].get(value)
+                    if known is None:
+                        known = seen[c][value] = _cell_tail(kind, value)
+                    tail, shown = known
                 else:
-                    if kind == "date":
-                        number, shown = (value - _EXCEL_EPOCH).days, 10
-                    else:
-                        number = value
-                        shown = (len(f"{value:,.0f}") + 1 if kind == "money"
-                                 else len(str(value)))
-                    text = "" if math.isnan(number) or math.isinf(number) else \
-                        "%.16g" % number
-                    cells.append(f'<c r="{x}{r}"{_STYLE.get(kind, "")} t="n"><v>{text}</v></c>')
+                    tail, shown = _cell_tail(kind, value)
+                cells.append(f'<c r="{x}{r}"{tail}')
                 if measure and shown > widths[c]:
                     widths[c] = shown
             body.append(f'<row r="{r}">' + "".join(cells) + "</row>")
@@ -231,10 +242,9 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
     member_rows_max = MEMBER_ROWS_MAX if member_rows_max is None else member_rows_max
     clusters = doc["clusters"]
     table, cluster_of, starts = members_table(clusters)
-    member = {k: table.values(k) for k in ("department", "system_id", "name", "role",
-                                            "disposition", "product", "users",
-                                            "annual_cost", "contract_end", "wave",
-                                            "earliest_date")}
+    member = {k: table.plain_values(k) if isinstance(table, Rows) else table.values(k)
+              for k in ("department", "system_id", "name", "role", "disposition", "product",
+                        "users", "annual_cost", "contract_end", "wave", "earliest_date")}
     roles = np.asarray(member["role"], dtype=object)
     migrating = np.bincount(cluster_of[roles != "target"], minlength=len(clusters))
     targets = {_ref(c["target"]) for c in clusters}
@@ -294,25 +304,46 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
          c["saving_explanation"],
          *[_cell((c["saving_inputs"] or {}).get(k)) for k in input_keys]) for c in clusters]))
 
-    waves = []
-    for i, c in enumerate(clusters):
-        by_wave: dict[int, list[int]] = {}
-        for r in range(int(starts[i]), int(starts[i]) + len(c["members"])):
-            if m["role"][r] != "target":
-                by_wave.setdefault(m["wave"][r] if m["wave"][r] is not None else 0,
-                                   []).append(r)
-        for wave in sorted(by_wave):
-            rs = by_wave[wave]
-            costs = [m["annual_cost"][r] for r in rs if m["annual_cost"][r] is not None]
-            dates = sorted(m["earliest_date"][r] for r in rs if m["earliest_date"][r])
-            waves.append((c["id"], c["capability"], wave or None, len(rs),
-                          "; ".join(f'{m["department"][r]} {m["system_id"][r]}' for r in rs),
-                          dates[0] if dates else None, sum(costs) if costs else None))
+    waves = _waves(clusters, m, cluster_of, roles)
     sheets.append(Sheet("Waves", [
         ("Cluster", "text"), ("Capability", "text"), ("Wave", "int"), ("Systems", "int"),
         ("Which", "text"), ("Earliest start", "date"), ("Annual cost moving", "money"),
     ], waves))
     return sheets
+
+
+def _waves(clusters: list[dict], m: dict[str, list], cluster_of: np.ndarray,
+           roles: np.ndarray) -> list[tuple]:
+    """The Waves sheet's rows: per cluster and wave (in order), the members that migrate
+    in it, grouped by one stable sort rather than a pass per cluster."""
+    moving = np.flatnonzero(roles != "target")
+    wave = m["wave"]
+    numbers = np.asarray([0 if wave[r] is None else wave[r] for r in moving.tolist()],
+                         dtype=object)
+    if len(moving) and all(type(w) is int for w in numbers.tolist()):
+        numbers = numbers.astype(np.int64)
+        order = np.lexsort((numbers, cluster_of[moving]))
+        rows, cluster, numbers = moving[order], cluster_of[moving][order], numbers[order]
+        breaks = np.flatnonzero((cluster[1:] != cluster[:-1]) | (numbers[1:] != numbers[:-1]))
+        bounds = [0, *(breaks + 1).tolist(), len(rows)]
+        rows = rows.tolist()
+        runs = [rows[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+    else:  # no members to move, or waves that are not all integers
+        groups: dict[tuple, list[int]] = {}
+        for r, w in zip(moving.tolist(), numbers.tolist()):
+            groups.setdefault((int(cluster_of[r]), w), []).append(r)
+        runs = [groups[k] for k in sorted(groups)]
+    dept, sid, cost, earliest = (m[k] for k in ("department", "system_id", "annual_cost",
+                                                 "earliest_date"))
+    out = []
+    for rs in runs:
+        c = clusters[int(cluster_of[rs[0]])]
+        costs = [cost[r] for r in rs if cost[r] is not None]
+        dates = [earliest[r] for r in rs if earliest[r]]
+        out.append((c["id"], c["capability"], wave[rs[0]] or None, len(rs),
+                    "; ".join([f"{dept[r]} {sid[r]}" for r in rs]),
+                    min(dates) if dates else None, sum(costs) if costs else None))
+    return out
 
 
 def _cell(value):
