@@ -312,3 +312,37 @@ def test_a_grouped_cluster_merges_its_smaller_products_per_department(monkeypatc
     assert {e[:2] for e in edges if e[1].startswith("rest:")} == \
         {("dept:A", "rest:A"), ("dept:B", "rest:B"), ("rest:B", "rest:A")}
     assert "5 groups" in page.subtitle and "one per department" in page.subtitle
+
+
+def test_integer_adjacency_agrees_with_the_walked_links():
+    """connected, grouped_edges, edges_from and the data-flow counts read the integrations
+    as integer codes; they must say what walking the edges says, including an edge to a
+    node that is not a system, a self-loop and a system with no department."""
+    g = nx.DiGraph()
+    for dept in ("A", "B"):
+        g.add_node(f"dept:{dept}", type="department", label=dept)
+    for key, dept in (("sys:A:1", "A"), ("sys:A:2", "A"), ("sys:B:1", "B"), ("sys:B:2", "B"),
+                      ("sys:X:1", None)):
+        g.add_node(key, type="system", label=key[4:], department=dept, system_id=key[-1])
+    g.add_node("other", type="note")
+    for u, v in (("sys:A:1", "sys:B:1"), ("sys:A:1", "sys:A:2"), ("sys:B:2", "sys:A:1"),
+                 ("sys:A:2", "sys:A:2"), ("sys:A:2", "other"), ("sys:X:1", "sys:B:2"),
+                 ("sys:B:1", "sys:A:2")):
+        g.add_edge(u, v, type="integrates_with")
+    view = graphs.EstateView(g)
+    out, into = view.links
+    systems = view.ids
+    for s in systems:
+        expected = sorted({*out.get(s, ()), *into.get(s, ())} - {s})
+        assert view.connected([s], {s}) == expected
+    assert view.connected(["sys:A:1", "sys:A:2"], {"sys:A:1", "sys:A:2"}) == \
+        ["other", "sys:B:1", "sys:B:2"]
+    node_of = {"sys:A:1": "a", "sys:A:2": "a", "sys:B:1": "b", "sys:B:2": "b", "other": "o"}
+    assert view.grouped_edges(node_of) == {("a", "b"): 1, ("b", "a"): 2, ("a", "o"): 1}
+    keep = set(systems) | {"other"}
+    assert view.edges_from(systems, "integrates_with", keep) == sorted(
+        (u, v) for u in systems for v in out.get(u, ()) if v in keep)
+    flows = {(e["from"], e["to"]): e["value"] for e in
+             graphs.data_flow_page(view, {"departments": {}}).edges if "value" in e
+             and e["to"].startswith("dept:")}
+    assert flows == {("dept:A", "dept:B"): 1.0, ("dept:B", "dept:A"): 2.0}

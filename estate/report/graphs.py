@@ -416,34 +416,86 @@ class EstateView:
     def edges_from(self, sources, kind: str, keep) -> list[tuple[str, str]]:
         """Edges of one type from ``sources`` to nodes in ``keep``, sorted."""
         if kind == "integrates_with":
-            out = self.links[0]
-            return sorted((u, v) for u in sources for v in out.get(u, ()) if v in keep)
+            names, out_ptr, out_to, _, _ = self.adjacency
+            at = self.codes(sources)
+            pairs = zip(map(names.__getitem__, np.repeat(at, out_ptr[at + 1] - out_ptr[at])
+                            .tolist()),
+                        map(names.__getitem__, _gather(out_ptr, out_to, at).tolist()))
+            return sorted((u, v) for u, v in pairs if v in keep)
         succ = self.succ
         return sorted((u, v) for u in sources for v, d in succ.get(u, {}).items()
                       if v in keep and d.get("type") == kind)
 
+    @cached_property
+    def adjacency(self) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The integrates_with edges as integer codes, for the pages' set work: the node id
+        of each code (system positions first, then any other node an edge reaches), and
+        for each code the codes it links to (out) and from (into), CSR style."""
+        index = integration_index(self.graph)
+        if index is not None:
+            source = index["source"].to_numpy(dtype=object)
+            target = index["target"].to_numpy(dtype=object)
+        else:
+            out = self.links[0]
+            source = _objects([u for u, targets in out.items() for _ in targets])
+            target = _objects([v for targets in out.values() for v in targets])
+        names = list(self.ids)
+        ends = pd.Index(names).get_indexer(np.concatenate([source, target]))
+        unknown = ends < 0
+        if unknown.any():
+            codes, extra = pd.factorize(np.concatenate([source, target])[unknown])
+            ends[unknown] = codes + len(names)
+            names += extra.tolist()
+        src, dst = ends[:len(source)], ends[len(source):]
+        keep = src != dst
+        pair = np.unique(src[keep].astype(np.int64) * len(names) + dst[keep])
+        src, dst = pair // max(len(names), 1), pair % max(len(names), 1)
+        out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=len(names)))])
+        order = np.argsort(dst, kind="stable")
+        in_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=len(names)))])
+        return names, out_ptr, dst, in_ptr, src[order]
+
+    def codes(self, nodes) -> np.ndarray:
+        """The integer codes (:attr:`adjacency`) of ``nodes``; nodes without one left out."""
+        code = self._code
+        return np.fromiter((c for c in map(code.get, nodes) if c is not None), dtype=np.intp)
+
+    @cached_property
+    def _code(self) -> dict[str, int]:
+        names = self.adjacency[0]
+        if len(names) == len(self.ids):
+            return self.pos
+        return dict(zip(names, range(len(names))))
+
     def connected(self, systems, exclude) -> list[str]:
         """Systems integrated with ``systems`` (either direction) not in ``exclude``."""
-        out, into = self.links
-        found = set()
-        for s in systems:
-            if s in out:
-                found.update(w for w in out[s] if w not in exclude)
-            if s in into:
-                found.update(w for w in into[s] if w not in exclude)
-        return sorted(found)
+        names, out_ptr, out_to, in_ptr, in_from = self.adjacency
+        at = self.codes(systems)
+        found = np.unique(np.concatenate([_gather(out_ptr, out_to, at),
+                                          _gather(in_ptr, in_from, at)]))
+        drop = self.codes(exclude)
+        if len(drop) and len(found):
+            found = found[~np.isin(found, drop)]
+        return sorted(map(names.__getitem__, found.tolist()))
 
     def grouped_edges(self, node_of: dict[str, str]) -> dict[tuple[str, str], int]:
         """Integrations between the groups systems are drawn in, with their number."""
-        counts: dict[tuple[str, str], int] = defaultdict(int)
-        out = self.links[0]
-        for u in node_of.keys() & out.keys():
-            a = node_of[u]
-            for v in out[u]:
-                b = node_of.get(v)
-                if b is not None and b != a:
-                    counts[(a, b)] += 1
-        return counts
+        names, out_ptr, out_to, _, _ = self.adjacency
+        code = self._code
+        keys = [k for k in node_of if k in code]
+        gid, groups = pd.factorize(_objects([node_of[k] for k in keys]))
+        group_of = np.full(len(names), -1, dtype=np.intp)
+        at = np.fromiter(map(code.__getitem__, keys), dtype=np.intp, count=len(keys))
+        group_of[at] = gid
+        counts = out_ptr[at + 1] - out_ptr[at]
+        a = np.repeat(gid, counts)
+        b = group_of[_gather(out_ptr, out_to, at)]
+        keep = (b >= 0) & (b != a)
+        pair, n = np.unique(a[keep] * max(len(groups), 1) + b[keep], return_counts=True)
+        first, second = np.divmod(pair, max(len(groups), 1))
+        names = groups.tolist()
+        return dict(zip(zip(map(names.__getitem__, first.tolist()),
+                            map(names.__getitem__, second.tolist())), n.tolist()))
 
     @cached_property
     def capability_node(self) -> list[str | None]:
@@ -458,6 +510,17 @@ class EstateView:
         """The capability nodes ``systems`` provide, sorted."""
         found = set(map(self.capability_node.__getitem__, map(self.pos.__getitem__, systems)))
         return sorted(found - {None})
+
+
+def _gather(ptr: np.ndarray, targets: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The CSR rows ``at`` of (``ptr``, ``targets``) concatenated."""
+    starts = ptr[at]
+    counts = ptr[at + 1] - starts
+    total = int(counts.sum())
+    if not total:
+        return np.empty(0, dtype=np.intp)
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return targets[shift + np.arange(total)]
 
 
 def _as_view(graph) -> EstateView:
@@ -1069,9 +1132,11 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     node_of: dict[str, str] = {target: target}
     drawn = cap_groups(groups)
     migrating: list[tuple[str, list[str]]] = []
+    owner: list[tuple[str, str]] = []   # each group's node and department
     for dept, product, keys, merged in drawn:
         gid = f"group:{dept}|{product}" if product is not None else f"rest:{dept}"
         migrating.append((gid, keys))
+        owner.append((gid, dept))
         node_of.update(dict.fromkeys(keys, gid))
         waves = sorted({members[k]["wave"] for k in keys if members[k]["wave"] is not None})
         group = ([members[k]["system_id"] for k in keys[:GROUP_TOOLTIP_IDS]], len(keys),
@@ -1089,11 +1154,14 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         node_of.update(dict.fromkeys(keys, gid))
         nodes.append(group_node(gid, other, GREY, "Connected system",
                                 *_group_of(view, keys, sized_by), "connected to the cluster"))
-    owns = sorted({(f"dept:{members[k]['department']}", node_of[k]) for k in members})
+    owns = {(f"dept:{dept}", gid) for gid, dept in owner}
+    if t is not None:
+        owns.add((f"dept:{t['department']}", target))
+    owns = sorted(owns)
     edges = [edge(d, g, "owns", color={"color": "#dde2e7"}) for d, g in owns]
-    repoint = {(f"sys:{a}", f"sys:{b}") for a, b in cluster["integrations_to_repoint"]}
-    red = {(node_of.get(a), node_of.get(b)) for a, b in repoint} | \
-        {(node_of.get(b), node_of.get(a)) for a, b in repoint}
+    red = {(node_of.get(f"sys:{a}"), node_of.get(f"sys:{b}"))
+           for a, b in cluster["integrations_to_repoint"]}
+    red |= {(b, a) for a, b in red}
     integrations = view.grouped_edges(node_of)
     edges += [edge(a, b, f"{n:,} integration(s)" + (" to re-point" if (a, b) in red else ""),
                    value=float(n), color={"color": "#d4351c" if (a, b) in red else "#4c6a88"})
@@ -1156,13 +1224,17 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     def dept_of(n: str):
         return node[n].get("department") if n in pos else None
 
-    flows: dict[tuple[str, str], int] = defaultdict(int)
-    for u, targets in view.links[0].items():
-        a = dept_of(u)
-        for v in targets:
-            b = dept_of(v)
-            if a and b and a != b:
-                flows[(a, b)] += 1
+    names, out_ptr, out_to, _, _ = view.adjacency
+    codes, found = pd.factorize(_objects([node[n].get("department") or None
+                                          for n in view.ids]
+                                         + [None] * (len(names) - len(view.ids))))
+    a = np.repeat(codes, np.diff(out_ptr))
+    b = codes[out_to]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    pair, n = np.unique(a[keep].astype(np.int64) * len(found) + b[keep], return_counts=True)
+    depts = found.tolist()
+    flows = {(depts[x], depts[y]): k for x, y, k in
+             zip(*(part.tolist() for part in np.divmod(pair, max(len(found), 1))), n.tolist())}
     held: dict[tuple[str, str], int] = defaultdict(int)
     for v in view.of_type["data_domain"]:
         for u, d in pred[v].items():
