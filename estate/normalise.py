@@ -68,6 +68,7 @@ count as duplicates.
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 import unicodedata
 from collections import defaultdict
@@ -142,6 +143,8 @@ _SLASH = re.compile(r"([a-z0-9]+)/([a-z0-9]+)")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _VERSION_TOKEN = re.compile(r"^(?:(?:v|r|sp|ver)?\d{1,2}[a-z]?|(?:19|20)\d\d(?:r\d)?|v\d+|r\d+|sp\d+|\d+x)$")
 _BRACKETS = re.compile(r"[\(\[\{][^\)\]\}]*[\)\]\}]?")
+_VARIANT_MARKS = re.compile(r"[\(\[\{\-\u2013\u2014:|;/]")
+"""A text without these characters has no bracketed or dashed part to drop."""
 _SEGMENT_SPLIT = re.compile(r"\s+[-\u2013\u2014:|]\s+|\s*[;|]\s*|\s+/\s+")
 
 SCORES = {
@@ -170,6 +173,8 @@ _TENANT, _VERSION, _EDITION = 1, 2, 4
 (_IN_KEYS, _VENDOR_WORD, _VENDOR_START, _VENDOR_PART, _AROUND, _IN_BRAND, _STARTS_CONTAINED,
  _IN_CONTAINED) = (1 << i for i in range(8))
 _WORD_KINDS: dict[str, int] = {}
+(_R_KEYS, _R_AROUND, _R_VENDOR_ALL, _R_VENDOR_FLAG, _R_COMPONENT, _R_BRAND, _R_STARTS,
+ _R_CONTAINED, _R_COMPACT) = (1 << i for i in range(9))
 
 
 def _word_kinds(tokens: list[str]) -> dict[str, int]:
@@ -387,6 +392,8 @@ class _Matcher:
             (_IN_CONTAINED, {t for key in self.keys["contain"] for t in key.split()}),
         )
         self._word_flags: dict[str, int] = {}
+        self._reject_marks: dict[str, int] | None = None
+        self._compact_parts: tuple[dict[str, str], set[str]] = ({}, set())
 
     # -- vendors ---------------------------------------------------------------
     def _build_vendors(self) -> None:
@@ -565,6 +572,8 @@ class _Matcher:
     @functools.lru_cache(maxsize=1 << 19)
     def _variants(raw: str) -> tuple[tuple[str, float], ...]:
         """The raw text, then without bracketed parts, then each dashed segment."""
+        if not _VARIANT_MARKS.search(raw):
+            return ((raw, 0.0),)
         variants: list[tuple[str, float]] = [(raw, 0.0)]
         without = " ".join(_BRACKETS.sub(" ", raw).split())
         if without and without != " ".join(raw.split()):
@@ -644,6 +653,136 @@ class _Matcher:
                             and self._contained(toks):
                         return False
         return True
+
+    def _word_marks(self) -> dict[str, int]:
+        """Bits of every catalogue word that :meth:`rejected` reads (see there)."""
+        marks = self._reject_marks
+        if marks is not None:
+            return marks
+        vendor_all = {w for k in self.vendor_canonical for w in k.split()} | {
+            t for t in self._vendor_tokens if " " not in t}
+        sets = (
+            (_R_KEYS, self._product_tokens),
+            (_R_AROUND, set().union(*self.cap_words.values(), *self.vendor_words.values())),
+            (_R_VENDOR_ALL, vendor_all),
+            (_R_VENDOR_FLAG, {t for bit, words in self._word_sets
+                              if bit in (_VENDOR_WORD, _VENDOR_START) for t in words}),
+            (_R_COMPONENT, COMPONENT_WORDS),
+            (_R_BRAND, set(self.brands)),
+            (_R_STARTS, set(self.contain_by_token)),
+            (_R_CONTAINED, {t for key in self.keys["contain"] for t in key.split()}),
+        )
+        marks = defaultdict(int)
+        for bit, words in sets:
+            for word in words:
+                marks[word] |= bit
+        self._reject_marks = marks = dict(marks)
+        compacts = sorted(set(self.keys["compact_a"]) | set(self.keys["compact_b"]))
+        by_gram: dict[str, list[str]] = defaultdict(list)
+        short: set[str] = set()
+        for key in compacts:
+            for gram in {key[i:i + 3] for i in range(len(key) - 2)}:
+                by_gram[gram].append(key)
+            short |= {key[i:i + n] for n in (1, 2) for i in range(len(key) - n + 1)}
+        self._compact_parts = ({g: "\n".join(keys) for g, keys in by_gram.items()}, short)
+        return marks
+
+    def _in_compact(self, word: str) -> bool:
+        """Whether ``word`` is part of some catalogue name's words run together."""
+        by_gram, short = self._compact_parts
+        if len(word) < 3:
+            return word in short
+        return word in by_gram.get(word[:3], "")
+
+    def rejected(self, texts: list[str], contained: bool = True) -> np.ndarray:
+        """Per text, True when :meth:`_cannot_match` would be True, decided for all texts
+        at once from marks of their distinct words (False means only: not ruled out).
+
+        Every exact or token stage needs something of the words: a key lookup needs each
+        word that is not a version or edition word to be a key word; a lookup of the
+        words run together needs each of them inside a compact key; dropping a vendor
+        needs a vendor word and the other words to be key words; the looser rules need a
+        product, brand or contained-name word. A text none of whose variants has what
+        any stage needs cannot match; the rest are checked by :meth:`_cannot_match`.
+        ``contained=False`` leaves out the ``contains`` rule (for a caller that drops
+        such candidates): True then means no other stage can match.
+        """
+        n = len(texts)
+        out = np.zeros(n, dtype=bool)
+        if not n:
+            return out
+        known = self._word_marks()
+        exact = self.exact
+        pairs_t: list[int] = []
+        variant_ids: dict[str, int] = {}
+        pairs_v: list[int] = []
+        for i, raw in enumerate(texts):
+            if _exact_key(raw) in exact:
+                continue
+            for text, _ in self._variants(raw):
+                pairs_t.append(i)
+                pairs_v.append(variant_ids.setdefault(text, len(variant_ids)))
+        if not pairs_t:
+            return out
+        words_of = [_clean(text).split() for text in variant_ids]
+        # a vendor name may be made canonical: that gives a second word list
+        sides = list(words_of)
+        side_of_variant = np.arange(len(words_of), dtype=np.int64)
+        canon_side = side_of_variant.copy()
+        starts = self._vendor_starts
+        for v, words in enumerate(words_of):
+            if not starts.isdisjoint(words):
+                canon = self._canonical_tokens(words)
+                if canon != words:
+                    canon_side[v] = len(sides)
+                    sides.append(canon)
+        lengths = np.fromiter(map(len, sides), dtype=np.int64, count=len(sides))
+        flat = list(itertools.chain.from_iterable(sides))
+        side = np.repeat(np.arange(len(sides), dtype=np.int64), lengths)
+        codes, distinct = pd.factorize(np.array(flat, dtype=object)) if flat else (
+            np.zeros(0, dtype=np.int64), np.array([], dtype=object))
+        kinds = _word_kinds(list(distinct))
+        bits = np.fromiter(
+            ((kinds[w] << 12) | known.get(w, 0) | (_R_COMPACT if self._in_compact(w) else 0)
+             for w in distinct), dtype=np.int64, count=len(distinct))
+        row = bits[codes] if len(codes) else np.zeros(0, dtype=np.int64)
+        m = len(sides)
+
+        def count(mask: np.ndarray) -> np.ndarray:
+            return np.bincount(side[mask], minlength=m)
+
+        def distinct_count(mask: np.ndarray) -> np.ndarray:
+            keyed = np.unique(side[mask] * max(len(distinct), 1) + codes[mask])
+            return np.bincount(keyed // max(len(distinct), 1), minlength=m)
+
+        in_a0 = (row & (_TENANT << 12)) == 0
+        in_b = in_a0 & ((row & ((_VERSION | _EDITION) << 12)) == 0)
+        n_a0, n_b = count(in_a0), count(in_b)
+        some = (n_a0 > 0) & (
+            (n_b == 0)
+            | (count(in_b & ((row & _R_KEYS) == 0)) == 0)
+            | (count(in_b & ((row & _R_COMPACT) == 0)) == 0))
+        # the looser rules read the canonical words only
+        loose = np.zeros(m, dtype=bool)
+        any_a0 = lambda bit: count(in_a0 & ((row & bit) != 0)) > 0  # noqa: E731
+        loose |= any_a0(_R_VENDOR_FLAG) & (
+            count(in_b & ((row & (_R_VENDOR_ALL | _R_KEYS)) == 0)) == 0)
+        n_b_distinct = distinct_count(in_b)
+        loose |= ((n_b_distinct >= 2) & (n_b_distinct <= 8)
+                  & (count(in_b & ((row & (_R_KEYS | _R_AROUND)) == 0)) == 0)
+                  & (count(in_b & ((row & _R_KEYS) != 0)) > 0)
+                  & (count(in_b & ((row & _R_COMPONENT) != 0)) == 0))
+        loose |= any_a0(_R_BRAND)
+        if contained:
+            loose |= (any_a0(_R_STARTS) & (distinct_count(in_a0) >= 3)
+                      & (distinct_count(in_b & ((row & _R_CONTAINED) == 0)) <= 2))
+        variant_open = some[side_of_variant] | some[canon_side] | loose[canon_side]
+        open_pairs = variant_open[np.asarray(pairs_v, dtype=np.int64)]
+        tried = np.asarray(pairs_t, dtype=np.int64)
+        maybe = np.bincount(tried[open_pairs], minlength=n) > 0
+        out[tried] = True
+        out &= ~maybe
+        return out
 
     def token_candidates(self, raw: str, steps: list[Step] | None = None) -> list[Candidate]:
         """Exact and token-stage candidates of one raw name, best first.
@@ -1117,9 +1256,13 @@ def _unmatched_stage(from_product: bool, vendor: str | None) -> str:
 
 def _decide_direct(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str | None,
                    from_product: bool, bespoke: bool, cands_of, notes: list[str],
-                   steps: list[Step] | None = None) -> tuple[Candidate | None, str | None]:
+                   steps: list[Step] | None = None, prefixed_of=None
+                   ) -> tuple[Candidate | None, str | None]:
     """The part of :func:`_decide` that does not need the system's name: (candidate,
-    stage), with stage None when nothing matched and the name is still to be tried."""
+    stage), with stage None when nothing matched and the name is still to be tried.
+
+    ``prefixed_of`` (text -> token candidates) may stand in for the matcher's lookup of
+    the name with the vendor in front; only its candidates not via ``contains`` count."""
     if not raw:
         return None, "none"
     if bespoke:
@@ -1133,9 +1276,11 @@ def _decide_direct(matcher: _Matcher, raw: str, vendor: str | None, cap_id: str 
     chosen = matcher.choose(cands, vendor, cap_id, notes)
     if chosen is None and vendor and not any(c.stage != "fuzzy" for c in cands) \
             and _clean(vendor) not in _clean(raw):
+        text = f"{vendor} {raw}"
+        found = prefixed_of(text) if prefixed_of is not None else \
+            matcher.token_candidates(text, steps)
         prefixed = [Candidate(c.product_id, "tokens", SCORES["vendor-column"], "vendor-column",
-                              c.key) for c in matcher.token_candidates(f"{vendor} {raw}", steps)
-                    if c.via != "contains"]
+                              c.key) for c in found if c.via != "contains"]
         chosen = matcher.choose(prefixed, vendor, cap_id, notes)
     return chosen, chosen.stage if chosen else None
 
@@ -1474,6 +1619,17 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
     final1: list[str | None] = [None] * n1
     notes1: list[str] = [""] * n1
     columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
+    # names tried with the vendor in front, ruled out together where no stage can match
+    asked_prefixed = sorted({
+        f"{vend} {raw}" for raw, vend, is_bespoke in zip(columns[0], columns[1], columns[4])
+        if raw and vend and not is_bespoke and not any(c.stage != "fuzzy" for c in cands.get(raw, ()))
+        and _clean(vend) not in _clean(raw)})
+    hopeless = set(itertools.compress(asked_prefixed,
+                                      matcher.rejected(asked_prefixed, contained=False)))
+
+    def prefixed_of(text: str) -> list[Candidate]:
+        return [] if text in hopeless else matcher.token_candidates(text)
+
     for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(zip(*columns)):
         if not raw:
             final1[k] = "none"
@@ -1485,7 +1641,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
             continue
         notes: list[str] = []
         chosen1[k], final1[k] = _decide_direct(matcher, raw, vend or None, cid, from_product,
-                                               is_bespoke, cands.__getitem__, notes)
+                                               is_bespoke, cands.__getitem__, notes,
+                                               prefixed_of=prefixed_of)
         notes1[k] = "; ".join(notes)
 
     pending = np.array([f is None for f in final1], dtype=bool)[first_codes]

@@ -347,6 +347,40 @@ def test_the_quick_reject_never_hides_a_token_match(data):
         assert matcher._token_candidates(name, None) == []
 
 
+@hsettings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_the_batch_reject_never_hides_a_token_match(data):
+    """``rejected`` rules a name out only where ``_cannot_match`` would, and without the
+    ``contains`` rule only where no other stage finds a candidate."""
+    from estate.normalise import _matcher
+
+    matcher = _matcher(_CATALOGUE, Settings().fuzzy_threshold)
+    known = _catalogue_words(_CATALOGUE) + sorted(matcher.vendor_canonical)
+    word = st.one_of(st.sampled_from(known), st.sampled_from(
+        ["Dept", "MOJ", "Tool", "Service", "System", "New", "E3", "v2", "(HR)", "-", "UAT",
+         "Connector", "Cloud", "Suite", "Online", "Records", "Legacy", "&", "/", "2019"]),
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=2, max_size=9))
+    names = [" ".join(data.draw(st.lists(word, min_size=1, max_size=6))) for _ in range(5)]
+    for name, out in zip(names, matcher.rejected(names).tolist()):
+        if out:
+            assert matcher._cannot_match(name), name
+    for name, out in zip(names, matcher.rejected(names, contained=False).tolist()):
+        if out:
+            assert [c for c in matcher._token_candidates(name, None)
+                    if c.via != "contains"] == [], name
+
+
+def test_the_batch_reject_keeps_names_the_stages_match(catalogue):
+    from estate.normalise import _matcher
+
+    matcher = _matcher(catalogue, Settings().fuzzy_threshold)
+    names = ["MS O365 E3", "Office365", "Microsoft 365 MoJ", "ServiceNow IT Service Management",
+             "UiPath Studio", "Avaya Aura Contact Center", "Microsoft 365 (tenant: moj)",
+             "Xqzzy Wibble Tracker"]
+    assert matcher.rejected(names).tolist() == [False] * 7 + [True]
+    assert matcher.rejected([]).tolist() == []
+
+
 def test_the_quick_reject_passes_names_the_stages_match(catalogue):
     from estate.normalise import _matcher
 
