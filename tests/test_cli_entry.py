@@ -37,3 +37,36 @@ def test_analyse_writes_its_summary_before_exiting(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "2 systems from 1 departments" in done.stdout
     assert (tmp_path / "out" / "report.html").is_file()
+
+
+def test_commands_called_in_process_keep_nothing_alive(tmp_path):
+    """Only the executable, which ends with os._exit, keeps the analysis until exit; a
+    caller of the commands in process (CliRunner, a notebook) gets its memory back."""
+    import gc
+    import weakref
+
+    from click.testing import CliRunner
+
+    from estate import pipeline
+    from estate.cli import main
+
+    inventory = tmp_path / "dwp.csv"
+    inventory.write_text("system_id,name,product,capability\n1,Mail,Microsoft 365,Email\n",
+                         encoding="utf-8")
+    made = []
+    real = pipeline.run_analysis
+
+    def spy(*args, **kwargs):
+        findings = real(*args, **kwargs)
+        made.append(weakref.ref(findings.analysis))
+        return findings
+
+    pipeline.run_analysis = spy
+    try:
+        result = CliRunner().invoke(main, ["analyse", str(inventory), "--out",
+                                           str(tmp_path / "out"), "--quiet"])
+    finally:
+        pipeline.run_analysis = real
+    assert result.exit_code == 0, result.output
+    gc.collect()
+    assert made and made[0]() is None

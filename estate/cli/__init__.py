@@ -31,6 +31,9 @@ def run() -> None:
     them one by one at exit takes seconds and changes nothing on disk (every output is
     closed by then), so once the output streams are flushed the process just ends.
     """
+    from estate.cli.options import exit_without_teardown
+
+    exit_without_teardown()
     try:
         main()
         code = 0

@@ -8,7 +8,7 @@ import click
 
 from estate.cli import main
 from estate.cli.options import (
-    inventory_paths, quiet_option, resolve_paths, settings_options,
+    inventory_paths, keep_until_exit, quiet_option, resolve_paths, settings_options,
     StageProgress, with_library_errors,
 )
 
@@ -49,6 +49,7 @@ def analyse_command(paths, out_dir, settings, quiet, timings):
     progress = StageProgress(quiet)
     try:
         findings = run_analysis(inputs, settings, progress=progress)
+        keep_until_exit(findings)
         with progress("report"):
             written = write_reports(findings, out_dir)
     finally:

@@ -17,6 +17,24 @@ from estate.settings import Settings, load_settings
 
 DEFAULT_INVENTORIES = Path("inventories")
 
+_exit_without_teardown = False
+_left_for_exit: list = []
+
+
+def exit_without_teardown() -> None:
+    """Called by the ``estate`` executable, which ends the process with ``os._exit``."""
+    global _exit_without_teardown
+    _exit_without_teardown = True
+
+
+def keep_until_exit(result: object) -> None:
+    """Keep ``result`` alive until the process ends, when the executable will end it
+    without tearing the heap down: a million-row analysis is tens of millions of objects,
+    and freeing them when the command returns took seconds. Does nothing when the commands
+    are called another way (tests, ``CliRunner``), so nothing accumulates there."""
+    if _exit_without_teardown:
+        _left_for_exit.append(result)
+
 
 def inventory_paths(command: Callable) -> Callable:
     """``PATH...``: inventory files or folders, ``inventories/`` when none is given."""
