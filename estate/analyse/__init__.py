@@ -297,10 +297,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
-def _ints(values: pd.Series) -> list:
-    return [None if v != v else int(v) for v in values.to_numpy(float).tolist()]
-
-
 def _objects(values) -> np.ndarray:
     """A column as an object array of the Python values ``tolist`` gives (None stays)."""
     if isinstance(values, pd.Series):
