@@ -23,6 +23,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
+from estate.arrays import object_array
 from estate.analyse.clusters import (Candidate, ConstraintValues, apply_constraints,
                                      block_groups, block_inputs, out_of_scope, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
@@ -297,17 +298,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return [dict(zip(columns, row)) for row in zip(*values)]
 
 
-def _objects(values) -> np.ndarray:
-    """A column as an object array of the Python values ``tolist`` gives (None stays)."""
-    if isinstance(values, pd.Series):
-        values = values.to_numpy() if values.dtype == object else values.tolist()
-    if isinstance(values, np.ndarray) and values.dtype == object:
-        return values
-    out = np.empty(len(values), dtype=object)
-    out[:] = values if isinstance(values, list) else list(values)
-    return out
-
-
 def _int_objects(values: np.ndarray) -> np.ndarray:
     """Whole numbers as Python ints, None where NaN."""
     out = np.full(len(values), None, dtype=object)
@@ -318,7 +308,7 @@ def _int_objects(values: np.ndarray) -> np.ndarray:
 
 def _texts(values: np.ndarray) -> np.ndarray:
     """``str`` of each value (as an f-string would put it)."""
-    return _objects(list(map(str, values.tolist())))
+    return object_array(list(map(str, values.tolist())))
 
 
 def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list[str],
@@ -330,11 +320,11 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     number = np.repeat(np.arange(len(cids)), ends - starts)
     migrate = ~is_target
     cluster = np.asarray(cids, dtype=object)[number]
-    onto_of = _objects(onto)[number]
+    onto_of = object_array(onto)[number]
     wave_f = np.where(is_target, np.nan, m["wave"].to_numpy(float))
     order_f = np.where(is_target, np.nan, m["order"].to_numpy(float))
     wave, order = _int_objects(wave_f), _int_objects(order_f)
-    earliest = _objects(m["earliest_iso"]).copy()
+    earliest = object_array(m["earliest_iso"]).copy()
     earliest[is_target] = None
     users_f = m["users"].to_numpy(float)
     retiring = m["retiring"].to_numpy(bool)
@@ -354,7 +344,7 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     in_wave[said] = " in wave " + _texts(wave[said])
     whys[moved] = ("move its users and data to " + onto_of[moved] + in_wave[moved]
                    + ", then switch it off")
-    contract = _objects(m["contract_iso"])
+    contract = object_array(m["contract_iso"])
     wave_reasons = np.empty(len(m), dtype=object)
     wave_reasons[is_target] = "target: nothing to migrate"
     unknown = migrate & np.equal(earliest, None)
@@ -372,14 +362,14 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     product = m["product_name"].where(m["product_name"].notna(), m["product_id"])
     sort = np.lexsort((np.nan_to_num(order_f, nan=0.0), migrate, number))
     columns = {
-        "department": _objects(m["department"]), "system_id": _objects(m["system_id"]),
-        "name": _objects(m["name"]), "product": _objects(product),
-        "role": _objects(m["role"]), "disposition": kinds.astype(object),
+        "department": object_array(m["department"]), "system_id": object_array(m["system_id"]),
+        "name": object_array(m["name"]), "product": object_array(product),
+        "role": object_array(m["role"]), "disposition": kinds.astype(object),
         "users": _int_objects(users_f), "annual_cost": cost_objects, "contract_end": contract,
-        "wave": wave, "earliest_date": earliest, "product_id": _objects(m["product_id"]),
+        "wave": wave, "earliest_date": earliest, "product_id": object_array(m["product_id"]),
         "score": score, "order": order, "wave_reason": wave_reasons,
-        "disposition_reason": whys, "tier": _objects(m["tier"]),
-        "region": _objects(m["region"]),
+        "disposition_reason": whys, "tier": object_array(m["tier"]),
+        "region": object_array(m["region"]),
     }
     table = ItemTable.from_columns(ClusterMember, {k: v[sort] for k, v in columns.items()})
     return table, m["key_rank"].to_numpy()[sort], cluster[sort]
@@ -521,7 +511,8 @@ def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows:
             "on a product the catalogue marks strategic, in no cluster"],
             "in no consolidation cluster: keep it as it is")
         parts.append({"department": department[outside], "system_id": system_id[outside],
-                      "disposition": _objects(kind.tolist()), "reason": _objects(why.tolist()),
+                      "disposition": object_array(kind.tolist()),
+                      "reason": object_array(why.tolist()),
                       "cluster": np.full(len(rest), None, dtype=object)})
     rows = np.concatenate([member_rows, np.flatnonzero(outside)])
     order = np.lexsort((sid_rank[rows], dept_rank[rows]))

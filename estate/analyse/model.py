@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 import pandas as pd
 
+from estate.arrays import object_array
 from estate.errors import Finding
 
 
@@ -44,7 +45,7 @@ class ItemTable:
     def from_columns(cls, kind: type, columns: dict) -> "ItemTable":
         """A table of ``kind`` from one sequence of field values per field name."""
         names = [f.name for f in fields(kind)]
-        frame = pd.DataFrame({n: _object_array(columns[n]) for n in names}, dtype=object,
+        frame = pd.DataFrame({n: object_array(columns[n]) for n in names}, dtype=object,
                              copy=False)
         return cls(frame, kind)
 
@@ -68,14 +69,6 @@ class ItemTable:
     def __setstate__(self, state) -> None:
         self.frame, self.kind = state
         self._columns = None
-
-
-def _object_array(values) -> np.ndarray:
-    if isinstance(values, np.ndarray) and values.dtype == object and values.ndim == 1:
-        return values
-    out = np.empty(len(values), dtype=object)
-    out[:] = list(values) if not isinstance(values, (list, np.ndarray)) else values
-    return out
 
 
 class TableItems(Sequence):

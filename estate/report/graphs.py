@@ -39,6 +39,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from estate.arrays import object_array
 from estate.graph import integration_index
 from estate.memory import gc_paused
 from estate.report._files import write_text
@@ -247,13 +248,6 @@ def _texts(values: np.ndarray, fmt) -> np.ndarray:
     return out
 
 
-def _objects(values: list) -> np.ndarray:
-    """A list as a one-dimensional object array (whatever its items are)."""
-    out = np.empty(len(values), dtype=object)
-    out[:] = values
-    return out
-
-
 def _systems_table(graph: nx.DiGraph, systems: pd.DataFrame | None) -> pd.DataFrame:
     """The attributes of the graph's systems by node id: ``graph.graph["systems"]`` when
     the graph carries it, else the analysed rows of the normalised systems table (the
@@ -375,7 +369,7 @@ class EstateView:
         col = self._columns(at, TOOLTIP_COLUMNS)
         node = self.node
         raw = [node[n].get("label") for n in todo]
-        labels = _objects([x if x.__class__ is str and x else _get({"label": x}, "label")
+        labels = object_array([x if x.__class__ is str and x else _get({"label": x}, "label")
                            for x in raw])
         lines = [list(map(str, _first(col["name"], labels, col["system_id"])))]
         fmt = {"users": number, "annual_cost": money}
@@ -437,8 +431,8 @@ class EstateView:
             target = index["target"].to_numpy(dtype=object)
         else:
             out = self.links[0]
-            source = _objects([u for u, targets in out.items() for _ in targets])
-            target = _objects([v for targets in out.values() for v in targets])
+            source = object_array([u for u, targets in out.items() for _ in targets])
+            target = object_array([v for targets in out.values() for v in targets])
         names = list(self.ids)
         ends = pd.Index(names).get_indexer(np.concatenate([source, target]))
         unknown = ends < 0
@@ -483,7 +477,7 @@ class EstateView:
         names, out_ptr, out_to, _, _ = self.adjacency
         code = self._code
         keys = [k for k in node_of if k in code]
-        gid, groups = pd.factorize(_objects([node_of[k] for k in keys]))
+        gid, groups = pd.factorize(object_array([node_of[k] for k in keys]))
         group_of = np.full(len(names), -1, dtype=np.intp)
         at = np.fromiter(map(code.__getitem__, keys), dtype=np.intp, count=len(keys))
         group_of[at] = gid
@@ -1225,7 +1219,7 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
         return node[n].get("department") if n in pos else None
 
     names, out_ptr, out_to, _, _ = view.adjacency
-    codes, found = pd.factorize(_objects([node[n].get("department") or None
+    codes, found = pd.factorize(object_array([node[n].get("department") or None
                                           for n in view.ids]
                                          + [None] * (len(names) - len(view.ids))))
     a = np.repeat(codes, np.diff(out_ptr))

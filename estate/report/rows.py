@@ -20,6 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.arrays import object_array
+
 CHUNK_ROWS = 20_000
 """Rows converted at a time: bounds the memory of the text being built."""
 
@@ -148,13 +150,6 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(uniques)
 
 
-def _objects(items: list) -> np.ndarray:
-    """``items`` as a one-dimensional object array (whatever the items are)."""
-    out = np.empty(len(items), dtype=object)
-    out[:] = items
-    return out
-
-
 def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
               sep: str | None) -> str:
     """The text of ``count`` rows joined by ``sep`` (None: run together), row i being
@@ -210,7 +205,7 @@ class Coded:
         codes (kept for all slices of the column when ``key`` names the encoding)."""
         table = self.tables.get(key) if key is not None else None
         if table is None:
-            table = _objects(encode(self.values))
+            table = object_array(encode(self.values))
             if key is not None:
                 self.tables[key] = table
         return table
