@@ -207,16 +207,10 @@ class BlockInputs:
 
 def _runs(frame: pd.DataFrame, by: list[str]) -> list[tuple[tuple, int, int]]:
     """``(values of by, start, stop)`` of each run of equal ``by`` in a sorted frame."""
-    if frame.empty:
-        return []
-    change = np.zeros(len(frame), dtype=bool)
-    change[0] = True
-    for col in by:
-        values = frame[col].to_numpy(dtype=object)
-        change[1:] |= values[1:] != values[:-1]
-    starts = np.flatnonzero(change).tolist()
-    firsts = list(zip(*(frame[col].to_numpy(dtype=object)[starts].tolist() for col in by)))
-    return list(zip(firsts, starts, starts[1:] + [len(frame)]))
+    columns = [frame[col].to_numpy(dtype=object) for col in by]
+    starts, stops = _code_runs(*columns)
+    firsts = list(zip(*(c[starts].tolist() for c in columns)))
+    return list(zip(firsts, starts, stops))
 
 
 def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
