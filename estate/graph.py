@@ -384,9 +384,9 @@ def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray
 
         id_index = pd.Index(pd.unique(np.array(ids, dtype=object)), dtype=object)
         ref_id = id_index.get_indexer(np.array(ids, dtype=object))[codes]
-        row_id = id_index.get_indexer(np.array(
-            [None if s is None else str(s).strip().lower() for s in rows["system_id"].tolist()],
-            dtype=object))
+        sid_codes, sids = pd.factorize(rows["system_id"])  # each distinct id slugged once
+        row_id = np.append(id_index.get_indexer(np.array(
+            [str(s).strip().lower() for s in sids.tolist()], dtype=object)), -1)[sid_codes]
         candidates = np.flatnonzero(row_id >= 0)
         dept_codes = pd.factorize(np.concatenate([row_dept[candidates], ref_dept]))[0]
         keys = dept_codes.astype(np.int64) * len(id_index) + np.concatenate(
