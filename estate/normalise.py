@@ -68,11 +68,18 @@ count as duplicates.
 from __future__ import annotations
 
 import functools
+import gc
+import hashlib
 import itertools
+import os
+import pickle
 import re
+import sys
+import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -82,6 +89,8 @@ from rapidfuzz.distance import OSA
 
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
+from estate.memory import gc_paused
+from estate.parallel import Background, workers
 from estate.settings import Settings
 
 STAGE = "normalise"
@@ -314,9 +323,14 @@ def group_other_capabilities(texts: list[str], rows: dict[str, int], threshold: 
     return out
 
 
+_BESPOKE_HINT = re.compile("|".join(sorted(
+    {max(p.split(), key=len) for p in BESPOKE_PHRASES} | BESPOKE_TOKENS | {"house", "grown"})))
+"""One word of every bespoke phrase: a text without any of them cannot be one."""
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def _is_bespoke(text: str | None) -> bool:
-    if not text:
+    if not text or not _BESPOKE_HINT.search(_fold(text)):
         return False
     cleaned = _clean(text, joiners=False)
     tokens = set(cleaned.split())
@@ -1166,22 +1180,92 @@ class _Matcher:
 
 _MATCHERS: dict[tuple, _Matcher] = {}
 _MATCHERS_KEPT = 4
+INDEX_FILES_KEPT = 8
+"""Catalogue indexes kept in the cache directory (the most recently written)."""
 
 
 def _matcher(catalogue: Catalogue, threshold: float) -> _Matcher:
     """The indexes of a catalogue, built once per catalogue content and threshold.
 
     Keyed by the (frozen) products and capabilities rather than the object, so a
-    catalogue loaded again, equal to one already indexed, reuses its indexes.
+    catalogue loaded again, equal to one already indexed, reuses its indexes. A new
+    process reads them from the cache directory (see :func:`index_cache_dir`) when an
+    earlier run wrote them for the same catalogue, threshold and code.
     """
     key = (tuple(catalogue.products), tuple(catalogue.capabilities), float(threshold))
     matcher = _MATCHERS.pop(key, None)
     if matcher is None:
-        matcher = _Matcher(catalogue, threshold)
+        matcher = _cached_matcher(catalogue, threshold)
         while len(_MATCHERS) >= _MATCHERS_KEPT:
             del _MATCHERS[next(iter(_MATCHERS))]
     _MATCHERS[key] = matcher
     return matcher
+
+
+def index_cache_dir() -> Path | None:
+    """Where catalogue indexes are kept between runs: ``ESTATE_CACHE_DIR`` (empty: keep
+    none), else ``$XDG_CACHE_HOME/estate``, else ``~/.cache/estate``."""
+    configured = os.environ.get("ESTATE_CACHE_DIR")
+    if configured is not None:
+        return Path(configured) if configured.strip() else None
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    return (Path(base) if base else Path.home() / ".cache") / "estate"
+
+
+def _index_path(folder: Path, catalogue: Catalogue, threshold: float) -> Path:
+    """The file of one catalogue's indexes, named by a hash of everything they follow
+    from: the catalogue's content, the threshold, this module's code and Python."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(pickle.dumps((sys.version_info[:2], float(threshold), catalogue.products,
+                                catalogue.capabilities), protocol=4))
+    return folder / f"catalogue-index-{digest.hexdigest()[:32]}.pickle"
+
+
+def _cached_matcher(catalogue: Catalogue, threshold: float) -> _Matcher:
+    """The matcher read from the cache directory, else built (and written there when
+    the directory can be written; any problem with the cache only means building)."""
+    try:
+        folder = index_cache_dir()
+        path = _index_path(folder, catalogue, threshold) if folder is not None else None
+    except (OSError, RuntimeError):
+        path = None
+    if path is not None:
+        try:
+            with open(path, "rb") as f:
+                state = pickle.load(f)
+            if isinstance(state, dict) and state.get("threshold") == float(threshold):
+                matcher = _Matcher.__new__(_Matcher)
+                matcher.__dict__.update(state)
+                matcher.catalogue = catalogue
+                return matcher
+        except Exception:  # noqa: BLE001 - a missing, old or damaged file is rebuilt
+            pass
+    matcher = _Matcher(catalogue, threshold)
+    if path is not None:
+        matcher._word_marks()
+        state = {k: v for k, v in matcher.__dict__.items() if k != "catalogue"}
+        _write_index(path, state)
+    return matcher
+
+
+def _write_index(path: Path, state: dict) -> None:
+    """Write the indexes whole or not at all, and keep only the newest files."""
+    temp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("wb", dir=path.parent, delete=False,
+                                         suffix=".tmp") as f:
+            temp = f.name
+            pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)
+        temp = None
+        kept = sorted(path.parent.glob("catalogue-index-*.pickle"),
+                      key=lambda p: p.stat().st_mtime, reverse=True)
+        for stale in kept[INDEX_FILES_KEPT:]:
+            stale.unlink(missing_ok=True)
+    except Exception:  # noqa: BLE001 - an unwritable cache only means building next time
+        if temp is not None:
+            Path(temp).unlink(missing_ok=True)
 
 
 def _banded_matches(queries: list[str], choices: list[str], cutoff: float, width: int = 4):
@@ -1214,9 +1298,20 @@ def _banded_matches(queries: list[str], choices: list[str], cutoff: float, width
         matrix = process.cdist([queries[i] for i in rows], [choices[j] for j in cols],
                                scorer=fuzz.ratio, dtype=np.uint8, workers=-1,
                                score_cutoff=int(np.floor(cutoff)))
-        r, c = np.nonzero(matrix)
+        r, c = _nonzero_cells(matrix)
         if len(r):
             yield rows[r], cols[c], matrix[r, c]
+
+
+def _nonzero_cells(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.nonzero`` of a byte matrix whose cells are almost all zero, eight cells at a
+    time: only the 8-byte words that are not zero are looked into."""
+    flat = np.ascontiguousarray(matrix, dtype=np.uint8).reshape(-1)
+    whole = len(flat) // 8 * 8
+    words = np.flatnonzero(flat[:whole].view(np.uint64))
+    cells = (words[:, None] * 8 + np.arange(8)).reshape(-1)
+    cells = np.concatenate([cells[flat[cells] != 0], whole + np.flatnonzero(flat[whole:])])
+    return np.divmod(cells, max(matrix.shape[1], 1))
 
 
 def _text(value) -> str | None:
@@ -1442,15 +1537,26 @@ def _connect(keys: dict[str, str], threshold: float, word_blocks: bool = False
     return {name: component[key] for name, key in keys.items()}
 
 
-def _first_text(frame: pd.DataFrame, column: str) -> pd.Series:
+def _text_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as codes into its distinct texts (spacing made single, ends
+    stripped, empty missing): (codes, texts), code -1 where missing. Each distinct raw
+    value is cleaned once, and later steps work on the integer codes."""
     if column not in frame.columns:
-        return pd.Series(pd.NA, index=frame.index, dtype="string")
+        return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
     codes, uniques = pd.factorize(frame[column])
     values = pd.Series(uniques).astype("string").str.strip()
     values = values.str.replace(r"\s+", " ", regex=True)
     values = values.mask(values == "", pd.NA)
-    return pd.Series(values.array.take(codes, allow_fill=True), index=frame.index,
-                     name=frame[column].name)
+    cleaned, texts = pd.factorize(values)
+    remap = np.append(cleaned, -1).astype(np.int64)
+    return remap[codes], np.asarray(texts, dtype=object)
+
+
+def _first_text(frame: pd.DataFrame, column: str) -> pd.Series:
+    codes, texts = _text_codes(frame, column)
+    values = pd.array(np.append(texts, None), dtype="string")
+    return pd.Series(values.take(codes), index=frame.index,
+                     name=frame[column].name if column in frame.columns else None)
 
 
 def _map_unique(values: pd.Series, func) -> pd.Series:
@@ -1460,62 +1566,149 @@ def _map_unique(values: pd.Series, func) -> pd.Series:
     return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
 
 
-def _row_codes(frame: pd.DataFrame, columns: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Group number of every row over ``columns`` (numbered by first appearance, as
-    ``drop_duplicates`` keeps them) and the position of each group's first row."""
-    codes = np.zeros(len(frame), dtype=np.int64)
-    for column in columns:
-        col_codes, uniques = pd.factorize(frame[column], use_na_sentinel=False)
-        codes, _ = pd.factorize(codes * max(len(uniques), 1) + col_codes)
-    _, first = np.unique(codes, return_index=True)
-    return codes.astype(np.int64, copy=False), first
+def _group_codes(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Group number of every row over integer code columns ((codes, number of distinct
+    codes), code -1 allowed), numbered by first appearance as ``drop_duplicates`` keeps
+    them, and the position of each group's first row."""
+    codes = np.zeros(len(columns[0][0]) if columns else 0, dtype=np.int64)
+    top = 1
+    for col, size in columns:
+        if top * (size + 1) >= 1 << 62:
+            codes, uniques = pd.factorize(codes)
+            top = len(uniques)
+        codes = codes * (size + 1) + (np.asarray(col, dtype=np.int64) + 1)
+        top *= size + 1
+    codes, _ = pd.factorize(codes)
+    codes = codes.astype(np.int64, copy=False)
+    if not len(codes):
+        return codes, codes
+    running = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
+    return codes, first
+
+
+def _counted(factorized: tuple[np.ndarray, object]) -> tuple[np.ndarray, int]:
+    """(codes, how many distinct) of what ``pd.factorize`` returned."""
+    return np.asarray(factorized[0], dtype=np.int64), len(factorized[1])
+
+
+def _bespoke_marks(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per row (``codes`` into ``texts``, -1 missing) whether its text marks a system
+    built in-house, deciding each text that rows use once."""
+    used = np.flatnonzero(np.bincount(codes + 1, minlength=len(texts) + 1)[1:])
+    marks = np.zeros(len(texts) + 1, dtype=bool)
+    marks[used] = [_is_bespoke(t) for t in texts[used].tolist()]
+    return marks[codes]
+
+
+def _with_empty(texts: np.ndarray) -> np.ndarray:
+    """Distinct texts with ``""`` last, for code -1."""
+    return np.append(texts, "").astype(object)
+
+
+PARALLEL_TEXTS = 2000
+"""From this many new texts, half of them are matched in a forked child when there are
+two cores (see :mod:`estate.parallel`); each text's candidates depend on it alone."""
 
 
 def _add_candidates(matcher: _Matcher, texts, cands: dict[str, list[Candidate]]) -> None:
     """Token-stage candidates of each new text, and fuzzy ones where there are none."""
     texts = sorted(t for t in set(texts) if t and t not in cands)
+    found = _in_halves(functools.partial(_candidates, matcher), texts)
+    cands.update((t, found[t]) for t in texts)
+
+
+def _in_halves(work, texts: list) -> dict:
+    """``work(texts)`` (a dict keyed by text whose values depend on their text alone),
+    with every other text done in a forked child when there are many and two cores."""
+    if len(texts) < PARALLEL_TEXTS or workers() < 2:
+        return work(texts)
+    other, parent = texts[1::2], os.getpid()
+
+    def in_child() -> dict:
+        if os.getpid() != parent:
+            gc.disable()  # a collection would touch, and so copy, the whole parent's heap
+        return work(other)
+
+    job = Background(in_child)
+    try:
+        found = work(texts[0::2])
+    except BaseException:
+        try:
+            job.result()
+        except BaseException:  # noqa: BLE001 - the error here is the one to raise
+            pass
+        raise
+    found.update(job.result())
+    return found
+
+
+def _prefixed_candidates(matcher: _Matcher, texts: list[str]) -> dict[str, list[Candidate]]:
+    """Token-stage candidates of names with the vendor in front, those that no stage
+    but ``contains`` could match ruled out together (see :meth:`_Matcher.rejected`)."""
+    hopeless = matcher.rejected(texts, contained=False).tolist()
+    return {t: [] if no else matcher.token_candidates(t) for t, no in zip(texts, hopeless)}
+
+
+def _candidates(matcher: _Matcher, texts: list[str]) -> dict[str, list[Candidate]]:
     token_cands = {t: matcher.token_candidates(t) for t in texts}
     need_fuzzy = [t for t in texts if not token_cands[t]]
     fuzzy = matcher.fuzzy_candidates(need_fuzzy, matcher.threshold - 5)
-    cands.update(token_cands)
     for i, t in enumerate(need_fuzzy):
-        cands[t] = fuzzy.get(i, [])
+        token_cands[t] = fuzzy.get(i, [])
+    return token_cands
 
 
 def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Settings
                      ) -> NormalisedSystems:
-    """Add the catalogue product, vendor and capability of every system (see module doc)."""
+    """Add the catalogue product, vendor and capability of every system (see module doc).
+
+    Matching allocates many small lists and dicts that form no reference cycles, so the
+    cyclic collector is paused meanwhile (see :mod:`estate.memory`)."""
+    with gc_paused():
+        return _resolve_products(systems, catalogue, settings)
+
+
+def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Settings
+                      ) -> NormalisedSystems:
     matcher = _matcher(catalogue, settings.fuzzy_threshold)
-    out = systems.copy()
-    product = _first_text(out, "product")
-    name = _first_text(out, "name")
-    vendor = _first_text(out, "vendor")
-    cap_text = _first_text(out, "capability")
+    out = systems.copy(deep=False)
+    product, product_texts = _text_codes(out, "product")
+    name, name_texts = _text_codes(out, "name")
+    vendor, vendor_texts = _text_codes(out, "vendor")
+    cap_text, cap_texts = _text_codes(out, "capability")
 
-    def flag(values: pd.Series) -> pd.Series:
-        codes, uniques = pd.factorize(values)
-        # a missing value (code -1) reads the last mark, False
-        marks = np.array([_is_bespoke(v) for v in uniques] + [False], dtype=bool)
-        return pd.Series(marks[codes], index=values.index)
-
-    bespoke_product = flag(product)
-    product = product.mask(bespoke_product, pd.NA)
-    use_name = product.isna()
-    match_input = product.fillna(name)
-    bespoke = flag(vendor) | bespoke_product | flag(match_input)
-    keys = pd.DataFrame({
-        "input": match_input.fillna(""), "vendor": vendor.fillna(""),
-        "capability": cap_text.fillna(""), "fallback": name.where(~use_name).fillna(""),
-        "from_product": (~use_name).to_numpy(), "bespoke": bespoke.to_numpy(),
-    }, index=out.index)
-    key_cols = ["input", "vendor", "capability", "fallback", "from_product", "bespoke"]
-    codes, firsts = _row_codes(keys, key_cols)
-    unique = keys.iloc[firsts].reset_index(drop=True)
-    results = _match_unique(matcher, unique)
+    bespoke_product = _bespoke_marks(product_texts, product)
+    product = np.where(bespoke_product, -1, product)
+    use_name = product < 0
+    # the text matched is the product, else the name: one vocabulary for both
+    joint, input_texts = pd.factorize(np.concatenate([product_texts, name_texts]))
+    input_texts = np.asarray(input_texts, dtype=object)
+    from_product_text = np.append(joint[:len(product_texts)], -1)
+    from_name_text = np.append(joint[len(product_texts):], -1)
+    match_input = np.where(use_name, from_name_text[name], from_product_text[product])
+    bespoke = (_bespoke_marks(vendor_texts, vendor) | bespoke_product
+               | _bespoke_marks(input_texts, match_input))
+    fallback = np.where(use_name, -1, name)
+    codes, firsts = _group_codes([
+        (match_input, len(input_texts)), (vendor, len(vendor_texts)),
+        (cap_text, len(cap_texts)), (fallback, len(name_texts)), (~use_name, 2), (bespoke, 2)])
+    keys = _RowKeys(match_input, _with_empty(input_texts), cap_text, _with_empty(cap_texts))
+    unique = pd.DataFrame({
+        "input": pd.array(keys.input_texts[match_input[firsts]], dtype="string"),
+        "vendor": pd.array(_with_empty(vendor_texts)[vendor[firsts]], dtype="string"),
+        "capability": pd.array(keys.cap_texts[cap_text[firsts]], dtype="string"),
+        "fallback": pd.array(_with_empty(name_texts)[fallback[firsts]], dtype="string"),
+        "from_product": ~use_name[firsts], "bespoke": bespoke[firsts],
+    })
+    results = _match_unique(matcher, unique, {
+        "input": (match_input[firsts], len(input_texts)),
+        "vendor": (vendor[firsts], len(vendor_texts)),
+        "fallback": (fallback[firsts], len(name_texts))})
     res = pd.concat([unique, results], axis=1)
 
     unknown_names = sorted(set(res.loc[res["match_stage"] == "unrecognised", "input"]))
-    rows_per_input = keys.groupby("input", sort=False).size()
+    rows_per_input = keys.input_rows(unknown_names)
     groups = _group_unknowns(unknown_names, matcher)
     members: dict[int, list[str]] = defaultdict(list)
     for nm, g in groups.items():
@@ -1524,7 +1717,7 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
     group_name: dict[int, str] = {}
     used_ids: set[str] = set()
     for g in sorted(members, key=lambda g: sorted(members[g])[0]):
-        rep = sorted(members[g], key=lambda n: (-int(rows_per_input.get(n, 0)), len(n), n))[0]
+        rep = sorted(members[g], key=lambda n: (-rows_per_input.get(n, 0), len(n), n))[0]
         base = f"unrecognised:{_slug(rep)}"
         gid, n = base, 2
         while gid in used_ids:
@@ -1559,23 +1752,72 @@ def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Sett
     res["capability_group"] = _map_unique(res["capability_id"],
         lambda c: capsd[c].group if c in capsd else OTHER_GROUP if isinstance(c, str) else None)
 
+    added = {}
     for col in ADDED_COLUMNS:
         values = res[col].to_numpy()
         if col == "match_score":
             array = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
         else:
             array = _string_array(values)
-        out[col] = array.take(codes)
+        added[col] = array.take(codes)
+    if out.columns.isin(ADDED_COLUMNS).any():
+        for col, array in added.items():
+            out[col] = array
+    else:
+        # copy-on-write: the new table shares the input's columns until one is changed
+        out = pd.concat([out, pd.DataFrame(added, index=out.index)], axis=1)
 
-    findings = _findings(out, keys, group_name, groups, others, adopted, use_name)
+    unrecognised = unrec.to_numpy(dtype=bool)[codes]
+    findings = _findings(out, keys, unrecognised, group_name, groups, others, adopted, use_name)
     resolutions = res.assign(rows=np.bincount(codes, minlength=len(res)))
+    order = np.lexsort([_rank(texts, column[firsts]) for texts, column in (
+        (name_texts, fallback), (cap_texts, cap_text), (vendor_texts, vendor),
+        (input_texts, match_input))])
     resolutions = (resolutions.drop(columns=["capability_id_column"])
                    .rename(columns={"capability": "capability_text"})
-                   .sort_values(["input", "vendor", "capability_text", "fallback"])
-                   .reset_index(drop=True))
+                   .take(order).reset_index(drop=True))
     matcher._forms_cache.clear()
     matcher._token_cache.clear()
     return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
+
+
+def _rank(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Sort rank of each coded text (missing, code -1, as ``""``: first)."""
+    order = np.argsort(texts, kind="stable")
+    rank = np.empty(len(texts) + 1, dtype=np.int64)
+    rank[order] = np.arange(1, len(texts) + 1)
+    rank[-1] = 0
+    return rank[codes]
+
+
+@dataclass
+class _RowKeys:
+    """Per row, the code of the text matched and of the capability text, with their
+    distinct texts (``""`` last, for code -1)."""
+
+    input: np.ndarray
+    input_texts: np.ndarray
+    capability: np.ndarray
+    cap_texts: np.ndarray
+
+    def input_rows(self, texts: list[str]) -> dict[str, int]:
+        """How many rows match each of ``texts``."""
+        return self._rows(texts, self.input, self.input_texts)
+
+    def capability_rows(self, texts: list[str]) -> dict[str, int]:
+        """How many rows give each of the capability ``texts``."""
+        return self._rows(texts, self.capability, self.cap_texts)
+
+    @staticmethod
+    def _rows(texts: list[str], codes: np.ndarray, distinct: np.ndarray) -> dict[str, int]:
+        counts = np.bincount(codes + 1, minlength=len(distinct))
+        at = pd.Index(distinct[:-1]).get_indexer(texts)
+        return {t: int(counts[i + 1]) if i >= 0 else 0 for t, i in zip(texts, at.tolist())}
+
+    def capability_in(self, texts) -> np.ndarray:
+        """Per row, whether its capability text is one of ``texts``."""
+        inside = np.append(pd.Index(self.cap_texts[:-1]).isin(list(texts)), False)
+        return inside[self.capability]
 
 
 def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -1588,7 +1830,8 @@ def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
 
 
-def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
+def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
+                  codes: dict[str, tuple[np.ndarray, int]] | None = None) -> pd.DataFrame:
     """The match of every distinct input row (see :func:`_decide`), in the same order.
 
     The part that does not need the system's name runs once per distinct (input,
@@ -1613,44 +1856,68 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame) -> pd.DataFrame:
     first = pd.DataFrame({"input": unique["input"], "vendor": unique["vendor"],
                           "cap_id": pd.Series(cap_id, dtype=object),
                           "from_product": unique["from_product"], "bespoke": unique["bespoke"]})
-    first_codes, first_rows = _row_codes(first, list(first.columns))
+    if codes is None:  # (codes, how many) of the input, vendor and fallback texts
+        codes = {c: _counted(pd.factorize(unique[c], use_na_sentinel=False))
+                 for c in ("input", "vendor", "fallback")}
+    cap_codes, cap_count = _counted(pd.factorize(first["cap_id"], use_na_sentinel=False))
+    from_product_col = unique["from_product"].to_numpy(dtype=bool)
+    bespoke_col = unique["bespoke"].to_numpy(dtype=bool)
+    first_codes, first_rows = _group_codes([
+        codes["input"], codes["vendor"], (cap_codes, cap_count), (from_product_col, 2),
+        (bespoke_col, 2)])
     n1 = len(first_rows)
     chosen1: list[Candidate | None] = [None] * n1
     final1: list[str | None] = [None] * n1
     notes1: list[str] = [""] * n1
     columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
     # names tried with the vendor in front, ruled out together where no stage can match
+    strong = {raw for raw, found in cands.items() if any(c.stage != "fuzzy" for c in found)}
     asked_prefixed = sorted({
-        f"{vend} {raw}" for raw, vend, is_bespoke in zip(columns[0], columns[1], columns[4])
-        if raw and vend and not is_bespoke and not any(c.stage != "fuzzy" for c in cands.get(raw, ()))
-        and _clean(vend) not in _clean(raw)})
-    hopeless = set(itertools.compress(asked_prefixed,
-                                      matcher.rejected(asked_prefixed, contained=False)))
+        f"{vend} {raw}" for raw, vend in {
+            (raw, vend) for raw, vend, is_bespoke in zip(columns[0], columns[1], columns[4])
+            if raw and vend and not is_bespoke and raw not in strong}
+        if _clean(vend) not in _clean(raw)})
+    prefixed = _in_halves(functools.partial(_prefixed_candidates, matcher), asked_prefixed)
 
     def prefixed_of(text: str) -> list[Candidate]:
-        return [] if text in hopeless else matcher.token_candidates(text)
+        found = prefixed.get(text)
+        return matcher.token_candidates(text) if found is None else found
 
-    for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(zip(*columns)):
+    rows = list(zip(*columns))
+    asked: list[int] = []
+    for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(rows):
         if not raw:
             final1[k] = "none"
-            continue
-        if is_bespoke and not from_product:
+        elif is_bespoke and not from_product:
             final1[k] = "bespoke"
-            continue
-        if not is_bespoke and not vend and not cands[raw]:
-            continue
-        notes: list[str] = []
-        chosen1[k], final1[k] = _decide_direct(matcher, raw, vend or None, cid, from_product,
-                                               is_bespoke, cands.__getitem__, notes,
-                                               prefixed_of=prefixed_of)
-        notes1[k] = "; ".join(notes)
+        elif is_bespoke or vend or cands[raw]:
+            asked.append(k)
+
+    def cands_of(text: str) -> list[Candidate]:
+        return cands.get(text, [])  # no insertion: a child's would not come back
+
+    def decide(ks: list[int]) -> dict[int, tuple[Candidate | None, str | None, str]]:
+        out = {}
+        for k in ks:
+            raw, vend, cid, from_product, is_bespoke = rows[k]
+            notes: list[str] = []
+            chosen, final = _decide_direct(matcher, raw, vend or None, cid, from_product,
+                                           is_bespoke, cands_of, notes,
+                                           prefixed_of=prefixed_of)
+            out[k] = (chosen, final, "; ".join(notes))
+        return out
+
+    for k, (chosen, final, note) in _in_halves(decide, asked).items():
+        chosen1[k], final1[k], notes1[k] = chosen, final, note
 
     pending = np.array([f is None for f in final1], dtype=bool)[first_codes]
     fallback = unique["fallback"].to_numpy(dtype=object)
     raw_all = unique["input"].to_numpy(dtype=object)
     pending &= (fallback != "") & (fallback != raw_all)
     second = first.loc[pending, ["vendor", "cap_id"]].assign(fallback=fallback[pending])
-    second_codes, second_rows = _row_codes(second, ["fallback", "vendor", "cap_id"])
+    second_codes, second_rows = _group_codes([
+        (codes["fallback"][0][pending], codes["fallback"][1]),
+        (codes["vendor"][0][pending], codes["vendor"][1]), (cap_codes[pending], cap_count)])
     _add_candidates(matcher, second["fallback"].tolist(), cands)
     n2 = len(second_rows)
     chosen2: list[Candidate | None] = [None] * n2
@@ -1735,7 +2002,7 @@ def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> lis
     return names.tolist()
 
 
-def _other_capabilities(res: pd.DataFrame, keys: pd.DataFrame, known: pd.Series,
+def _other_capabilities(res: pd.DataFrame, keys: _RowKeys, known: pd.Series,
                         threshold: float) -> tuple[dict[str, OtherCapability], set[str]]:
     """Groups of the capability texts outside the taxonomy, and the ids that are used.
 
@@ -1750,7 +2017,7 @@ def _other_capabilities(res: pd.DataFrame, keys: pd.DataFrame, known: pd.Series,
     texts = sorted(set(res.loc[unknown, "capability"]))
     if not texts:
         return {}, set()
-    rows = keys.loc[keys["capability"].isin(texts), "capability"].value_counts().to_dict()
+    rows = keys.capability_rows(texts)
     others = group_other_capabilities(texts, rows, threshold)
     without = res.loc[unknown & ~known.to_numpy(), "capability"]
     return others, {others[t].id for t in set(without)}
@@ -1764,16 +2031,15 @@ def _similar_phrase(similar: list[str], noun: str) -> str:
     return f" (with {len(similar)} similar {noun}{'s' if len(similar) > 1 else ''}: {shown})"
 
 
-def _findings(out: pd.DataFrame, keys: pd.DataFrame,
+def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
               group_name: dict[int, str], groups: dict[str, int],
               others: dict[str, OtherCapability], adopted: set[str],
-              use_name: pd.Series) -> list[Finding]:
+              use_name: np.ndarray) -> list[Finding]:
     """One finding per unrecognised product group and per group of unknown capabilities."""
     live = out["status"].astype("string").fillna("analysed") != "quarantined" \
         if "status" in out.columns else pd.Series(True, index=out.index)
     wanted = live.to_numpy(dtype=bool) & (
-        (out["match_stage"] == "unrecognised").fillna(False).to_numpy(dtype=bool)
-        | keys["capability"].isin(list(others)).to_numpy(dtype=bool))
+        unrecognised | keys.capability_in(others))
     rows = np.flatnonzero(wanted)
     needed = ("source_file", "source_line", "department", "match_stage", "capability_id",
               "capability_source")
@@ -1783,10 +2049,10 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
         "line": pd.to_numeric(part["source_line"], errors="coerce").to_numpy()
         if "source_line" in part.columns else np.nan,
         "department": _first_text(part, "department").to_numpy(),
-        "stage": part["match_stage"].to_numpy(), "input": keys["input"].to_numpy()[rows],
-        "capability": keys["capability"].to_numpy()[rows],
+        "stage": part["match_stage"].to_numpy(), "input": keys.input_texts[keys.input[rows]],
+        "capability": keys.cap_texts[keys.capability[rows]],
         "cap_id": part["capability_id"].to_numpy(), "cap_source": part["capability_source"].to_numpy(),
-        "column": np.where(use_name.to_numpy()[rows], "name", "product"),
+        "column": np.where(use_name[rows], "name", "product"),
         "pos": rows,
     })
     findings: list[Finding] = []
@@ -1797,7 +2063,11 @@ def _findings(out: pd.DataFrame, keys: pd.DataFrame,
 
     unknown = frame[frame["stage"] == "unrecognised"]
     if len(unknown):
-        unknown = unknown.assign(group=unknown["input"].map(groups).to_numpy())
+        codes = keys.input[unknown["pos"].to_numpy()]
+        used = np.unique(codes)
+        group_of = np.full(len(keys.input_texts), -1, dtype=np.int64)
+        group_of[used] = [groups[t] for t in keys.input_texts[used].tolist()]
+        unknown = unknown.assign(group=group_of[codes])
         firsts = unknown.sort_values("pos").drop_duplicates("group").set_index("group")
         counts = unknown.groupby("group").size()
         from_product = unknown["column"].eq("product").groupby(unknown["group"]).any()

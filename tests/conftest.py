@@ -12,6 +12,15 @@ import pandas as pd
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _index_cache(tmp_path_factory):
+    """Keep the catalogue index cache of the tests out of the user's own cache folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ESTATE_CACHE_DIR", str(tmp_path_factory.mktemp("estate-cache")))
+    yield
+    mp.undo()
+
+
 XSS_NAME = "<script>alert(1)</script>"
 SCRIPT_END_NAME = "</script><b>bold</b>"
 FORMULA_NAME = '=HYPERLINK("http://evil.example","x")'
