@@ -346,3 +346,26 @@ def test_integer_adjacency_agrees_with_the_walked_links():
              graphs.data_flow_page(view, {"departments": {}}).edges if "value" in e
              and e["to"].startswith("dept:")}
     assert flows == {("dept:A", "dept:B"): 1.0, ("dept:B", "dept:A"): 2.0}
+
+
+# --- a grouped page draws at most GROUP_DRAWN_MAX groups, below the grouping threshold -----
+
+def test_a_grouped_page_draws_at_most_group_drawn_max_groups(monkeypatch):
+    monkeypatch.setattr(graphs, "GROUP_ABOVE_NODES", 10)  # 16 systems: grouped, 8 groups
+    monkeypatch.setattr(graphs, "GROUP_DRAWN_MAX", 100)
+    view = graphs.EstateView(products_graph())
+    ids = [n["id"] for n in graphs.department_page(view, "D", {}).nodes]
+    assert sum(i.startswith("group:") for i in ids) == 8, "8 groups fit under both limits"
+    monkeypatch.setattr(graphs, "GROUP_DRAWN_MAX", 5)
+    assert graphs.group_cap() == 5
+    page = graphs.department_page(graphs.EstateView(products_graph()), "D", {})
+    groups = sorted(n["id"] for n in page.nodes if n["id"].startswith(("group:", "rest:")))
+    assert groups == ["group:CRM|Dynamics", "group:Mail|Exchange", "group:Mail|Gmail",
+                      "rest:CRM", "rest:Mail"], "as when 5 is the grouping threshold"
+    assert "8 groups" in page.subtitle and "merged into 2 node(s)" in page.subtitle
+
+
+def test_the_drawn_group_cap_keeps_a_large_view_within_the_design_limit():
+    assert graphs.group_cap() <= graphs.GROUP_ABOVE_NODES
+    assert graphs.GROUP_DRAWN_MAX <= 1000, "DESIGN.md: about 1-2k nodes per view at most, " \
+        "with up to a few hundred department hubs and other-department nodes besides"

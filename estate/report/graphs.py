@@ -28,7 +28,7 @@ import importlib.util
 import json
 import math
 from collections import Counter, defaultdict
-from itertools import compress
+from itertools import compress, repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -40,7 +40,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from estate.arrays import object_array
-from estate.graph import integration_index
+from estate.graph import integration_index, type_counts
 from estate.memory import gc_paused
 from estate.report._files import write_text
 from estate.report.html import STATIC, TEMPLATES, money, number
@@ -54,9 +54,14 @@ SEARCH_LIST_MAX = 5000
 GROUP_ABOVE_NODES = 1500
 """Above this many nodes a cluster or department page draws groups of systems (same
 department and product, or same capability and product) instead of one node per system:
-DESIGN.md's "about 1-2k nodes per view at most". A grouped page draws at most this many
-groups too: the largest, with the rest merged into one node per department (cluster page)
-or capability (department page), see :func:`cap_groups`."""
+DESIGN.md's "about 1-2k nodes per view at most"."""
+GROUP_DRAWN_MAX = 600
+"""A grouped page draws at most this many groups (or :data:`GROUP_ABOVE_NODES`, if lower):
+the largest, with the rest merged into one node per department (cluster page) or
+capability (department page), see :func:`cap_groups`. A page also draws its department
+or capability hubs and one node per other department linked to it (up to a few hundred
+each in a large estate), so this keeps the whole view within DESIGN.md's 1-2k nodes, and
+its file below about half a megabyte."""
 GROUP_TOOLTIP_IDS = 12
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -153,6 +158,16 @@ def _json(value) -> Markup:
                   .replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027"))
 
 
+def _search_options(labels: list) -> Markup:
+    """One ``<option>`` per label: the labels escaped in one call when they are plain text
+    (escaping is per character, so it is the same as escaping each)."""
+    if labels and all(type(x) is str for x in labels) and \
+            not any("\x00" in x for x in labels):
+        text = str(escape("\x00".join(labels)))
+        return Markup('<option value="' + text.replace("\x00", '"><option value="') + '">')
+    return Markup("".join(f'<option value="{escape(label)}">' for label in labels))
+
+
 def render_graph(page: GraphPage) -> str:
     """The HTML text of one self-contained graph page."""
     labels = sorted({n["label"] for n in page.nodes if n.get("label")})[:SEARCH_LIST_MAX]
@@ -162,8 +177,7 @@ def render_graph(page: GraphPage) -> str:
         js=_static("graph.js"),
         vis_js_src=page.home.rpartition("/")[0] + ("/" if "/" in page.home else "")
         + VIS_JS_OUT,
-        search_options=Markup("".join(f'<option value="{escape(label)}">'
-                                      for label in labels)),
+        search_options=_search_options(labels),
         node_count=len(page.nodes),
         nodes_json=_json(page.nodes),
         edges_json=_json(page.edges),
@@ -281,14 +295,12 @@ class EstateView:
     def __init__(self, graph: nx.DiGraph, systems: pd.DataFrame | None = None):
         self.graph = graph
         self.node, self.succ, self.pred = graph._node, graph._succ, graph._pred
-        kinds: dict[str, list[str]] = defaultdict(list)
-        for n, a in self.node.items():
-            kinds[a.get("type")].append(n)
-        self.of_type = {kind: sorted(kinds[kind])
-                        for kind in ("department", "capability", "data_domain")}
         table = _systems_table(graph, systems)
         listed = table.index.tolist()
         pos = dict(zip(listed, range(len(listed))))
+        kinds = self._kinds(pos)
+        self.of_type = {kind: sorted(kinds[kind])
+                        for kind in ("department", "capability", "data_domain")}
         graph_ids = kinds["system"]
         unlisted = [n for n in graph_ids if n not in pos]
         if len(listed) + len(unlisted) != len(graph_ids):  # rows for nodes not in the graph
@@ -313,11 +325,31 @@ class EstateView:
         self.tooltips: dict[str, str] = {}
         self.labels: dict[str, str] = {}
 
+    def _kinds(self, listed: dict[str, int]) -> dict[str, list[str]]:
+        """The graph's node ids by ``type``, in graph order. When the graph still has the
+        type counts build_graph left and they say every ``listed`` id (the systems table)
+        is a system node, only the other nodes' attributes are read: a million system
+        nodes are not visited one by one."""
+        kinds: dict[str, list[str]] = defaultdict(list)
+        counts = type_counts(self.graph)
+        if counts is not None and listed:
+            others = [n for n in self.node if n not in listed]
+            if len(self.node) - len(others) == len(listed):
+                node = self.node
+                for n in others:
+                    kinds[node[n].get("type")].append(n)
+                if counts["nodes"].get("system", 0) == len(listed) + len(kinds["system"]):
+                    kinds["system"] = [*listed, *kinds["system"]]
+                    return kinds
+                kinds.clear()
+        for n, a in self.node.items():
+            kinds[a.get("type")].append(n)
+        return kinds
+
     def _columns(self, at: np.ndarray | None, names) -> dict[str, np.ndarray]:
         """Attribute columns for the systems at positions ``at`` (all when None): from the
         table for its rows, from the node attributes for the others."""
         listed = len(self.table)
-        rows = self.table[[c for c in names if c in self.table.columns]]
         if at is None:
             unlisted = self.ids[listed:]
             inside = slice(0, listed)
@@ -326,14 +358,15 @@ class EstateView:
         else:
             inside = at < listed
             outside = ~inside
-            rows = rows.iloc[at[inside]]
+            rows = at[inside]
             unlisted = [self.ids[i] for i in at[outside].tolist()]
             size = len(at)
         out = {}
         for name in names:
             values = np.full(size, None, dtype=object)
-            if name in rows.columns:
-                values[inside] = _values(rows[name])
+            if name in self.table.columns:  # column by column: no copy of the whole table
+                column = self.table[name]
+                values[inside] = _values(column if at is None else column.iloc[rows])
             if unlisted:
                 values[outside] = [_get(self.node[n], name) for n in unlisted]
             out[name] = values
@@ -348,9 +381,10 @@ class EstateView:
         return label
 
     def sized_by(self, systems) -> str:
-        """Size systems by users when any has a user count, else by annual cost."""
-        users, pos = self.sizes["users"], self.pos
-        return "users" if any(users[pos[s]] for s in systems) else "annual_cost"
+        """Size systems by users when any has a user count, else by annual cost.
+        ``systems``: node ids, or their positions as an integer array."""
+        at = systems if isinstance(systems, np.ndarray) else self.code_of(systems)
+        return "users" if np.any(self.size_array["users"][at]) else "annual_cost"
 
     def tooltip(self, node: str, extra: list[str] | None = None) -> str:
         text = self.tooltips.get(node)
@@ -451,8 +485,16 @@ class EstateView:
 
     def codes(self, nodes) -> np.ndarray:
         """The integer codes (:attr:`adjacency`) of ``nodes``; nodes without one left out."""
-        code = self._code
-        return np.fromiter((c for c in map(code.get, nodes) if c is not None), dtype=np.intp)
+        code = self.code_of(nodes)
+        return code[code >= 0]
+
+    def code_of(self, nodes) -> np.ndarray:
+        """The integer code (:attr:`adjacency`) of each of ``nodes``, -1 for a node without
+        one; system codes are their positions (:attr:`pos`)."""
+        if not isinstance(nodes, (list, tuple)):
+            nodes = list(nodes)
+        return np.fromiter(map(self._code.get, nodes, repeat(-1, len(nodes))), dtype=np.intp,
+                           count=len(nodes))
 
     @cached_property
     def _code(self) -> dict[str, int]:
@@ -462,34 +504,73 @@ class EstateView:
         return dict(zip(names, range(len(names))))
 
     def connected(self, systems, exclude) -> list[str]:
-        """Systems integrated with ``systems`` (either direction) not in ``exclude``."""
+        """Systems integrated with ``systems`` (either direction) not in ``exclude`` (node
+        ids, or their codes as an integer array)."""
+        return self.connected_codes(systems, exclude)[0]
+
+    def connected_codes(self, systems, exclude) -> tuple[list[str], np.ndarray]:
+        """:meth:`connected`, with the code of each system found."""
         names, out_ptr, out_to, in_ptr, in_from = self.adjacency
-        at = self.codes(systems)
+        at = systems if isinstance(systems, np.ndarray) else self.codes(systems)
         found = np.unique(np.concatenate([_gather(out_ptr, out_to, at),
                                           _gather(in_ptr, in_from, at)]))
-        drop = self.codes(exclude)
+        drop = exclude if isinstance(exclude, np.ndarray) else self.codes(exclude)
         if len(drop) and len(found):
             found = found[~np.isin(found, drop)]
-        return sorted(map(names.__getitem__, found.tolist()))
+        pairs = sorted(zip(map(names.__getitem__, found.tolist()), found.tolist()))
+        return [n for n, _ in pairs], np.fromiter((c for _, c in pairs), dtype=np.intp,
+                                                  count=len(pairs))
+
+    def department_of(self, codes: np.ndarray) -> list[str]:
+        """The department of the nodes at ``codes`` as a group name (``"external"`` when
+        none), read from each node once per run."""
+        names, cache = self.adjacency[0], self._departments
+        todo = np.unique(codes[np.equal(cache[codes], None)])
+        if len(todo):
+            node = self.node
+            cache[todo] = [str(node[names[c]].get("department") or "external")
+                           for c in todo.tolist()]
+        return cache[codes].tolist()
+
+    @cached_property
+    def _departments(self) -> np.ndarray:
+        return np.full(len(self.adjacency[0]), None, dtype=object)
+
+    def grouped_counts(self, parts, labels: list[str]) -> dict[tuple[str, str], int]:
+        """Integrations between the groups systems are drawn in, with their number.
+        ``parts``: (codes, label positions) pairs assigned in turn (a later part wins for a
+        code in two); ``labels``: the group ids (equal ids are one group)."""
+        names, out_ptr, out_to, _, _ = self.adjacency
+        codes, found = pd.factorize(object_array(labels))
+        scratch = self._scratch
+        touched = []
+        for at, label in parts:
+            keep = at >= 0
+            scratch[at[keep]] = codes[label[keep]]
+            touched.append(at[keep])
+        at = np.unique(np.concatenate(touched)) if touched else np.empty(0, dtype=np.intp)
+        a = np.repeat(scratch[at], out_ptr[at + 1] - out_ptr[at])
+        b = scratch[_gather(out_ptr, out_to, at)]
+        scratch[at] = -1
+        keep = (a >= 0) & (b >= 0) & (b != a)
+        width = max(len(found), 1)
+        pair, n = np.unique(a[keep].astype(np.int64) * width + b[keep], return_counts=True)
+        first, second = np.divmod(pair, width)
+        groups = found.tolist()
+        return dict(zip(zip(map(groups.__getitem__, first.tolist()),
+                            map(groups.__getitem__, second.tolist())), n.tolist()))
+
+    @cached_property
+    def _scratch(self) -> np.ndarray:
+        """A group number per code, -1 between uses (:meth:`grouped_counts`)."""
+        return np.full(len(self.adjacency[0]), -1, dtype=np.intp)
 
     def grouped_edges(self, node_of: dict[str, str]) -> dict[tuple[str, str], int]:
-        """Integrations between the groups systems are drawn in, with their number."""
-        names, out_ptr, out_to, _, _ = self.adjacency
-        code = self._code
-        keys = [k for k in node_of if k in code]
-        gid, groups = pd.factorize(object_array([node_of[k] for k in keys]))
-        group_of = np.full(len(names), -1, dtype=np.intp)
-        at = np.fromiter(map(code.__getitem__, keys), dtype=np.intp, count=len(keys))
-        group_of[at] = gid
-        counts = out_ptr[at + 1] - out_ptr[at]
-        a = np.repeat(gid, counts)
-        b = group_of[_gather(out_ptr, out_to, at)]
-        keep = (b >= 0) & (b != a)
-        pair, n = np.unique(a[keep] * max(len(groups), 1) + b[keep], return_counts=True)
-        first, second = np.divmod(pair, max(len(groups), 1))
-        names = groups.tolist()
-        return dict(zip(zip(map(names.__getitem__, first.tolist()),
-                            map(names.__getitem__, second.tolist())), n.tolist()))
+        """Integrations between the groups systems are drawn in (``node_of``: each
+        system's group id), with their number."""
+        keys = list(node_of)
+        return self.grouped_counts([(self.code_of(keys), np.arange(len(keys)))],
+                                   [node_of[k] for k in keys])
 
     @cached_property
     def capability_node(self) -> list[str | None]:
@@ -500,10 +581,32 @@ class EstateView:
                  if self.node.get(n, {}).get("type") == "capability"}
         return [nodes.get(c) for c in ids.tolist()]
 
+    @cached_property
+    def capability_codes(self) -> tuple[np.ndarray, list[str]]:
+        """:attr:`capability_node` as codes (-1 for none) and the node of each code."""
+        codes, nodes = pd.factorize(object_array(self.capability_node))
+        return codes.astype(np.intp, copy=False), list(nodes)
+
+    @cached_property
+    def capability_array(self) -> np.ndarray:
+        """:attr:`capability` as an object array."""
+        return object_array(self.capability)
+
+    @cached_property
+    def product_array(self) -> np.ndarray:
+        """:attr:`product` as an object array."""
+        return object_array(self.product)
+
+    @cached_property
+    def size_array(self) -> dict[str, np.ndarray]:
+        """:attr:`sizes` as float arrays."""
+        return {key: np.asarray(values, dtype=float) for key, values in self.sizes.items()}
+
     def capabilities(self, systems) -> list[str]:
         """The capability nodes ``systems`` provide, sorted."""
-        found = set(map(self.capability_node.__getitem__, map(self.pos.__getitem__, systems)))
-        return sorted(found - {None})
+        codes, nodes = self.capability_codes
+        found = np.unique(codes[self.code_of(systems)])
+        return sorted(nodes[c] for c in found.tolist() if c >= 0)
 
 
 def _gather(ptr: np.ndarray, targets: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -635,7 +738,7 @@ def merged_node(node_id: str, label: str, color: str, legend: str,
 
 def cap_groups(groups: dict[tuple[str, str], list]
                ) -> list[tuple[str, str | None, list, list[tuple[str, int]]]]:
-    """The groups a grouped page draws, at most :data:`GROUP_ABOVE_NODES` of them.
+    """The groups a grouped page draws, at most :func:`group_cap` of them.
 
     ``groups``: members by (bucket, product), where the bucket is what a merged node
     stands in (a department on a cluster page, a capability on a department page).
@@ -646,37 +749,58 @@ def cap_groups(groups: dict[tuple[str, str], list]
     bucket is held back for its merged node, and a bucket that would merge one group
     alone keeps it as it is."""
     ordered = sorted(groups)
-    if len(groups) <= GROUP_ABOVE_NODES:
-        return [(b, p, groups[(b, p)], []) for b, p in ordered]
-    buckets = {b for b, _ in ordered}
-    ranked = sorted(ordered, key=lambda k: -len(groups[k]))   # stable: ties stay sorted
-    cut = max(GROUP_ABOVE_NODES - len(buckets), 0)
-    keep = set(ranked[:cut])
-    rest: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for key in ranked[cut:]:
-        rest[key[0]].append(key)
-    for keys in rest.values():
-        if len(keys) == 1:
-            keep.add(keys[0])
-    out: list[tuple[str, str | None, list, list[tuple[str, int]]]] = []
-    for i, (b, p) in enumerate(ordered):
-        if (b, p) in keep:
-            out.append((b, p, groups[(b, p)], []))
-        if (i + 1 == len(ordered) or ordered[i + 1][0] != b) and len(rest.get(b, ())) > 1:
-            merged = rest[b]
-            out.append((b, None, [m for key in merged for m in groups[key]],
-                        [(key[1], len(groups[key])) for key in merged]))
+    out = []
+    for bucket, product, at in cap_plan(ordered, [len(groups[k]) for k in ordered]):
+        if product is not None:
+            out.append((bucket, product, groups[ordered[at[0]]], []))
+        else:
+            out.append((bucket, None, [m for i in at for m in groups[ordered[i]]],
+                        [(ordered[i][1], len(groups[ordered[i]])) for i in at]))
     return out
 
 
-def _group_of(view: EstateView, systems: list[str], sized_by: str
-              ) -> tuple[list[str], int, float]:
+def group_cap() -> int:
+    """How many groups a grouped page draws at most."""
+    return min(GROUP_ABOVE_NODES, GROUP_DRAWN_MAX)
+
+
+def cap_plan(keys: list[tuple[str, str]], sizes: list[int]
+             ) -> list[tuple[str, str | None, list[int]]]:
+    """:func:`cap_groups` on group positions: ``keys`` (bucket, product) sorted, ``sizes``
+    their member counts; returns ``(bucket, product, [i])`` per group drawn on its own and
+    ``(bucket, None, [i, ...])`` per merged node (its groups largest first)."""
+    cap = group_cap()
+    if len(keys) <= cap:
+        return [(b, p, [i]) for i, (b, p) in enumerate(keys)]
+    buckets = {b for b, _ in keys}
+    ranked = sorted(range(len(keys)), key=lambda i: -sizes[i])   # stable: ties stay sorted
+    cut = max(cap - len(buckets), 0)
+    keep = set(ranked[:cut])
+    rest: dict[str, list[int]] = defaultdict(list)
+    for i in ranked[cut:]:
+        rest[keys[i][0]].append(i)
+    for at in rest.values():
+        if len(at) == 1:
+            keep.add(at[0])
+    out: list[tuple[str, str | None, list[int]]] = []
+    for i, (b, p) in enumerate(keys):
+        if i in keep:
+            out.append((b, p, [i]))
+        if (i + 1 == len(keys) or keys[i + 1][0] != b) and len(rest.get(b, ())) > 1:
+            out.append((b, None, rest[b]))
+    return out
+
+
+def _group_of(view: EstateView, systems: list[str], sized_by: str,
+              at: np.ndarray | None = None) -> tuple[list[str], int, float]:
     """The first system ids (id, else node id), the number and the summed size of a group
-    of graph systems (summed in order, as floats add)."""
+    of graph systems (summed in order, as floats add); ``at``: their positions."""
     node = view.node
+    if at is None:
+        at = np.fromiter(map(view.pos.__getitem__, systems), dtype=np.intp,
+                         count=len(systems))
     return ([str(node[s].get("system_id") or s) for s in systems[:GROUP_TOOLTIP_IDS]],
-            len(systems),
-            sum(map(view.sizes[sized_by].__getitem__, map(view.pos.__getitem__, systems))))
+            len(systems), sum(view.size_array[sized_by][at].tolist()))
 
 
 def _legend(colours: dict[str, str], used: set[str], shape: str = "dot") -> list[dict]:
@@ -878,71 +1002,92 @@ def department_page(view: EstateView | nx.DiGraph, department: str,
 
 def grouped_department_page(view: EstateView, department: str, own: list[str],
                             partners: list[str], dept_pages: dict[str, str]) -> GraphPage:
-    """A large department: one node per capability and product, one per other department."""
+    """A large department: one node per capability and product, one per other department.
+    Worked on system positions, as :func:`grouped_cluster_page` is on member rows."""
     dept = f"dept:{department}"
     up = "../"
-    node, pos = view.node, view.pos
-    at = list(map(pos.__getitem__, own))
-    caps = list(map(view.capability.__getitem__, at))
-    colours = palette(caps)
-    sized_by = view.sized_by(own)
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for key, s in zip(zip(caps, map(view.product.__getitem__, at)), own):
-        groups[key].append(s)
-    outside: dict[str, list[str]] = defaultdict(list)
-    for w in partners:
-        outside[str(node[w].get("department") or "external")].append(w)
+    node, ids = view.node, view.ids
+    at = view.code_of(own)
+    caps = view.capability_array[at]
+    colours = palette(caps.tolist())
+    sized_by = view.sized_by(at)
+    group_keys, order, bounds = _grouping(caps, view.product_array[at])
+    sizes = np.diff(bounds).tolist()
+    ordered = at[order]
+    pos_at = ordered.tolist()
+    value_at = view.size_array[sized_by][ordered].tolist()
+    cap_at = view.capability_codes[0][ordered].tolist()
+    cap_names = view.capability_codes[1]
+    partner_codes = view.code_of(partners)
+    outside: dict[str, list[int]] = defaultdict(list)
+    for i, other in enumerate(view.department_of(partner_codes)):
+        outside[other].append(i)
     cap_nodes, nodes = _department_hubs(view, department, own, colours)
-    node_of: dict[str, str] = {}
     by_cap: dict[str, list[str]] = defaultdict(list)
-    cap_node = view.capability_node
     provides: set[tuple[str, str]] = set()
-    drawn = cap_groups(groups)
-    for cap, name, systems, merged in drawn:
+    drawn = cap_plan(group_keys, sizes)
+    group_label = np.empty(len(group_keys), dtype=np.intp)
+    labels: list[str] = []
+    starts = bounds.tolist()
+    for cap, name, groups in drawn:
         gid = f"group:{cap}|{name}" if name is not None else f"rest:{cap}"
-        node_of.update(dict.fromkeys(systems, gid))
+        spans = [(starts[i], starts[i + 1]) for i in groups]
+        if len(spans) == 1:
+            (a, b), = spans
+            systems, value, found = pos_at[a:b], value_at[a:b], set(cap_at[a:b])
+        else:
+            systems = [k for a, b in spans for k in pos_at[a:b]]
+            value = [k for a, b in spans for k in value_at[a:b]]
+            found = {k for a, b in spans for k in cap_at[a:b]}
+        group_label[groups] = len(labels)
+        labels.append(gid)
         by_cap[cap].append(gid)
-        provides.update((gid, c) for c in set(map(cap_node.__getitem__,
-                                                  map(pos.__getitem__, systems))) if c)
+        provides.update((gid, cap_names[c]) for c in found if c >= 0)
+        group = ([str(node[ids[p]].get("system_id") or ids[p])
+                  for p in systems[:GROUP_TOOLTIP_IDS]], len(systems), sum(value))
         if name is None:
+            merged = [(group_keys[i][1], sizes[i]) for i in groups]
             nodes.append(merged_node(
                 gid, f"{len(merged):,} other products", colours[cap], cap, merged,
-                *_group_of(view, systems, sized_by), f"{cap}, {department}",
-                "systems.csv and report.html"))
+                *group, f"{cap}, {department}", "systems.csv and report.html"))
         else:
-            nodes.append(group_node(gid, name, colours[cap], cap,
-                                    *_group_of(view, systems, sized_by),
+            nodes.append(group_node(gid, name, colours[cap], cap, *group,
                                     f"{cap}, {department}"))
-    for other, systems in sorted(outside.items()):
+    partner_label = np.empty(len(partners), dtype=np.intp)
+    for other, where in sorted(outside.items()):
         gid = f"other:{other}"
-        node_of.update(dict.fromkeys(systems, gid))
+        partner_label[where] = len(labels)
+        labels.append(gid)
         href = dept_pages.get(other)
         nodes.append(group_node(
-            gid, other, GREY, "Other department's systems", *_group_of(view, systems, sized_by),
+            gid, other, GREY, "Other department's systems",
+            *_group_of(view, [partners[i] for i in where], sized_by, partner_codes[where]),
             "connected systems in another department", url=up + href if href else None))
     edges = [edge(dept, gid, "owns", color={"color": "#dde2e7"})
              for gid in sorted(gid for values in by_cap.values() for gid in values)]
     edges += [edge(g, c, "provides", dashes=True) for g, c in sorted(provides)]
-    integrations = view.grouped_edges(node_of)
+    integrations = view.grouped_counts(
+        [(ordered, np.repeat(group_label, sizes)), (partner_codes, partner_label)],
+        labels)
     edges += [edge(a, b, f"{n:,} integration(s)", value=float(n), color={"color": "#4c6a88"})
               for (a, b), n in sorted(integrations.items())
               if not (a.startswith("other:") and b.startswith("other:"))]
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
-                "shape": "square"}] + _legend(colours, set(caps)))
+                "shape": "square"}] + _legend(colours, set(caps.tolist())))
     if partners:
         legend.append({"key": "Other department's systems",
                        "label": "Other department's systems", "color": GREY, "shape": "dot"})
     page = _finish(GraphPage(
         title=f"Department: {department}",
-        subtitle=f"{len(own):,} systems in {len(groups):,} groups of one capability and "
-                 f"product{_shown(drawn, len(groups), 'capability')}; "
+        subtitle=f"{len(own):,} systems in {len(group_keys):,} groups of one capability and "
+                 f"product{_shown(drawn, len(group_keys), 'capability')}; "
                  f"{len(partners):,} connected systems elsewhere",
         nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
         links=[("Estate graph", up + "estate-graph.html"), ("Data flow", up + "data-flow.html")],
         note="Too many systems to draw one by one: each dot is the department's systems of one "
              "product, sized by their total " + sized_by.replace("_", " ")
              + (". A dashed dot: a capability's smaller products merged into one"
-                if len(drawn) < len(groups) else "")
+                if len(drawn) < len(group_keys) else "")
              + ". systems.csv lists every system."))
     if not page.physics:
         hubs = {str(node[c].get("label")): c for c in cap_nodes}
@@ -953,20 +1098,32 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
 
 @dataclass
 class ClusterSystems:
-    """A cluster's members by node id, its target, the members in the graph and the
-    systems outside the cluster linked to them; what its page is built from."""
+    """A cluster's members as columns (one row per distinct node id, in member order; a
+    repeated id keeps its first place and its last record), its target, the members in
+    the graph and the systems outside the cluster linked to them; what its page is built
+    from."""
 
-    members: dict[str, dict]
+    columns: dict[str, np.ndarray]   # MEMBER_FIELDS -> values, one per member
+    keys: list[str]                  # each member's node id
+    codes: np.ndarray                # each member's code (EstateView.code_of), -1 if none
     target: str
     present: list[str]
     neighbours: list[str]
     departments: list[str]
+    present_codes: np.ndarray | None = None      # codes of present, of neighbours
+    neighbour_codes: np.ndarray | None = None
+
+    @cached_property
+    def members(self) -> dict[str, dict]:
+        """The members as records by node id (a page drawn one system at a time)."""
+        rows = zip(*(self.columns[k].tolist() for k in MEMBER_FIELDS))
+        return {key: dict(zip(MEMBER_FIELDS, row)) for key, row in zip(self.keys, rows)}
 
     @property
     def grouped(self) -> bool:
         """Too many nodes to draw one by one (members, their departments, neighbours)."""
-        return len(self.members) > GROUP_ABOVE_NODES or \
-            len(self.departments) + len(self.members) + len(self.neighbours) > GROUP_ABOVE_NODES
+        return len(self.keys) > GROUP_ABOVE_NODES or \
+            len(self.departments) + len(self.keys) + len(self.neighbours) > GROUP_ABOVE_NODES
 
     @property
     def drawn(self) -> list[str]:
@@ -977,6 +1134,7 @@ class ClusterSystems:
 
 
 _PLAIN = frozenset({str, int, bool})
+_PLAIN_OR_NONE = _PLAIN | {type(None)}
 
 MEMBER_FIELDS = ("department", "system_id", "name", "product", "role", "disposition", "wave",
                  "users", "annual_cost")
@@ -984,46 +1142,69 @@ MEMBER_FIELDS = ("department", "system_id", "name", "product", "role", "disposit
 
 
 def cluster_members(clusters: list[dict]) -> list[list[dict]]:
-    """Each cluster's members (:data:`MEMBER_FIELDS` only). Members that are ranges of one
-    shared table (:class:`estate.report.rows.Rows`) are read column-wise, once for all the
-    clusters, rather than a table conversion per cluster."""
+    """Each cluster's members (:data:`MEMBER_FIELDS` only), as records."""
+    out = []
+    for columns in member_columns(clusters):
+        rows = zip(*(columns[k].tolist() for k in MEMBER_FIELDS))
+        out.append([dict(zip(MEMBER_FIELDS, row)) for row in rows])
+    return out
+
+
+def member_columns(clusters: list[dict]) -> list[dict[str, np.ndarray]]:
+    """Each cluster's members as :data:`MEMBER_FIELDS` columns (object arrays). Members
+    that are ranges of one shared table (:class:`estate.report.rows.Rows`) are read
+    column-wise, once for all the clusters, rather than a table conversion per cluster."""
     views = [c["members"] for c in clusters]
     first = views[0] if views else None
     if first is None or not all(hasattr(v, "positions") and getattr(v, "frame", None)
                                 is first.frame and v.columns == first.columns for v in views):
-        return [[{k: m.get(k) for k in MEMBER_FIELDS} for m in v] for v in views]
+        return [{k: object_array([m.get(k) for m in v]) for k in MEMBER_FIELDS}
+                for v in views]
     from estate.report.model import plain
     from estate.report.rows import py_values
     at = np.concatenate([np.asarray(v.positions(), dtype=np.intp) for v in views])
     source = {key: (column, kind) for key, column, kind in first.columns}
-    columns = []
+    columns = {}
     for key in MEMBER_FIELDS:
         column, kind = source.get(key, (None, "any"))
         if column not in first.frame.columns:
-            columns.append([None] * len(at))
+            values = np.full(len(at), None, dtype=object)
         elif kind == "any":  # plain() is the identity for the usual str, int and None
-            columns.append([v if v is None or type(v) in _PLAIN else plain(v)
-                            for v in first.frame[column].iloc[at].tolist()])
+            values = first.frame[column].to_numpy(dtype=object)[at]
+            if not set(map(type, values.tolist())) <= _PLAIN_OR_NONE:
+                values = object_array([v if v is None or type(v) in _PLAIN else plain(v)
+                                       for v in values.tolist()])
         else:
-            columns.append(py_values(first.frame[column].iloc[at], kind))
-    records = [dict(zip(MEMBER_FIELDS, row)) for row in zip(*columns)]
+            values = object_array(py_values(first.frame[column].iloc[at], kind))
+        columns[key] = values
     ends = np.cumsum([len(v) for v in views]).tolist()
-    return [records[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+    return [{k: v[a:b] for k, v in columns.items()} for a, b in zip([0, *ends[:-1]], ends)]
 
 
 def cluster_systems(view: EstateView, cluster: dict,
-                    members: list[dict] | None = None) -> ClusterSystems:
-    """What a cluster's page is built from; ``members``: the cluster's
-    :func:`cluster_members`, when the caller has them already."""
-    if members is None:
-        members = cluster_members([cluster])[0]
-    by_key = {f"sys:{m['department']}:{m['system_id']}": m for m in members}
-    present = [s for s in sorted(by_key) if s in view.pos]
+                    columns: dict[str, np.ndarray] | None = None) -> ClusterSystems:
+    """What a cluster's page is built from; ``columns``: the cluster's
+    :func:`member_columns`, when the caller has them already."""
+    if columns is None:
+        columns = member_columns([cluster])[0]
+    keys = [f"sys:{d}:{i}" for d, i in zip(columns["department"].tolist(),
+                                           columns["system_id"].tolist())]
+    last = dict(zip(keys, range(len(keys))))   # first place, last record
+    if len(last) < len(keys):
+        rows = np.fromiter(last.values(), dtype=np.intp, count=len(last))
+        columns = {k: v[rows] for k, v in columns.items()}
+        keys = list(last)
+    code = view.code_of(keys)
+    pairs = sorted((k, c) for k, c in zip(keys, code.tolist()) if 0 <= c < len(view.ids))
+    present = [k for k, _ in pairs]
+    present_codes = np.fromiter((c for _, c in pairs), dtype=np.intp, count=len(pairs))
+    neighbours, neighbour_codes = view.connected_codes(present_codes, code[code >= 0])
     return ClusterSystems(
-        members=by_key,
+        columns=columns, keys=keys, codes=code,
         target=f"sys:{cluster['target']['department']}:{cluster['target']['system_id']}",
-        present=present, neighbours=view.connected(present, by_key),
-        departments=sorted({m["department"] for m in members}))
+        present=present, neighbours=neighbours,
+        departments=sorted(set(columns["department"].tolist())),
+        present_codes=present_codes, neighbour_codes=neighbour_codes)
 
 
 def _member_node(view: EstateView, key: str, m: dict, color: str, legend: str,
@@ -1103,60 +1284,111 @@ def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[
 def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
                          dept_pages: dict[str, str]) -> GraphPage:
     """A large cluster: the target, then one node per department and product migrating onto
-    it, and one node per department for the systems connected to the cluster."""
+    it, and one node per department for the systems connected to the cluster.
+
+    Worked on member rows (:attr:`ClusterSystems.columns`): the groups come from one sort
+    of their (department, product) codes, so a page costs about its members' numpy work
+    plus one Python step per node it draws."""
     up = "../"
-    members, target, present, neighbours = plan.members, plan.target, plan.present, \
-        plan.neighbours
-    sized_by = view.sized_by(present) if present else "users"
-    groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for key, m in members.items():
-        if key != target:
-            groups[(m["department"], m["product"] or UNKNOWN_PRODUCT)].append(key)
-    outside: dict[str, list[str]] = defaultdict(list)
-    for w in neighbours:
-        outside[str(view.node[w].get("department") or "external")].append(w)
+    cols, keys, target, present, neighbours = plan.columns, plan.keys, plan.target, \
+        plan.present, plan.neighbours
+    present_codes = plan.present_codes if plan.present_codes is not None \
+        else view.code_of(present)
+    neighbour_codes = plan.neighbour_codes if plan.neighbour_codes is not None \
+        else view.code_of(neighbours)
+    sized_by = view.sized_by(present_codes) if present else "users"
+    key_of = object_array(keys)
+    is_target = key_of == target
+    rows = np.flatnonzero(~is_target)
+    products = object_array([p or UNKNOWN_PRODUCT for p in cols["product"][rows].tolist()])
+    group_keys, order, bounds = _grouping(cols["department"][rows], products)
+    order = rows[order]
+    sizes = np.diff(bounds).tolist()
+    outside: dict[str, list[int]] = defaultdict(list)
+    for i, other in enumerate(view.department_of(neighbour_codes)):
+        outside[other].append(i)
     departments = plan.departments
     nodes = list(_department_hub_nodes(departments, dept_pages, up))
-    t = members.get(target)
+    at_target = np.flatnonzero(is_target).tolist()
+    t = {k: cols[k][at_target[0]] for k in MEMBER_FIELDS} if at_target else None
     if t is not None:
         node = _member_node(view, target, t, ROLES["target"], "Target", sized_by,
                             [f"Role: {t['role']}", f"Disposition: {t['disposition']}"])
         node.update(shape="star", borderWidth=2)
         nodes.append(node)
-    node_of: dict[str, str] = {target: target}
-    drawn = cap_groups(groups)
+    # the members' fields in group order, as lists: a group is a slice of them
+    ordered = order.tolist()
+    key_at = key_of[order].tolist()
+    id_at = cols["system_id"][order].tolist()
+    wave_at = cols["wave"][order].tolist()
+    value_at = [float(v or 0) for v in cols[sized_by][order].tolist()]
+    drawn = cap_plan(group_keys, sizes)
     migrating: list[tuple[str, list[str]]] = []
     owner: list[tuple[str, str]] = []   # each group's node and department
-    for dept, product, keys, merged in drawn:
+    label_of = np.full(len(keys), -1, dtype=np.intp)
+    group_label = np.empty(len(group_keys), dtype=np.intp)
+    labels = [target]
+    starts = bounds.tolist()
+    for dept, product, at in drawn:
         gid = f"group:{dept}|{product}" if product is not None else f"rest:{dept}"
-        migrating.append((gid, keys))
+        spans = [(starts[i], starts[i + 1]) for i in at]
+        if len(spans) == 1:
+            (a, b), = spans
+            members, ids, waves, value = key_at[a:b], id_at[a:b], wave_at[a:b], value_at[a:b]
+        else:
+            members = [k for a, b in spans for k in key_at[a:b]]
+            ids = [k for a, b in spans for k in id_at[a:b]]
+            waves = [k for a, b in spans for k in wave_at[a:b]]
+            value = [k for a, b in spans for k in value_at[a:b]]
+        migrating.append((gid, members))
         owner.append((gid, dept))
-        node_of.update(dict.fromkeys(keys, gid))
-        waves = sorted({members[k]["wave"] for k in keys if members[k]["wave"] is not None})
-        group = ([members[k]["system_id"] for k in keys[:GROUP_TOOLTIP_IDS]], len(keys),
-                 sum(float(members[k].get(sized_by) or 0) for k in keys),
+        group_label[at] = len(labels)
+        labels.append(gid)
+        waves = sorted({w for w in waves if w is not None})
+        group = (ids[:GROUP_TOOLTIP_IDS], len(members), sum(value),
                  "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else ""))
         if product is None:
+            merged = [(group_keys[i][1], sizes[i]) for i in at]
             nodes.append(merged_node(gid, f"{dept} · {len(merged):,} other products",
                                      ROLES["migrate"], "Migrate", merged, *group,
                                      "clusters.csv and report.html"))
         else:
             nodes.append(group_node(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
                                     *group))
-    for other, keys in sorted(outside.items()):
+    if len(ordered):
+        label_of[order] = np.repeat(group_label, sizes)
+    neighbour_label = np.empty(len(neighbours), dtype=np.intp)
+    for other, at in sorted(outside.items()):
         gid = f"other:{other}"
-        node_of.update(dict.fromkeys(keys, gid))
+        neighbour_label[at] = len(labels)
+        labels.append(gid)
         nodes.append(group_node(gid, other, GREY, "Connected system",
-                                *_group_of(view, keys, sized_by), "connected to the cluster"))
+                                *_group_of(view, [neighbours[i] for i in at], sized_by,
+                                           neighbour_codes[at]),
+                                "connected to the cluster"))
     owns = {(f"dept:{dept}", gid) for gid, dept in owner}
     if t is not None:
         owns.add((f"dept:{t['department']}", target))
     owns = sorted(owns)
     edges = [edge(d, g, "owns", color={"color": "#dde2e7"}) for d, g in owns]
-    red = {(node_of.get(f"sys:{a}"), node_of.get(f"sys:{b}"))
+    neighbour_set = dict(zip(neighbours, neighbour_label.tolist()))
+    row_of = dict(zip(keys, label_of.tolist()))
+
+    def node_of(key: str) -> str | None:   # as a dict of every member and neighbour would
+        if key in neighbour_set:
+            return labels[neighbour_set[key]]
+        if row_of.get(key, -1) >= 0:
+            return labels[row_of[key]]
+        return target if key == target else None
+
+    red = {(node_of(f"sys:{a}"), node_of(f"sys:{b}"))
            for a, b in cluster["integrations_to_repoint"]}
     red |= {(b, a) for a, b in red}
-    integrations = view.grouped_edges(node_of)
+    placed = plan.codes >= 0
+    integrations = view.grouped_counts(
+        [(view.code_of([target]), np.zeros(1, dtype=np.intp)),
+         (plan.codes[placed & (label_of >= 0)], label_of[placed & (label_of >= 0)]),
+         (neighbour_codes, neighbour_label)], labels)
     edges += [edge(a, b, f"{n:,} integration(s)" + (" to re-point" if (a, b) in red else ""),
                    value=float(n), color={"color": "#d4351c" if (a, b) in red else "#4c6a88"})
               for (a, b), n in sorted(integrations.items())
@@ -1166,12 +1398,12 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
               for gid, keys in sorted(migrating)]
     page = _cluster_graph_page(
         cluster, nodes, edges, up, neighbours=bool(neighbours),
-        size=f"{len(members):,} systems in {len(groups):,} groups of one department and "
-             f"product{_shown(drawn, len(groups), 'department')}",
+        size=f"{len(plan.keys):,} systems in {len(group_keys):,} groups of one department "
+             f"and product{_shown(drawn, len(group_keys), 'department')}",
         note="Too many systems to draw one by one: each orange dot is one department's "
              "systems of one product"
              + ("; a dashed one, a department's smaller products merged into one"
-                if len(drawn) < len(groups) else "")
+                if len(drawn) < len(group_keys) else "")
              + ". Dashed orange edges: migrates to the target. Red edges: "
              "integrations to re-point. clusters.csv lists every member.")
     if not page.physics:
@@ -1181,11 +1413,28 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     return page
 
 
+def _grouping(buckets: np.ndarray, products: np.ndarray
+              ) -> tuple[list[tuple[str, str]], np.ndarray, np.ndarray]:
+    """Rows grouped by (bucket, product): the keys sorted, the row positions ordered by
+    group (rows of a group in their input order) and each group's bounds in that order."""
+    bucket, bucket_names = pd.factorize(buckets, sort=True)
+    product, product_names = pd.factorize(products, sort=True)
+    width = max(len(product_names), 1)
+    pair, inverse = np.unique(bucket.astype(np.int64) * width + product, return_inverse=True)
+    order = np.argsort(inverse.ravel(), kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(inverse.ravel(),
+                                                        minlength=len(pair)))])
+    b, p = np.divmod(pair, width)
+    keys = list(zip(np.asarray(bucket_names, dtype=object)[b].tolist(),
+                    np.asarray(product_names, dtype=object)[p].tolist()))
+    return keys, order, bounds
+
+
 def _shown(drawn: list, groups: int, bucket: str) -> str:
     """What a subtitle adds when some groups are merged: how many nodes show them."""
     if len(drawn) == groups:
         return ""
-    merged = sum(1 for _, product, _, _ in drawn if product is None)
+    merged = sum(1 for _, product, *_ in drawn if product is None)
     return (f" (the largest {len(drawn) - merged:,} drawn, the rest merged into "
             f"{merged:,} node(s), one per {bucket})")
 
@@ -1288,8 +1537,8 @@ def _write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
     pages = doc["pages"]
     departments = {d: department_systems(view, d) for d in pages["departments"]}
     paged = [c for c in doc["clusters"] if c["graph"]]
-    clusters = [(c, cluster_systems(view, c, members))
-                for c, members in zip(paged, cluster_members(paged))]
+    clusters = [(c, cluster_systems(view, c, columns))
+                for c, columns in zip(paged, member_columns(paged))]
     drawn = [s for own, partners in departments.values()
              if len(own) + len(partners) <= GROUP_ABOVE_NODES for s in (*own, *partners)]
     drawn += [s for _, plan in clusters for s in plan.drawn]
