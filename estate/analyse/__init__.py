@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from estate.arrays import object_array
-from estate.analyse.clusters import (Candidate, ConstraintValues, apply_constraints,
-                                     block_groups, block_inputs, out_of_scope, zone_of)
+from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
+                                     apply_constraints, block_inputs, group_keys,
+                                     out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
 from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame, with_none
 from estate.analyse.model import (Analysis, ClusterMember, ConsolidationCluster,
@@ -33,6 +34,8 @@ from estate.analyse.model import (Analysis, ClusterMember, ConsolidationCluster,
                                   SystemRef, TableItems, table_ranges)
 from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
                                     score_members, standards_columns, target_reasons, waves)
+from estate.memory import gc_paused
+from estate.parallel import Background, workers
 from estate.schema import CLASSIFICATION_TIER
 from estate.settings import Settings
 from estate.standards import Standards, load_standards
@@ -51,7 +54,13 @@ def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
     table the graph was built from, is read for the system attributes when given (faster
     than the node dicts); the graph still decides which systems and integrations count.
     """
-    as_of = as_of or settings.as_of or date.today()
+    with gc_paused():  # millions of new rows and dicts, no cycles to collect
+        return _analyse(graph, settings, as_of or settings.as_of or date.today(),
+                        standards, systems)
+
+
+def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Standards | None,
+             systems: pd.DataFrame | None) -> Analysis:
     findings = []
     if standards is None:
         standards, findings = load_standards(settings.standards)
@@ -63,7 +72,8 @@ def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
     edges, *ends = edge_ends(graph, systems)
     impl = implementation_keys(systems)
     result.duplicates = find_duplicates(systems, impl)
-    systems = systems.join(standards_columns(systems, standards))
+    for col, values in standards_columns(systems, standards).items():
+        systems[col] = values.to_numpy()  # same index: no join (a copy of every column)
     systems["impl"] = impl
     systems["product_key"] = systems["product_id"].fillna("sys:" + systems["system_key"])
     systems["integrations"] = integration_row_counts(*ends, len(systems))
@@ -87,6 +97,12 @@ _LATE_COLUMNS = ("department", "system_id", "capability_id", "capability_name", 
 missing, not the whole table."""
 
 
+_BLOCK_COLUMNS = ("system_key", "department", "name", "product_id", "vendor_key",
+                  "data_domains", "capability_id", "capability_name", "out_of_scope")
+"""What the candidate groups read of the systems with a capability (only these are
+copied when the rows are picked)."""
+
+
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.ndarray],
                      settings: Settings, blocked: list[dict]) -> list[Candidate]:
     parts: list[Candidate] = []
@@ -95,7 +111,7 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     if "zone" not in narrow:  # once for the estate, not once per candidate group
         narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
     values = ConstraintValues(narrow)
-    with_cap = systems[systems["capability_id"].notna()]
+    with_cap = systems.loc[systems["capability_id"].notna(), list(_BLOCK_COLUMNS)]
     inside = with_cap[~with_cap["out_of_scope"]]
     cap_of = inside["capability_id"]
     codes, caps = pd.factorize(systems["capability_id"].where(
@@ -111,6 +127,8 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     outside = with_cap[with_cap["out_of_scope"]]
     outside_keys = {c: sorted(k) for c, k in outside.groupby("capability_id")[
         "system_key"].agg(list).items()}
+    todo = [c for c in sizes.index.tolist() if inside_sizes.get(c, 0) >= 2]
+    grouped = dict(zip(todo, _unit_groups([inputs[c] for c in todo], settings)))
     for cap_id, total in sizes.items():
         name = names.get(cap_id)
         cap_name = str(cap_id) if name is None or pd.isna(name) else str(name)
@@ -128,13 +146,41 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
             note = [f"scope: {reason}"]
         if inside_sizes.get(cap_id, 0) < 2:
             continue
-        for keys, anchor in block_groups(inputs[cap_id], settings):
+        for keys, anchor in group_keys(inputs[cap_id], grouped[cap_id]):
             if len(keys) < 2:
                 continue
             candidate = Candidate(cap_id, cap_name, keys, labels=[anchor] if anchor else [],
                                   blockers=list(note))
             parts.extend(apply_constraints(candidate, values, settings, blocked))
     return parts
+
+
+def _unit_groups(blocks: list[BlockInputs], settings: Settings) -> list[list[list[int]]]:
+    """:func:`unit_groups` of every block, in order. With two cores a forked child works
+    out about half of them (shared out largest first by units and bespoke names) and
+    sends back their groups (lists of integers); the result is the same either way."""
+    def run(at: list[int]) -> list[list[list[int]]]:
+        return [unit_groups(blocks[i], settings) for i in at]
+
+    if len(blocks) < 2 or workers() < 2:
+        return run(list(range(len(blocks))))
+    weight = [len(b.units) + len(b.names) for b in blocks]
+    mine, theirs, load = [], [], [0, 0]
+    for i in sorted(range(len(blocks)), key=lambda i: -weight[i]):
+        side = 0 if load[0] <= load[1] else 1
+        (mine, theirs)[side].append(i)
+        load[side] += weight[i]
+    later = Background(lambda: run(theirs))
+    try:
+        found = dict(zip(mine, run(mine)))
+    except BaseException:
+        try:
+            later.result()
+        except BaseException:  # noqa: BLE001 - this process's error is the one raised
+            pass
+        raise
+    found.update(zip(theirs, later.result()))
+    return [found[i] for i in range(len(blocks))]
 
 
 def _cluster_ids(parts: list[Candidate]) -> list[str]:
@@ -202,27 +248,30 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
         return none
     ids = _cluster_ids(keep)
     rows = at[np.repeat(kept, sizes)]
-    m = with_none(narrow.iloc[rows].assign(
-        cluster=np.repeat(np.array(ids, dtype=object), [len(p.keys) for p in keep])))
-    scores = score_members(m, settings, as_of)
-    m = m.join(scores[["score", "cpu"] + [c for c in scores if c.startswith("points_")]])
+    number = np.repeat(np.arange(len(keep)), [len(p.keys) for p in keep])
+    m = with_none(narrow.iloc[rows])
+    m["cluster"] = np.array(ids, dtype=object)[number]
+    scores = score_members(m, settings, as_of, groups=number)
+    for col in ["score", "cpu", *(c for c in scores if c.startswith("points_")),
+                "same_product"]:
+        m[col] = scores[col].to_numpy()
     m["users_rank"] = m["users"].fillna(-1)
     m["key_rank"] = rows  # systems are sorted by key
-    m = m.sort_values(["cluster", "eligible", "score", "users_rank", "key_rank"],
-                      ascending=[True, False, False, False, True], kind="stable")
-    position = m.groupby("cluster", sort=False).cumcount().to_numpy()
-    m["role"] = np.where(position == 0, "target", "migrate")
-    repoint = _repoint(edges, m, position == 0, len(systems))
-    m = m.join(waves(m[position != 0], as_of, settings.wave_months, by="key_rank"))
-    m["same_product"] = m.groupby(["cluster", "product_key"])["system_key"].transform("size")
-    stats = m.groupby("cluster").agg(
-        users_max=("users", "max"), cpu_min=("cpu", "min"),
-        contract_max=("contract_end", "max"), integrations_max=("integrations", "max"),
-        size=("system_key", "size"), waves=("wave", "max")).to_dict("index")
+    # clusters in id order; in each, eligible first, then by score, users, key
+    id_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"))
+    order = np.lexsort((rows, -m["users_rank"].to_numpy(float), -m["score"].to_numpy(float),
+                        ~m["eligible"].to_numpy(bool), id_rank[number]))
+    m = m.take(order)
+    number = id_rank[number][order]  # now 0, 0, ..., 1, ... (clusters in id order)
+    first = np.r_[True, number[1:] != number[:-1]]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], len(m))
+    m["role"] = np.where(first, "target", "migrate")
+    repoint = _repoint(edges, m, first, len(systems))
+    _add_waves(m, ~first, number, as_of, settings.wave_months)
+    stats = _cluster_stats(m, starts, ends)
     m["contract_iso"] = _iso_dates(m["contract_end"])
     m["earliest_iso"] = _iso_dates(m["earliest"])
-    starts = np.flatnonzero(position == 0)
-    ends = np.append(starts[1:], len(m))
     eligible = m["eligible"].to_numpy(bool)
     runner_at = starts + 1
     has_runner = (runner_at < ends) & eligible[np.minimum(runner_at, len(m) - 1)]
@@ -231,7 +280,7 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
     runners = iter(heads[len(starts):])
     cids = [t["cluster"] for t in targets]
     onto = [f"{t['system_key']} ({t['product_name'] or t['name']})" for t in targets]
-    table, table_rows, of = _members(m, position == 0, onto, cids, starts, ends, settings,
+    table, table_rows, of = _members(m, first, onto, cids, starts, ends, settings,
                                      as_of)
     members = table_ranges(table, starts.tolist(), ends.tolist())
     costs = _migrating(m, starts, ends)
@@ -243,8 +292,44 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
         cid = cids[i]
         runner = next(runners) if has_runner[i] else None
         out.append(_cluster(part_of[cid], cid, target, runner, members[i], costs[i],
-                            blockers[i], stats[cid], repoint.get(cid, []), settings))
+                            blockers[i], stats[i], repoint.get(cid, []), settings))
     return out, (table, table_rows, of)
+
+
+def _add_waves(m: pd.DataFrame, moving: np.ndarray, number: np.ndarray, as_of: date,
+               wave_months: int) -> None:
+    """``earliest``, ``wave`` and ``order`` (see :func:`waves`) of the migrating members
+    of ``m`` (sorted by cluster, ``number`` each row's cluster); missing for targets."""
+    at = np.flatnonzero(moving)
+    found = waves(pd.DataFrame({"contract_end": m["contract_end"].iloc[at].to_numpy(),
+                                "key_rank": m["key_rank"].to_numpy()[at]}),
+                  as_of, wave_months, by="key_rank", groups=number[at])
+    earliest = np.full(len(m), np.datetime64("NaT"), dtype=m["contract_end"].dtype)
+    earliest[at] = found["earliest"].to_numpy()
+    m["earliest"] = earliest
+    for col in ("wave", "order"):
+        values = np.full(len(m), np.nan)
+        values[at] = found[col].to_numpy(float)
+        m[col] = values
+
+
+def _cluster_stats(m: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -> list[dict]:
+    """Per cluster (rows ``starts[i]:ends[i]`` of ``m``): the most users, the lowest cost
+    per user, the latest contract end, the most integrations, the size and the last
+    wave; missing values skipped (NaN/NaT when a cluster has none)."""
+    if not len(starts):
+        return []
+    contract = m["contract_end"]
+    latest = np.maximum.reduceat(contract.to_numpy().view(np.int64), starts)  # NaT lowest
+    columns = {
+        "users_max": np.fmax.reduceat(m["users"].to_numpy(float), starts).tolist(),
+        "cpu_min": np.fmin.reduceat(m["cpu"].to_numpy(float), starts).tolist(),
+        "contract_max": pd.Series(latest.view(contract.dtype)).tolist(),
+        "integrations_max": np.maximum.reduceat(m["integrations"].to_numpy(), starts).tolist(),
+        "size": (ends - starts).tolist(),
+        "waves": np.fmax.reduceat(m["wave"].to_numpy(float), starts).tolist(),
+    }
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]
 
 
 def _repoint(edges: tuple, m: pd.DataFrame, first: np.ndarray,
@@ -306,11 +391,6 @@ def _int_objects(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _texts(values: np.ndarray) -> np.ndarray:
-    """``str`` of each value (as an f-string would put it)."""
-    return object_array(list(map(str, values.tolist())))
-
-
 def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list[str],
              starts: np.ndarray, ends: np.ndarray, settings: Settings,
              as_of: date) -> tuple[ItemTable, np.ndarray, np.ndarray]:
@@ -339,21 +419,24 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     whys[gone] = ("already " + lifecycle[gone] + ": switch it off; any remaining users go to "
                   + onto_of[gone])
     whys[unused] = "no users: switch it off rather than migrate it to " + onto_of[unused]
-    in_wave = np.full(len(m), "", dtype=object)
-    said = moved & ~np.isnan(wave_f) & (wave_f != 0)
-    in_wave[said] = " in wave " + _texts(wave[said])
-    whys[moved] = ("move its users and data to " + onto_of[moved] + in_wave[moved]
-                   + ", then switch it off")
+    said = ~np.isnan(wave_f) & (wave_f != 0)
+    at = np.flatnonzero(moved)  # each sentence made in one piece, not part by part
+    whys[at] = object_array([
+        f"move its users and data to {o} in wave {w}, then switch it off" if s else
+        f"move its users and data to {o}, then switch it off"
+        for o, w, s in zip(onto_of[at].tolist(), wave[at].tolist(), said[at].tolist())])
     contract = object_array(m["contract_iso"])
     wave_reasons = np.empty(len(m), dtype=object)
     wave_reasons[is_target] = "target: nothing to migrate"
     unknown = migrate & np.equal(earliest, None)
     wave_reasons[unknown] = "contract end unknown, so no earliest date or wave can be set"
     dated = migrate & ~unknown
-    wave_reasons[dated] = ("earliest " + _texts(earliest[dated])
-                           + ": the later of its contract end " + _texts(contract[dated])
-                           + f" and {as_of.isoformat()}; wave " + _texts(wave[dated])
-                           + f" of {settings.wave_months} months each")
+    at = np.flatnonzero(dated)
+    start, months = as_of.isoformat(), settings.wave_months
+    wave_reasons[at] = object_array([
+        f"earliest {e}: the later of its contract end {c} and {start}; wave {w} of {months}"
+        " months each"
+        for e, c, w in zip(earliest[at].tolist(), contract[at].tolist(), wave[at].tolist())])
     cost = m["annual_cost"].to_numpy(float)
     cost_objects = cost.astype(object)
     cost_objects[np.isnan(cost)] = None
@@ -375,12 +458,15 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     return table, m["key_rank"].to_numpy()[sort], cluster[sort]
 
 
-def _migrating(m: pd.DataFrame, starts: np.ndarray, ends: np.ndarray) -> list[list[dict]]:
-    """Per cluster, what the savings model reads of each migrating member."""
-    rows = [{"system_key": k, "annual_cost": c, "users": u} for k, c, u in zip(
-        m["system_key"].tolist(), m["annual_cost"].to_numpy(float).tolist(),
-        m["users"].to_numpy(float).tolist())]
-    return [rows[a + 1:b] for a, b in zip(starts.tolist(), ends.tolist())]
+def _migrating(m: pd.DataFrame, starts: np.ndarray,
+               ends: np.ndarray) -> list[tuple[list, list, list]]:
+    """Per cluster, what the savings model reads of the migrating members: their keys,
+    annual costs and users (see :func:`savings`)."""
+    keys = m["system_key"].tolist()
+    costs = m["annual_cost"].to_numpy(float).tolist()
+    users = m["users"].to_numpy(float).tolist()
+    return [(keys[a + 1:b], costs[a + 1:b], users[a + 1:b])
+            for a, b in zip(starts.tolist(), ends.tolist())]
 
 
 def _member_blockers(m: pd.DataFrame, eligible: np.ndarray, targets: list[dict],
@@ -412,7 +498,7 @@ def _member_blockers(m: pd.DataFrame, eligible: np.ndarray, targets: list[dict],
 
 
 def _cluster(part: Candidate, cid: str, target: dict, runner: dict | None,
-             members: TableItems, migrating: list[dict], barred: tuple,
+             members: TableItems, migrating: tuple[list, list, list], barred: tuple,
              stats: dict, repoint: list, settings: Settings) -> ConsolidationCluster:
     reasons = target_reasons(target, stats, part.capability)
     reasons.append(f"score {target['score']:.2f}" + (

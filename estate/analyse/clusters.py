@@ -649,10 +649,16 @@ def block_groups(inputs: BlockInputs,
     Only connected groups above ``community_min_units`` get Louvain; each runs on just
     its own units and links, in sorted order.
     """
+    return group_keys(inputs, unit_groups(inputs, settings))
+
+
+def unit_groups(inputs: BlockInputs, settings: Settings) -> list[list[int]]:
+    """The candidate groups of one block as positions in ``inputs.units`` (the costly
+    part of :func:`block_groups`: links, connected groups and Louvain). Plain lists of
+    integers, so blocks can be worked out in another process and sent back cheaply."""
     sim = settings.similarity
-    units = inputs.units
     a, b, w = unit_links(inputs, sim)
-    label = _component_labels(len(units), a, b)
+    label = _component_labels(len(inputs.units), a, b)
     order = np.argsort(label, kind="stable")
     starts = np.flatnonzero(np.r_[True, label[order][1:] != label[order][:-1]])
     bounds = np.append(starts, len(order)).tolist()
@@ -670,7 +676,13 @@ def block_groups(inputs: BlockInputs,
         nodes = comp.tolist()
         groups.extend(sorted((sorted(nodes[k] for k in c) for c in communities),
                              key=lambda c: c[0]))
-    keys_by_unit = inputs.keys
+    return groups
+
+
+def group_keys(inputs: BlockInputs,
+               groups: list[list[int]]) -> list[tuple[list[str], str | None]]:
+    """The sorted system keys and anchor label of each group of :func:`unit_groups`."""
+    units, keys_by_unit = inputs.units, inputs.keys
     result = []
     for members in groups:
         keys = sorted(k for u in members for k in keys_by_unit[units[u]])

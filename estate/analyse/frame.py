@@ -109,9 +109,21 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
                                   lambda v: slug(v) if v else None)
     df["tier"] = df["tier"].fillna(default_tier)
     df["tier_assumed"] = df["tier_assumed"].eq(True).astype(bool)
-    df = df.sort_values("system_key", kind="stable").set_index("system_key", drop=False)
+    df = df.take(_key_order(df["system_key"].to_numpy(dtype=object))).set_index(
+        "system_key", drop=False)
     df.index.name = None
     return df
+
+
+def _key_order(keys: np.ndarray) -> np.ndarray:
+    """The stable sort order of the system keys (``sort_values`` of them): compared as
+    numpy strings when they all are text (UTF-8 bytes sort as the code points do)."""
+    if pd.api.types.infer_dtype(keys, skipna=False) == "string":
+        try:
+            return np.argsort(keys.astype(np.dtypes.StringDType()), kind="stable")
+        except (UnicodeError, TypeError, ValueError):
+            pass
+    return pd.Series(keys, dtype=object).sort_values(kind="stable").index.to_numpy()
 
 
 def _domain_key(value: object) -> tuple:
@@ -139,6 +151,14 @@ def _texts(values: pd.Series) -> pd.Series:
         raw = values.to_numpy(dtype=object) if values.dtype == object else None
     if raw is None:
         return map_unique(values, _text)
+    if len(raw) > _SAMPLE and len(pd.unique(raw[:_SAMPLE])) > _SAMPLE // 2:
+        # mostly distinct (ids, names): trimming each cell costs less than hashing them
+        missing = pd.isna(raw)
+        cells = raw[~missing]
+        if pd.api.types.infer_dtype(cells, skipna=False) == "string":
+            out = np.full(len(raw), None, dtype=object)
+            out[~missing] = [t.strip() or None for t in cells.tolist()]
+            return pd.Series(out, index=values.index, dtype=object)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     distinct = np.asarray(uniques, dtype=object).tolist()
     if set(map(type, distinct)) - {str}:
@@ -149,6 +169,8 @@ def _texts(values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index, dtype=object)
 
 
+_SAMPLE = 4096
+"""Cells looked at to tell a mostly distinct text column from a repetitive one."""
 _TEXT_IN = ("department", "system_id", "name", "vendor", "product", "instance", "hosting",
             "region", "lifecycle", "product_id", "product_name", "vendor_name",
             "capability_id", "capability_name", "capability_group", "tier", "contract_end",
@@ -197,21 +219,32 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame,
     """The analysed rows of the table that have a system node in ``graph``.
 
     ``tier``/``tier_assumed`` come from the nodes, or from the table when ``own_tiers``
-    (the graph's own table holds the nodes' values).
+    (the graph's own table holds the nodes' values). The rows are picked first and each
+    column needed is copied once, with only those rows.
     """
-    rows = systems[systems["status"] == "analysed"] if "status" in systems else systems
-    df = pd.DataFrame({c: (rows[c].reset_index(drop=True) if c in _TEXT_IN or (
-                           c in _NUMBERS and pd.api.types.is_numeric_dtype(rows[c]))
-                           else pd.Series(rows[c].to_numpy(dtype=object), dtype=object))
-                       if c in rows else pd.Series([None] * len(rows), dtype=object)
-                       for c in COLUMNS})
-    df["node"] = ("sys:" + df["system_key"].astype(str)).to_numpy(dtype=object)
-    attrs = list(map(graph._node.get, df["node"].tolist()))  # the node dicts, one C pass
-    keep = [a is not None and a.get("type") == "system" and not a.get("external")
-            for a in attrs]
-    df = df[keep].reset_index(drop=True)
+    n = len(systems)
+    rows = np.flatnonzero((systems["status"] == "analysed").to_numpy(bool, na_value=False)) \
+        if "status" in systems else np.arange(n)
+    keys = systems["system_key"].to_numpy(dtype=object)[rows] if "system_key" in systems \
+        else np.full(len(rows), None, dtype=object)
+    nodes = ["sys:" + str(k) for k in keys.tolist()]
+    attrs = list(map(graph._node.get, nodes))  # the node dicts, one C pass
+    keep = np.fromiter((a is not None and a.get("type") == "system" and not a.get("external")
+                        for a in attrs), dtype=bool, count=len(attrs))
+    rows = rows[keep]
+
+    def column(c: str) -> pd.Series:
+        if c not in systems:
+            return pd.Series([None] * len(rows), dtype=object)
+        values = systems[c]
+        if c in _TEXT_IN or (c in _NUMBERS and pd.api.types.is_numeric_dtype(values)):
+            return pd.Series(values.array.take(rows), dtype=values.dtype)
+        return pd.Series(values.to_numpy(dtype=object)[rows], dtype=object)
+
+    df = pd.DataFrame({c: column(c) for c in COLUMNS}, copy=False)
+    df["node"] = np.asarray(nodes, dtype=object)[keep]
     if not own_tiers:
-        attrs = [a for a, k in zip(attrs, keep) if k]
+        attrs = [a for a, k in zip(attrs, keep.tolist()) if k]
         df["tier"] = [a.get("tier") for a in attrs]
         df["tier_assumed"] = [a.get("tier_assumed") for a in attrs]
     return df
@@ -339,7 +372,7 @@ def with_none(df: pd.DataFrame) -> pd.DataFrame:
             if values.dtype == object:
                 cells = values.to_numpy()
                 missing = cells[pd.isna(cells)]
-                if all(v is None for v in missing.tolist()):
+                if set(missing.tolist()) <= {None}:
                     continue  # None already
             df[col] = values.astype(object).where(values.notna(), None)
     return df

@@ -92,42 +92,76 @@ def _pref(values: pd.Series, table: dict[str, float]) -> pd.Series:
     return map_unique(values, value).astype(float)
 
 
-def score_members(m: pd.DataFrame, settings: Settings, as_of: date) -> pd.DataFrame:
+def group_codes(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Integer codes of ``values`` (one per distinct value) and how many there are."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object))
+    return codes.astype(np.int64), len(uniques)
+
+
+def _group_reduce(ufunc, values: np.ndarray, groups: np.ndarray, count: int,
+                  empty: float) -> np.ndarray:
+    """``ufunc`` (``np.fmax``/``np.fmin``: missing skipped) over each group's values,
+    spread back to the rows; ``empty`` seeds a group (a group of only NaN gives NaN)."""
+    out = np.full(count, empty, dtype=np.float64)
+    ufunc.at(out, groups, values)
+    return out[groups]
+
+
+def score_members(m: pd.DataFrame, settings: Settings, as_of: date,
+                  groups: np.ndarray | None = None) -> pd.DataFrame:
     """Criterion values (0..1, or -1..1 for the standard) per member, and the score.
 
     ``m`` has one row per cluster member with a ``cluster`` column; every comparison is
-    within the member's own cluster (groupby transform).
+    within the member's own cluster. ``groups``, integer codes of ``cluster`` when the
+    caller has them, saves hashing the ids again. Also gives ``same_product``, the
+    members of the cluster on the member's product (or bespoke system).
     """
     w = settings.target
-    by = m["cluster"]
+    if groups is None:
+        groups, count = group_codes(m["cluster"])
+    else:
+        groups = np.asarray(groups, dtype=np.int64)
+        count = int(groups.max(initial=-1)) + 1
     c = pd.DataFrame(index=m.index)
-    ring = m["ring"].map(RING_SCORE)
-    c["standard"] = ring.where(m["ring"].notna(),
-                               np.where(m["has_standard"], 0.0, NO_STANDARD_SCORE))
-    users = m["users"]
-    c["users"] = (users / users.groupby(by).transform("max")).fillna(0.0)
-    cpu = (m["annual_cost"] / users.where(users > 0))
-    min_cpu = cpu.groupby(by).transform("min")
-    c["cost_per_user"] = np.where(cpu == 0, 1.0, (min_cpu / cpu).fillna(0.0))
+    ring = map_unique(m["ring"], RING_SCORE.get).to_numpy(dtype=np.float64, na_value=np.nan)
+    c["standard"] = np.where(m["ring"].notna().to_numpy(), ring,
+                             np.where(m["has_standard"].to_numpy(bool), 0.0,
+                                      NO_STANDARD_SCORE))
+    users = m["users"].to_numpy(np.float64)
+    nan = np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = users / _group_reduce(np.fmax, users, groups, count, nan)
+        c["users"] = np.where(np.isnan(share), 0.0, share)
+        cpu = m["annual_cost"].to_numpy(np.float64) / np.where(users > 0, users, nan)
+        ratio = _group_reduce(np.fmin, cpu, groups, count, nan) / cpu
+        c["cost_per_user"] = np.where(cpu == 0, 1.0, np.where(np.isnan(ratio), 0.0, ratio))
     c["hosting"] = _pref(m["hosting"], w.hosting_preference)
     c["lifecycle"] = _pref(m["lifecycle"], w.lifecycle_preference)
-    days = (m["contract_end"] - pd.Timestamp(as_of)).dt.days.clip(lower=0).astype(float)
-    max_days = days.groupby(by).transform("max")
-    c["contract_end"] = (days / max_days.where(max_days > 0)).fillna(0.0)
+    days = (m["contract_end"] - pd.Timestamp(as_of)).dt.days.clip(lower=0).to_numpy(
+        np.float64, na_value=np.nan)
+    c["contract_end"] = _share_of_max(days, groups, count)
     c["strategic"] = m["strategic"].astype(float)
-    ints = m["integrations"].astype(float)
-    max_ints = ints.groupby(by).transform("max")
-    c["integrations"] = (ints / max_ints.where(max_ints > 0)).fillna(0.0)
-    product = m["product_id"].fillna("sys:" + m["system_key"])
-    same = product.groupby([by, product]).transform("size")
-    c["product_share"] = same / by.map(by.value_counts())
+    c["integrations"] = _share_of_max(m["integrations"].to_numpy(np.float64), groups, count)
+    product, products = group_codes(m["product_id"].fillna("sys:" + m["system_key"]))
+    pair = np.unique(groups * max(products, 1) + product, return_inverse=True)[1].ravel()
+    same = np.bincount(pair)[pair]
+    c["product_share"] = same / np.bincount(groups, minlength=count)[groups]
     weights = pd.Series({k: float(getattr(w, k)) for k in CRITERIA})
     points = c[list(CRITERIA)].mul(weights, axis=1)
     c["score"] = points.sum(axis=1).round(4)
     for k in CRITERIA:
         c[f"points_{k}"] = points[k].round(4)
     c["cpu"] = cpu
+    c["same_product"] = same
     return c
+
+
+def _share_of_max(values: np.ndarray, groups: np.ndarray, count: int) -> np.ndarray:
+    """Each value over its group's largest (0 where either is missing or that is 0)."""
+    most = _group_reduce(np.fmax, values, groups, count, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = values / np.where(most > 0, most, np.nan)
+    return np.where(np.isnan(share), 0.0, share)
 
 
 def target_reasons(row: dict, stats: dict, capability: str) -> list[str]:
@@ -190,8 +224,18 @@ def target_reasons(row: dict, stats: dict, capability: str) -> list[str]:
     return out
 
 
-def savings(target: dict, migrating: list[dict], repoint: int, settings: Settings) -> dict:
-    """Annual saving, one-off cost and payback with every input, or the missing ones."""
+def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoint: int,
+            settings: Settings) -> dict:
+    """Annual saving, one-off cost and payback with every input, or the missing ones.
+
+    ``migrating`` holds each migrating system's ``system_key``, ``annual_cost`` and
+    ``users``: a dict each, or (cheaper for many) a tuple of those three lists."""
+    if isinstance(migrating, tuple):
+        keys, costs, users_of = migrating
+    else:
+        keys = [m["system_key"] for m in migrating]
+        costs = [m["annual_cost"] for m in migrating]
+        users_of = [m["users"] for m in migrating]
     model = settings.savings
     inputs: dict = {
         "target": target["system_key"],
@@ -202,7 +246,7 @@ def savings(target: dict, migrating: list[dict], repoint: int, settings: Setting
         if target["product_id"] else None,
         "migration_cost_per_system": model.migration_cost_per_system,
         "migration_cost_per_integration": model.migration_cost_per_integration,
-        "systems_to_migrate": len(migrating),
+        "systems_to_migrate": len(keys),
         "integrations_to_repoint": repoint,
     }
     missing = []
@@ -220,22 +264,23 @@ def savings(target: dict, migrating: list[dict], repoint: int, settings: Setting
                        "cost per user")
     inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
     rows = []
-    for m in migrating:
-        cost, users = _num(m["annual_cost"]), _num(m["users"])
-        entry = {"system": m["system_key"], "annual_cost": cost, "users": users}
+    for key, cost, users in zip(keys, costs, users_of):
+        cost = (cost if cost == cost else None) if type(cost) is float else _num(cost)
+        users = (users if users == users else None) if type(users) is float else _num(users)
+        entry = {"system": key, "annual_cost": cost, "users": users}
         if cost is None:
-            missing.append(f"{m['system_key']} annual_cost")
+            missing.append(f"{key} annual_cost")
         if users is None:
-            missing.append(f"{m['system_key']} users")
+            missing.append(f"{key} users")
         if cost is not None and users is not None and per_user is not None:
             entry["cost_on_target"] = round(users * per_user, 2)
             entry["saving"] = round(cost - users * per_user, 2)
         rows.append(entry)
     inputs["migrating"] = rows
     inputs["missing"] = missing
-    one_off = round(len(migrating) * model.migration_cost_per_system
+    one_off = round(len(keys) * model.migration_cost_per_system
                     + repoint * model.migration_cost_per_integration, 2)
-    one_off_text = (f"One-off cost {money(one_off)} = {len(migrating)} system(s) x "
+    one_off_text = (f"One-off cost {money(one_off)} = {len(keys)} system(s) x "
                     f"{money(model.migration_cost_per_system)} + {repoint} integration(s) "
                     f"to re-point x {money(model.migration_cost_per_integration)}.")
     if missing:
@@ -274,14 +319,15 @@ def _num(value) -> float | None:
 
 
 def waves(migrating: pd.DataFrame, as_of: date, wave_months: int,
-          by: str = "system_key") -> pd.DataFrame:
+          by: str = "system_key", groups: np.ndarray | None = None) -> pd.DataFrame:
     """Earliest date, wave and order of each migration, from contract end dates.
 
     The earliest date is the later of the contract end and ``as_of``; wave ``n`` holds
     the migrations whose earliest date falls in the ``n``-th period of ``wave_months``
     from ``as_of``. A migration whose contract end is unknown gets no date or wave and
     comes last in the order. The order counts within each ``cluster``; ties of date go
-    by the column ``by`` (the system key, or any column sorting as it does).
+    by the column ``by`` (the system key, or any column sorting as it does). ``groups``
+    (integer codes of ``cluster``, any numbering) saves hashing the ids again.
     """
     start = pd.Timestamp(as_of)
     end = migrating["contract_end"]
@@ -290,7 +336,19 @@ def waves(migrating: pd.DataFrame, as_of: date, wave_months: int,
               - (earliest.dt.day < start.day).astype(int))
     wave = (months // wave_months + 1).where(earliest.notna())
     out = pd.DataFrame({"earliest": earliest, "wave": wave}, index=migrating.index)
-    ordered = out.assign(key=migrating[by], cluster=migrating["cluster"]).sort_values(
-        ["cluster", "earliest", "key"], na_position="last", kind="stable")
-    out["order"] = ordered.groupby("cluster").cumcount() + 1
+    if groups is None:
+        groups = group_codes(migrating["cluster"])[0]
+    key = migrating[by]
+    key = key.to_numpy() if pd.api.types.is_numeric_dtype(key) else \
+        pd.factorize(key.to_numpy(dtype=object), sort=True)[0]
+    known = earliest.notna().to_numpy()
+    dates = earliest.to_numpy()
+    when = np.where(known, dates.view(np.int64) if dates.dtype.kind == "M"
+                    else pd.factorize(dates, sort=True)[0], 0)
+    ordered = np.lexsort((key, when, ~known, groups))
+    first = np.r_[True, groups[ordered][1:] != groups[ordered][:-1]]
+    place = np.arange(len(ordered))
+    order = np.empty(len(ordered), dtype=np.int64)
+    order[ordered] = place - np.maximum.accumulate(np.where(first, place, 0)) + 1
+    out["order"] = order
     return out
