@@ -7,7 +7,8 @@ the findings; every file is written atomically, and the same findings give the s
 
 from __future__ import annotations
 
-from contextlib import suppress
+import gc
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -74,7 +75,28 @@ def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[Report
     did not write are removed, so no page describes a cluster that no longer exists.
     ``document`` is the findings document when the caller has already built it.
     """
-    out = Path(out_dir)
+    with _frozen_heap():
+        return _write_reports(findings, Path(out_dir), sections, document)
+
+
+@contextmanager
+def _frozen_heap():
+    """The objects that exist already (the findings, the graph) left out of garbage
+    collection while the reports are written: the writers make millions of short-lived
+    objects, and each full collection would walk the whole graph again. It also keeps the
+    forked child from writing to the pages it shares with this process."""
+    if gc.get_freeze_count():  # frozen by the caller already
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSection],
+                   document: dict | None) -> ReportFiles:
     doc = document if document is not None else build_document(findings)
     # The writers only read the findings: on a machine with two cores a forked copy of
     # this process draws the graph pages and the workbook while this one writes the rest.

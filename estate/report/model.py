@@ -16,6 +16,8 @@ import dataclasses
 import math
 from collections import Counter
 from datetime import date, datetime
+from functools import partial
+from itertools import chain
 from operator import attrgetter
 from typing import Any
 
@@ -25,7 +27,7 @@ import pandas as pd
 from estate.analyse.model import TableItems
 from estate.graph import type_counts
 from estate.report._files import file_slug
-from estate.report.rows import Rows
+from estate.report.rows import LazyOrder, Rows, sort_ranks
 
 SCHEMA_VERSION = "1.0"
 
@@ -88,6 +90,10 @@ def plain(value: Any) -> Any:
                 v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
                 for k, v in value.items()}
     if kind is list or kind is tuple:
+        if len(value) > 64 and type(value[0]) is dict:  # per-system rows (saving inputs)
+            rows = _plain_rows(value)
+            if rows is not None:
+                return rows
         return [v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
                 for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -114,6 +120,26 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
+_FLAT = frozenset({str, int, bool, float, type(None)})
+_IS_FLOAT = partial(type.__instancecheck__, float)
+
+
+def _plain_rows(items) -> list[dict] | None:
+    """:func:`plain` of a list of flat dicts (text keys, plain values) as copies of them,
+    checked and copied in C; None when they are not all such dicts."""
+    if set(map(type, items)) != {dict} or \
+            not set(map(type, chain.from_iterable(map(dict.keys, items)))) <= {str}:
+        return None
+    kinds = set(map(type, chain.from_iterable(map(dict.values, items))))
+    if not kinds <= _FLAT:
+        return None
+    if float in kinds and not np.isfinite(np.fromiter(
+            filter(_IS_FLOAT, chain.from_iterable(map(dict.values, items))),
+            dtype=np.float64)).all():
+        return None
+    return list(map(dict.copy, items))
+
+
 def _is_midnight(value) -> bool:
     return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
 
@@ -125,15 +151,21 @@ def sorted_positions(frame: pd.DataFrame) -> np.ndarray:
             if c in frame.columns]
     if not keys or frame.empty:
         return np.arange(len(frame))
-    ordered = frame[keys].reset_index(drop=True).sort_values(keys, kind="mergesort",
-                                                             na_position="last")
-    return ordered.index.to_numpy()
+    try:
+        ranks = [sort_ranks(frame[c]) for c in keys]
+    except TypeError:
+        ordered = frame[keys].reset_index(drop=True).sort_values(keys, kind="mergesort",
+                                                                 na_position="last")
+        return ordered.index.to_numpy()
+    # one stable sort on every key's rank, missing values last (as sort_values puts them)
+    return np.lexsort([np.where(r < 0, r.max() + 1, r) for r in reversed(ranks)])
 
 
 def system_records(frame: pd.DataFrame) -> Rows:
     """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order (made
-    on demand: findings.json and systems.csv are written from the columns)."""
-    return Rows(frame, SYSTEM_COLUMNS, sorted_positions(frame))
+    on demand: findings.json and systems.csv are written from the columns; their order
+    when first needed)."""
+    return Rows(frame, SYSTEM_COLUMNS, LazyOrder(lambda: sorted_positions(frame), len(frame)))
 
 
 def dataclass_rows(items) -> Rows | list:
@@ -257,19 +289,18 @@ _REF_COLUMNS = [("department", "department", "any"), ("system_id", "system_id", 
 
 def _ref_rows(groups: list) -> Rows | None:
     """Every group's members as one :class:`Rows`, each group's sorted by department and
-    system id (ranks of the sorted distinct values, one stable sort), or None when the
-    values do not sort that way (not all text)."""
+    system id (ranks of the sorted distinct values, one stable sort, made when first
+    needed), or None when the values are not all text."""
     flat = [m for g in groups for m in g.members]
     frame = _attribute_frame(flat, ["department", "system_id"])
-    try:
-        ranks = [pd.factorize(frame[c].to_numpy(dtype=object), sort=True)[0]
-                 for c in ("system_id", "department")]
-    except TypeError:
+    if not all(set(map(type, frame[c].to_numpy())) <= {str} for c in frame.columns):
         return None
-    if any((r < 0).any() for r in ranks):
-        return None
-    group = np.repeat(np.arange(len(groups)), [len(g.members) for g in groups])
-    return Rows(frame, _REF_COLUMNS, np.lexsort((*ranks, group)))
+    sizes = [len(g.members) for g in groups]
+
+    def order() -> np.ndarray:
+        ranks = [sort_ranks(frame[c]) for c in ("system_id", "department")]
+        return np.lexsort((*ranks, np.repeat(np.arange(len(groups)), sizes)))
+    return Rows(frame, _REF_COLUMNS, LazyOrder(order, len(frame)))
 
 
 MEMBER_KEYS = ("department", "system_id", "name", "product", "role", "disposition", "users",
@@ -305,7 +336,7 @@ def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
             "payback_years": plain(c.payback_years),
             "waves": c.waves,
             "blockers": list(c.blockers),
-            "integrations_to_repoint": [list(pair) for pair in c.integrations_to_repoint],
+            "integrations_to_repoint": list(map(list, c.integrations_to_repoint)),
             "members": table.view(start, stop),
             "graph": pages.get(c.id),
         }))

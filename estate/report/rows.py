@@ -11,6 +11,7 @@ document as plain data (the audit, the tests) works unchanged.
 from __future__ import annotations
 
 import copy
+import ctypes
 import json
 import math
 from collections.abc import Iterator, Sequence
@@ -142,12 +143,78 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
         if not isinstance(values, np.ndarray) or values.dtype != object:
             values = series.to_numpy(dtype=object)
     if values is not None:
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+        codes, uniques = _factorize_objects(values)
+        return codes, pd.Series(uniques, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if isinstance(uniques, pd.Index) and uniques.dtype == object:
         return codes, pd.Series(np.asarray(uniques, dtype=object))
     return codes, pd.Series(uniques)
+
+
+def _addresses(values: np.ndarray) -> np.ndarray:
+    """The object pointers a contiguous object array holds, as integers: a view of its
+    memory (valid while ``values`` is), made without touching the objects."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    memory = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
+    return np.frombuffer(memory, dtype=np.intp)
+
+
+def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and values of an object array such that ``values[codes]`` are its cells, for
+    writing each value's text once. The cells of a loaded column mostly share one object
+    per distinct text, so the pointers are factorised first (integers, no visit to each
+    object's memory), then one object per distinct pointer by value (code -1 for a
+    missing cell), as ``pd.factorize``."""
+    values = np.ascontiguousarray(values)
+    if len(values) < 1000:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
+    by_object, addresses = pd.factorize(_addresses(values))
+    where = np.empty(len(addresses), dtype=np.intp)
+    where[by_object] = np.arange(len(values), dtype=np.intp)  # any cell of each object
+    by_value, uniques = pd.factorize(values[where], use_na_sentinel=True)
+    return by_value[by_object], np.asarray(uniques, dtype=object)
+
+
+def sort_ranks(series: pd.Series) -> np.ndarray:
+    """Each cell's rank among the column's distinct values in sorted order (-1: missing),
+    sorting only the distinct values. A categorical column ranks by its categories, as
+    pandas sorts it. Raises ``TypeError`` when the values do not sort."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy().astype(np.int64)
+    codes, distinct = _factorize(series)
+    try:
+        order = np.argsort(distinct.to_numpy(), kind="stable")
+    except TypeError:  # mixed types: pandas' own order (numbers before text), if any
+        return pd.factorize(series.to_numpy(dtype=object), sort=True)[0].astype(np.int64)
+    rank = np.empty(len(order) + 1, dtype=np.int64)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    rank[-1] = -1  # code -1, a missing cell
+    return rank[codes]
+
+
+def _merged(columns: Sequence[tuple[np.ndarray, np.ndarray]],
+            count: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``columns`` with runs of neighbours that take few distinct value pairs in these rows
+    (department, status, tier ...) made one column of the pairs' texts: fewer, longer
+    pieces to lay out and join."""
+    limit = count // 8
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for table, codes in columns:
+        if out and len(table) <= limit and len(out[-1][0]) <= limit:
+            left, at = out[-1]
+            joint = (np.where(at < 0, at + len(left), at).astype(np.int64) * len(table)
+                     + np.where(codes < 0, codes + len(table), codes))
+            if len(left) * len(table) <= limit:
+                out[-1] = (np.add.outer(left, table).ravel(), joint)
+                continue
+            pairs, found = pd.factorize(joint)
+            if len(found) <= limit:
+                out[-1] = (left[found // len(table)] + table[found % len(table)], pairs)
+                continue
+        out.append((table, codes))
+    return out
 
 
 def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
@@ -155,6 +222,7 @@ def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
     """The text of ``count`` rows joined by ``sep`` (None: run together), row i being
     ``table[codes[i]]`` of each ``(table, codes)`` column in turn: the pieces laid out row
     by row in one array and joined once, not once per row."""
+    columns = _merged(columns, count)
     pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
     for i, (table, codes) in enumerate(columns):
         pieces[:, i] = table[codes]
@@ -241,20 +309,44 @@ class Coded:
         return out
 
 
+class LazyOrder:
+    """Row positions in display order, computed when first asked for and then kept.
+
+    Sorting a million rows takes seconds; the document is built before the reports fork,
+    and the half that runs in the background never reads this order, so it is made
+    afterwards, by the writer that needs it."""
+
+    __slots__ = ("_make", "_value", "_length")
+
+    def __init__(self, make, length: int):
+        self._make, self._value, self._length = make, None, length
+
+    def __len__(self) -> int:
+        return self._length
+
+    def get(self) -> np.ndarray:
+        if self._value is None:
+            self._value = np.asarray(self._make())
+            self._make = None
+        return self._value
+
+
 class Rows(Sequence):
     """A table's rows, in order, as JSON-ready dicts made on demand (see the module doc).
 
     ``columns`` is ``(key, source column, kind)`` per output key; ``order`` the frame's row
-    positions in display order (None: as they are). ``start``/``stop`` select a range of
-    the ordered rows (a cluster's members are one range of all members)."""
+    positions in display order (None: as they are; a :class:`LazyOrder`: made when first
+    needed). ``start``/``stop`` select a range of the ordered rows (a cluster's members
+    are one range of all members)."""
 
     def __init__(self, frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]],
-                 order: np.ndarray | None = None, start: int = 0, stop: int | None = None,
-                 _cache: dict | None = None, _arrays: dict | None = None):
+                 order: np.ndarray | LazyOrder | None = None, start: int = 0,
+                 stop: int | None = None, _cache: dict | None = None,
+                 _arrays: dict | None = None):
         self.frame = frame
         self.columns = tuple(columns)
         self.keys = tuple(k for k, _, _ in self.columns)
-        self.order = order
+        self._order = order
         self.start = start
         self.stop = len(frame) if stop is None else stop
         self._cache = {} if _cache is None else _cache
@@ -263,9 +355,14 @@ class Rows(Sequence):
     def __len__(self) -> int:
         return self.stop - self.start
 
+    @property
+    def order(self) -> np.ndarray | None:
+        order = self._order
+        return order.get() if isinstance(order, LazyOrder) else order
+
     def view(self, start: int, stop: int) -> "Rows":
         """Rows ``start:stop`` of this table (positions relative to it), sharing its cache."""
-        return Rows(self.frame, self.columns, self.order, self.start + start,
+        return Rows(self.frame, self.columns, self._order, self.start + start,
                     self.start + stop, self._cache, self._arrays)
 
     def positions(self) -> np.ndarray:
@@ -305,7 +402,7 @@ class Rows(Sequence):
         return out
 
     def _total(self) -> int:
-        return len(self.frame) if self.order is None else len(self.order)
+        return len(self.frame) if self._order is None else len(self._order)
 
     def forget_texts(self) -> None:
         """Drop the text tables the writers made (the codes stay)."""

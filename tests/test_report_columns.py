@@ -1,0 +1,96 @@
+"""The column helpers behind findings.json and the CSV files give what the plain ways give."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from estate.report.model import _plain_rows, plain, sorted_positions
+from estate.report.rows import (LazyOrder, Rows, _factorize_objects, _merged, join_rows,
+                                sort_ranks)
+
+
+def _shared(n: int, distinct: list, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    table = np.empty(len(distinct), dtype=object)
+    table[:] = distinct
+    return table[rng.integers(0, len(distinct), n)]
+
+
+@pytest.mark.parametrize("n", [10, 5000])
+def test_factorize_objects_gives_the_cells_back(n):
+    values = _shared(n, ["a", "b", None, "c", float("nan"), "a" + "", "long text " * 3])
+    # equal texts that are different objects, as cells parsed one by one are
+    values[::7] = ["".join(["a"]) for _ in range(len(values[::7]))]
+    codes, uniques = _factorize_objects(values)
+    assert len(set(uniques.tolist())) == len(uniques)  # one code per distinct value
+    back = [None if c < 0 else uniques[c] for c in codes]
+    expected = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+                for v in values]
+    assert back == expected
+
+
+def test_sort_ranks_sort_as_pandas_does():
+    values = pd.Series(_shared(3000, ["b", "a", None, "c", "B", "ab"]), dtype="string")
+    ranks = sort_ranks(values)
+    order = np.lexsort([np.where(ranks < 0, ranks.max() + 1, ranks)])
+    expected = values.sort_values(kind="mergesort", na_position="last").index.to_numpy()
+    assert np.array_equal(order, expected)
+    cats = pd.Series(pd.Categorical(["z", "a", "z"], categories=["z", "a"]))
+    assert sort_ranks(cats).tolist() == [0, 1, 0]
+
+
+def test_sorted_positions_match_a_stable_pandas_sort():
+    rng = np.random.default_rng(1)
+    n = 4000
+    frame = pd.DataFrame({
+        "department": pd.Series(_shared(n, ["HMRC", "DWP", None, "MOJ"], 2), dtype="string"),
+        "system_id": pd.Series(_shared(n, [f"S{i % 50}" for i in range(60)], 3),
+                               dtype="string"),
+        "source_file": pd.Series(_shared(n, ["b.csv", "a.csv"], 4), dtype="string"),
+        "source_line": rng.integers(0, 30, n),
+    })
+    keys = list(frame.columns)
+    expected = frame.sort_values(keys, kind="mergesort", na_position="last").index
+    assert np.array_equal(sorted_positions(frame), expected.to_numpy())
+
+
+def test_lazy_order_is_made_once_when_first_needed():
+    calls = []
+
+    def make():
+        calls.append(1)
+        return np.array([2, 0, 1])
+    frame = pd.DataFrame({"x": ["a", "b", "c"]})
+    rows = Rows(frame, [("x", "x", "text")], LazyOrder(make, 3))
+    view = rows.view(1, 3)
+    assert not calls and len(rows) == 3 and len(view) == 2
+    assert list(view) == [{"x": "a"}, {"x": "b"}]
+    assert list(rows) == [{"x": "c"}, {"x": "a"}, {"x": "b"}]
+    assert len(calls) == 1
+
+
+def test_merged_columns_join_to_the_same_text():
+    rng = np.random.default_rng(5)
+    n = 2000
+    tables = [np.array([f"<{c}{i}>" for i in range(size)] + ["<none>"], dtype=object)
+              for c, size in zip("abcdef", (3, 4, 900, 2, 5, 1500))]
+    columns = [(t, rng.integers(-1, len(t) - 1, n).astype(np.int32)) for t in tables]
+    merged = _merged(columns, n)
+    assert len(merged) < len(columns)
+    plain_text = ["".join(t[c[i]] for t, c in columns) for i in range(n)]
+    assert join_rows(columns, n, "\n") == "\n".join(plain_text)
+    assert join_rows(columns, n, None) == "".join(plain_text)
+
+
+def test_plain_rows_copies_flat_rows_and_declines_the_rest():
+    rows = [{"system": f"d:{i}", "annual_cost": float(i), "users": None} for i in range(100)]
+    copied = plain(rows)
+    assert copied == rows and all(a is not b for a, b in zip(copied, rows))
+    assert _plain_rows(rows + [{"x": float("nan")}]) is None
+    assert plain(rows + [{"x": float("inf")}])[-1] == {"x": None}
+    assert _plain_rows(rows + [{1: "a"}]) is None
+    assert plain(rows + [{"when": pd.Timestamp("2026-01-02")}])[-1] == {"when": "2026-01-02"}
