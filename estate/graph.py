@@ -1,8 +1,11 @@
 """Build the typed networkx graph of the estate from the normalised systems table.
 
 The graph is the single source of truth the analysis and the reports read. It is a
-``networkx.DiGraph``; every node has a ``type`` and a ``label``, every edge a ``type``
-(each edge its own attribute dict).
+``networkx.DiGraph``; every node has a ``type`` and a ``label``, every edge a ``type``.
+Every edge of one type shares one read-only attribute dict (:class:`EdgeAttributes`,
+``{"type": kind}``): a million systems have millions of edges, and a dict per edge was
+about a quarter of the graph's memory. Writing to it raises ``TypeError``;
+``graph.copy()`` gives a graph whose edges have writable dicts of their own.
 
 Nodes (id prefix -> type):
 - ``dept:<department>`` -> ``department``
@@ -47,13 +50,14 @@ Edges (source -> target, ``type``):
 from __future__ import annotations
 
 import re
-from collections import Counter, deque
-from operator import methodcaller
+from collections import deque
+from itertools import chain, repeat
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from estate.arrays import object_array
 from estate.errors import Finding
 from estate.memory import gc_paused
 from estate.schema import CLASSIFICATION_TIER, FIELD_NAMES, FIELDS_BY_NAME
@@ -127,26 +131,84 @@ def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | N
     rows = table.reset_index(drop=True)
     graph = nx.DiGraph(systems=table, type_counts={"nodes": {}, "edges": {}})
     sys_ids = table.index.to_numpy(dtype=object)
-    dept_ids = node_ids("dept:", rows["department"])
+    succ_of, departments = _add_systems(graph, table, rows)
 
-    depts = sorted(rows["department"].dropna().unique())
-    _add_nodes(graph, [f"dept:{d}" for d in depts],
-               [{"type": "department", "label": d} for d in depts])
-    _add_nodes(graph, table.index.tolist(), _system_nodes(table))
-    _add_edges(graph, dept_ids.tolist(), sys_ids.tolist(), "owns")
-
-    _add_catalogue_nodes(graph, rows, sys_ids, products)
-    _add_data_domains(graph, rows, sys_ids)
-    _add_integrations(graph, rows, sys_ids)
+    _add_catalogue_nodes(graph, rows, sys_ids, succ_of, products)
+    _add_data_domains(graph, rows, sys_ids, succ_of)
+    _add_integrations(graph, rows, sys_ids, succ_of, departments)
     if not table.index.is_unique:
         graph.graph["systems"] = table[~table.index.duplicated(keep="last")]
-    nodes = Counter(map(methodcaller("get", "type", "unknown"), graph._node.values()))
-    edges = graph.graph["type_counts"]["edges"]
-    graph.graph["type_counts"] = {"nodes": dict(sorted(nodes.items())),
-                                  "edges": dict(sorted((k, n) for k, n in edges.items() if n))}
+    counts = graph.graph["type_counts"]
+    graph.graph["type_counts"] = {kind: dict(sorted((k, n) for k, n in counts[kind].items() if n))
+                                  for kind in ("nodes", "edges")}
     graph.graph["node_count"] = graph.number_of_nodes()
-    graph.graph["edge_count"] = _edge_count(graph)
+    graph.graph["edge_count"] = sum(counts["edges"].values())
     return graph
+
+
+def _add_systems(graph: nx.DiGraph, table: pd.DataFrame, rows: pd.DataFrame
+                 ) -> tuple[np.ndarray, tuple[np.ndarray, list]]:
+    """Add the department and system nodes and the ``owns`` edges. Returns the successor
+    dict of each table row's system node (so later edges from systems need no lookup) and
+    the department of each row as factorisation codes with the distinct departments.
+
+    When every system key is set and listed once (the usual case), each system's
+    predecessor dict is made already holding its ``owns`` edge: the same dicts, in the
+    same order, as adding the nodes and then the edges gives."""
+    dept_codes, dept_names, dept_ids = _factorise("dept:", rows["department"])
+    order = sorted(range(len(dept_names)), key=dept_names.__getitem__)
+    _add_nodes(graph, [dept_ids[k] for k in order],
+               [{"type": "department", "label": dept_names[k]} for k in order], "department")
+    sys_list = table.index.tolist()
+    attrs = _system_nodes(table)
+    owner = dept_ids[dept_codes].tolist()
+    if not table.index.is_unique or table.index.hasnans or (dept_codes < 0).any():
+        _add_nodes(graph, sys_list, attrs, "system")
+        _add_edges(graph, owner, sys_list, "owns")
+        return object_array(list(map(graph._succ.__getitem__, sys_list))), (
+            dept_codes, dept_names)
+    owns = edge_attributes("owns")
+    succ = [{} for _ in sys_list]
+    # Only department nodes exist yet: "sys:" ids are new to the graph.
+    graph._node.update(zip(sys_list, attrs))
+    graph._succ.update(zip(sys_list, succ))
+    graph._pred.update(zip(sys_list, [{d: owns} for d in owner]))
+    _count(graph, "nodes", "system", len(sys_list))
+    _add_hub_edges(graph, "owns", dept_ids[:-1].tolist(), graph._succ, dept_codes,
+                   table.index.to_numpy(dtype=object), None)
+    return object_array(succ), (dept_codes, dept_names)
+
+
+def _count(graph: nx.DiGraph, what: str, kind: str, n: int) -> None:
+    counts = graph.graph["type_counts"][what]
+    counts[kind] = counts.get(kind, 0) + n
+
+
+def _add_hub_edges(graph: nx.DiGraph, kind: str, hubs: list, hub_adjacency: dict,
+                   codes: np.ndarray, others: np.ndarray, other_dicts: list[dict] | None
+                   ) -> None:
+    """Edges between a few hub nodes (departments, products, capabilities, data domains)
+    and many others (systems), edge ``i`` joining ``hubs[codes[i]]`` and ``others[i]``:
+    what :func:`_add_edges` does, with the same order in every adjacency dict.
+
+    ``hub_adjacency`` is the graph's dict (``_succ`` or ``_pred``) holding the hubs' side
+    of these edges, ``other_dicts`` the other end's dict of each edge (None: already
+    written). Each hub's dict is filled in one go from its edges in order (dict.fromkeys
+    of one shared value), not by one insert per edge into hub dicts all over memory."""
+    attrs = edge_attributes(kind)
+    if other_dicts is not None:
+        hub_ids = object_array(hubs)
+        deque(map(dict.__setitem__, other_dicts, hub_ids[codes].tolist(), repeat(attrs)),
+              maxlen=0)
+    dicts = list(map(hub_adjacency.__getitem__, hubs))
+    before = sum(map(len, dicts))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes, np.arange(len(hubs) + 1), sorter=order).tolist()
+    ordered = others[order].tolist()
+    for adjacency, lo, hi in zip(dicts, bounds, bounds[1:]):
+        if hi > lo:
+            adjacency.update(dict.fromkeys(ordered[lo:hi], attrs))
+    _count(graph, "edges", kind, sum(map(len, dicts)) - before)
 
 
 def integration_index(graph: nx.DiGraph) -> pd.DataFrame | None:
@@ -209,8 +271,12 @@ def _systems_table(columns: dict[str, pd.Series], keep: np.ndarray | None) -> pd
             np.take(objects, keep, out=row)
         if missing is not None and missing.any():
             row[missing if keep is None else missing[keep]] = None
-    index = pd.Index(node_ids("sys:", data[list(columns).index("system_key")]),
-                     dtype=object, copy=False)
+    keys = data[list(columns).index("system_key")]
+    try:  # keys are distinct text: one concatenation each, in C
+        ids = np.add("sys:", keys)
+    except TypeError:  # a missing or non-text key
+        ids = node_ids("sys:", keys)
+    index = pd.Index(ids, dtype=object, copy=False)
     return pd.DataFrame(data.T, index=index, columns=list(columns), dtype=object, copy=False)
 
 
@@ -219,51 +285,119 @@ def _system_nodes(table: pd.DataFrame) -> list[dict]:
     are the table's own objects, so nodes add dicts but no copies of the values. A dict
     display with constant keys is built presized, about three times faster than
     ``dict(zip(names, row))``."""
-    label = [name or sid for name, sid in zip(table["name"].tolist(),
-                                              table["system_id"].tolist())]
+    names = table["name"].to_numpy(dtype=object)
+    label = np.where(names.astype(bool), names, table["system_id"].to_numpy(dtype=object))
     return [{"type": "system", "label": lab, "external": False, "department": dept,
              "system_id": sid, "system_key": key, "product_id": pid, "capability_id": cid,
              "tier": tier, "tier_assumed": assumed}
-            for lab, dept, sid, key, pid, cid, tier, assumed in zip(label, *(
+            for lab, dept, sid, key, pid, cid, tier, assumed in zip(label.tolist(), *(
                 table[c].tolist() for c in NODE_ATTRIBUTES[3:]))]
 
 
-def _add_nodes(graph: nx.DiGraph, nodes: list, attrs: list[dict]) -> None:
+def _add_nodes(graph: nx.DiGraph, nodes: list, attrs: list[dict], kind: str | None = None
+               ) -> None:
     """``graph.add_nodes_from(zip(nodes, attrs))``, keeping each given dict as the node's
     attribute dict. When every node is new and listed once, the node and adjacency dicts
     are filled in bulk (networkx's own loop copies every dict, twice); otherwise networkx
-    adds them."""
+    adds them. With ``kind``, counts the nodes it adds under it in
+    ``graph.graph["type_counts"]``."""
     node, unique = graph._node, set(nodes)
+    before = len(node)
     if len(unique) == len(nodes) and None not in unique and node.keys().isdisjoint(unique):
         node.update(zip(nodes, attrs))
         graph._succ.update(zip(nodes, iter(dict, None)))
         graph._pred.update(zip(nodes, iter(dict, None)))
     else:
         graph.add_nodes_from(zip(nodes, attrs))
+    if kind is not None:
+        _count(graph, "nodes", kind, len(node) - before)
 
 
-def _add_edges(graph: nx.DiGraph, sources: list, targets: list, kind: str) -> None:
-    """``graph.add_edges_from(zip(sources, targets), type=kind)``: the same adjacency
-    order and one new ``{"type": kind}`` dict per edge (a repeated or existing edge keeps
-    its place and gets this dict: every edge dict here holds only ``type``, so that is what
-    networkx's update leaves too). Written straight into the adjacency dicts by C-level
-    maps, several times cheaper than networkx's per-edge Python at millions of edges.
+class EdgeAttributes(dict):
+    """The attribute dict every edge of one type shares (see :func:`edge_attributes`).
 
-    An end that is not a node yet stops the maps (a KeyError) and networkx redoes the
-    batch: it adds that node where it would have (or refuses ``None``) and finds the edges
-    written so far in place. Counts the edges it adds under ``kind`` in
-    ``graph.graph["type_counts"]`` (every edge so far was added here; edges of two kinds
-    never join the same pair of nodes, their id prefixes differ)."""
+    Read-only, because a change to one edge's attributes would change every edge of its
+    type. Reading, ``==``, ``dict(...)``, pickling and ``copy.deepcopy`` work as for a
+    dict; ``.copy()`` (as ``graph.copy()`` calls it) gives a plain, writable dict."""
+
+    __slots__ = ()
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError(
+            "the estate graph's edge attributes are shared by every edge of a type and are "
+            "read-only; graph.copy() gives a graph whose edge attributes can be written")
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def copy(self) -> dict:
+        return dict(self)
+
+    def __reduce__(self):
+        return type(self), (dict(self),)
+
+
+_EDGE_ATTRIBUTES: dict[str, EdgeAttributes] = {}
+
+
+def edge_attributes(kind: str) -> EdgeAttributes:
+    """The one read-only ``{"type": kind}`` that every edge of type ``kind`` holds."""
+    attrs = _EDGE_ATTRIBUTES.get(kind)
+    if attrs is None:
+        attrs = _EDGE_ATTRIBUTES.setdefault(kind, EdgeAttributes(type=kind))
+    return attrs
+
+
+def _add_edges(graph: nx.DiGraph, sources: list, targets: list, kind: str,
+               out: list[dict] | None = None, into: list[dict] | None = None,
+               ends: list[dict] | None = None) -> None:
+    """``graph.add_edges_from(zip(sources, targets), type=kind)`` with the same adjacency
+    order, except that every edge gets the shared :func:`edge_attributes` of ``kind`` (a
+    repeated or existing edge keeps its place and gets it too). Written straight into the
+    adjacency dicts by C-level maps, several times cheaper than networkx's per-edge Python
+    at millions of edges. ``out`` and ``into`` may give the successor dict of each source
+    and the predecessor dict of each target when the caller has them at hand.
+
+    The targets are looked up first, so a target that is not a node yet stops the work
+    before anything is written; a source that is not one stops it with only edges
+    networkx would also have added written. Then :func:`_add_edges_one_by_one` does the
+    batch as networkx would (adding nodes, refusing ``None``).
+
+    Counts the edges it adds under ``kind`` in ``graph.graph["type_counts"]``: from the
+    sizes of ``ends`` (the adjacency dicts of every node on one side of these edges, a
+    short list when that side has few nodes), else from the graph's edge count (every
+    edge so far was counted; edges of two kinds never join the same pair of nodes, their
+    id prefixes differ)."""
     counts = graph.graph["type_counts"]["edges"]
-    before = sum(counts.values())
+    before = sum(map(len, ends)) if ends is not None else sum(counts.values())
     succ, pred = graph._succ, graph._pred
-    attrs = [{"type": kind} for _ in range(len(sources))]
+    attrs = edge_attributes(kind)
     try:
-        deque(map(dict.__setitem__, map(succ.__getitem__, sources), targets, attrs), maxlen=0)
-        deque(map(dict.__setitem__, map(pred.__getitem__, targets), sources, attrs), maxlen=0)
+        if into is None:
+            into = list(map(pred.__getitem__, targets))
+        if out is None:
+            out = map(succ.__getitem__, sources)
+        deque(map(dict.__setitem__, out, targets, repeat(attrs)), maxlen=0)
     except KeyError:
-        graph.add_edges_from(zip(sources, targets), type=kind)
-    counts[kind] = counts.get(kind, 0) + _edge_count(graph) - before
+        _add_edges_one_by_one(graph, sources, targets, attrs)
+    else:
+        deque(map(dict.__setitem__, into, sources, repeat(attrs)), maxlen=0)
+    after = sum(map(len, ends)) if ends is not None else _edge_count(graph)
+    counts[kind] = counts.get(kind, 0) + after - before
+
+
+def _add_edges_one_by_one(graph: nx.DiGraph, sources: list, targets: list,
+                          attrs: EdgeAttributes) -> None:
+    """networkx's ``add_edges_from`` loop, giving each edge ``attrs`` itself."""
+    node, succ, pred = graph._node, graph._succ, graph._pred
+    for u, v in zip(sources, targets):
+        for end in (u, v):
+            if end not in succ:
+                if end is None:
+                    raise ValueError("None cannot be a node")
+                succ[end], pred[end], node[end] = {}, {}, {}
+        succ[u][v] = attrs
+        pred[v][u] = attrs
 
 
 def _edge_count(graph: nx.DiGraph) -> int:
@@ -274,28 +408,25 @@ def _edge_count(graph: nx.DiGraph) -> int:
 def node_ids(prefix: str, values: pd.Series, key=str) -> np.ndarray:
     """``prefix + key(value)`` per value as an object array (None where missing), with one
     string object per distinct value: edges then share the node's id string."""
-    return _node_codes(prefix, values, key)[0]
+    codes, _, ids = _factorise(prefix, values, key)
+    return ids[codes]
 
 
-def _node_codes(prefix: str, values: pd.Series, key=str) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`node_ids` and the factorisation codes it came from (-1 where missing):
-    the codes number the distinct values in order of first appearance."""
+def _factorise(prefix: str, values, key=str) -> tuple[np.ndarray, list, np.ndarray]:
+    """The factorisation codes of ``values`` (-1 where missing: the codes number the
+    distinct values in order of first appearance), the distinct values, and the node id
+    ``prefix + key(value)`` of each followed by None, so ``ids[codes]`` is :func:`node_ids`."""
     codes, uniques = pd.factorize(values)
-    ids = np.array([*(prefix + key(u) for u in uniques.tolist()), None], dtype=object)
-    return ids[codes], codes
+    uniques = uniques.tolist()
+    ids = np.array([*(prefix + key(u) for u in uniques), None], dtype=object)
+    return codes, uniques, ids
 
 
 def _first_rows(codes: np.ndarray) -> np.ndarray:
     """The position of each distinct code's first row, in row order, missing (-1) left
-    out: ``drop_duplicates`` on integer codes instead of on the strings again."""
-    _, first = np.unique(codes, return_index=True)
-    return np.sort(first[codes[first] >= 0])
-
-
-def map_unique(values: pd.Series, function) -> pd.Series:
-    """``values.map(function)``, calling ``function`` once per distinct value."""
-    uniques = values.dropna().unique()
-    return values.map(dict(zip(uniques, map(function, uniques)))).astype(object)
+    out, for codes numbered in order of first appearance (as pd.factorize numbers them):
+    the running maximum of such codes rises exactly at those rows."""
+    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
 
 
 def _objects(values: pd.Series) -> list:
@@ -303,83 +434,132 @@ def _objects(values: pd.Series) -> list:
     return values.to_numpy(dtype=object, na_value=None).tolist()
 
 
+def _items(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The row position and the value of every item of a list column, missing items left
+    out: ``values.explode().dropna()`` as two arrays, without pandas' per-row work when
+    every value is a tuple or list (as the loader makes them)."""
+    column = values.to_numpy(dtype=object)
+    if not set(map(type, column)) <= {tuple, list}:
+        held = values.explode().dropna()
+        return held.index.to_numpy(), held.to_numpy(dtype=object)
+    lengths = np.fromiter(map(len, column), dtype=np.int64, count=len(column))
+    items = object_array(list(chain.from_iterable(column)))
+    at = np.repeat(np.arange(len(column)), lengths)
+    present = ~pd.isna(items)
+    return at[present], items[present]
+
+
+def _stripped(items: np.ndarray) -> tuple[np.ndarray, list]:
+    """Factorisation codes of ``str(item).strip()`` per item (-1 where that is empty) and
+    the distinct stripped texts in order of first appearance: each distinct item is
+    converted and stripped once."""
+    codes, uniques = pd.factorize(items)
+    text = np.array([str(u).strip() for u in uniques.tolist()], dtype=object)
+    text_codes, texts = pd.factorize(np.where(text == "", None, text))
+    return np.append(text_codes, -1)[codes], texts.tolist()
+
+
 def _add_catalogue_nodes(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray,
-                         products: pd.DataFrame | None) -> None:
-    product_ids, product_codes = _node_codes("product:", rows["product_id"])
+                         succ_of: np.ndarray, products: pd.DataFrame | None) -> None:
+    product_codes, pids, product_ids = _factorise("product:", rows["product_id"])
     with_product = product_codes >= 0
     firsts = _first_rows(product_codes)
-    pids = _objects(rows["product_id"].iloc[firsts])
     extra = products if products is not None else pd.DataFrame()
-    known = pd.Index(pids).isin(extra.index)
+    known = pd.Index(pids, dtype=object).isin(extra.index)
     info = extra.reindex([p for p, k in zip(pids, known) if k])
     info = info.astype(object).where(info.notna(), None)
     infos = iter([dict(zip(info.columns, r)) for r in info.itertuples(index=False)])
-    _add_nodes(graph, product_ids[firsts].tolist(), [
+    product_nodes = product_ids[:-1].tolist()
+    _add_nodes(graph, product_nodes, [
         {"type": "product", "label": name or pid,
          "unrecognised": str(pid).startswith("unrecognised:"),
          **(next(infos) if has_info else {})}
         for pid, name, has_info in zip(pids, _objects(rows["product_name"].iloc[firsts]),
-                                       known.tolist())])
-    _add_edges(graph, sys_ids[with_product].tolist(), product_ids[with_product].tolist(),
-               "runs")
+                                       known.tolist())], "product")
+    _add_hub_edges(graph, "runs", product_nodes, graph._pred, product_codes[with_product],
+                   sys_ids[with_product], succ_of[with_product].tolist())
 
     vendors = rows["vendor_name"].iloc[firsts]
     made = vendors.notna().to_numpy()
     vendors = vendors[made]
     vendor_ids = node_ids("vendor:", vendors, slug).tolist()
     _add_nodes(graph, vendor_ids, [{"type": "vendor", "label": name}
-                                   for name in vendors.tolist()])
-    _add_edges(graph, product_ids[firsts[made]].tolist(), vendor_ids, "made_by")
+                                   for name in vendors.tolist()], "vendor")
+    product_succ = list(map(graph._succ.__getitem__, product_nodes))
+    _add_edges(graph, product_ids[:-1][made].tolist(), vendor_ids, "made_by",
+               ends=product_succ)
 
-    cap_ids, cap_codes = _node_codes("cap:", rows["capability_id"])
+    cap_codes, cids, cap_ids = _factorise("cap:", rows["capability_id"])
     with_cap = cap_codes >= 0
     caps = _first_rows(cap_codes)
-    _add_nodes(graph, cap_ids[caps].tolist(), [
+    cap_nodes = cap_ids[:-1].tolist()
+    _add_nodes(graph, cap_nodes, [
         {"type": "capability", "label": name or cid, "group": group}
-        for cid, name, group in zip(*(_objects(rows[c].iloc[caps]) for c in (
-            "capability_id", "capability_name", "capability_group")))])
-    _add_edges(graph, sys_ids[with_cap].tolist(), cap_ids[with_cap].tolist(), "provides")
-    both = with_cap & with_product
-    pairs = np.where(both, product_codes.astype(np.int64) * (cap_codes.max(initial=0) + 1)
-                     + cap_codes, -1)
-    provided = _first_rows(pairs)
-    _add_edges(graph, product_ids[provided].tolist(), cap_ids[provided].tolist(), "provides")
+        for cid, name, group in zip(cids, *(_objects(rows[c].iloc[caps]) for c in (
+            "capability_name", "capability_group")))], "capability")
+    _add_hub_edges(graph, "provides", cap_nodes, graph._pred, cap_codes[with_cap],
+                   sys_ids[with_cap], succ_of[with_cap].tolist())
+    cap_pred = list(map(graph._pred.__getitem__, cap_nodes))
+    both = np.flatnonzero(with_cap & with_product)
+    pairs = product_codes[both].astype(np.int64) * (cap_codes.max(initial=0) + 1) \
+        + cap_codes[both]
+    provided = both[_first_rows(pd.factorize(pairs)[0])]
+    _add_edges(graph, product_ids[product_codes[provided]].tolist(),
+               cap_ids[cap_codes[provided]].tolist(), "provides", ends=cap_pred)
 
 
-def _add_data_domains(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray) -> None:
-    held = rows["data_domains"].explode().dropna()
-    held = held[held.astype(str).str.strip() != ""]
-    if held.empty:
+def _add_data_domains(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray,
+                      succ_of: np.ndarray) -> None:
+    """One node per slug of the listed data domains (labelled with its first spelling)
+    and an edge from each system to each domain it lists; blank entries are skipped."""
+    at, items = _items(rows["data_domains"])
+    codes, values = pd.factorize(items)
+    values = values.tolist()
+    filled = [str(v).strip() != "" for v in values]
+    present = np.append(filled, False)[codes]
+    if not present.any():
         return
-    domain_ids = node_ids("data:", held, slug)
-    first = pd.Series(held.tolist(), index=domain_ids).groupby(level=0, sort=True).first()
-    _add_nodes(graph, first.index.tolist(), [{"type": "data_domain", "label": label}
-                                             for label in first.tolist()])
-    _add_edges(graph, sys_ids[held.index.to_numpy()].tolist(), domain_ids.tolist(),
-               "holds_data")
+    ids = np.array([*("data:" + slug(v) for v in values), None], dtype=object)
+    labels: dict[str, object] = {}
+    for node, value, used in zip(ids.tolist(), values, filled):
+        if used:
+            labels.setdefault(node, value)
+    nodes = sorted(labels)
+    _add_nodes(graph, nodes, [{"type": "data_domain", "label": labels[n]} for n in nodes],
+               "data_domain")
+    at = at[present]
+    node_code = pd.Index(nodes).get_indexer(ids)
+    _add_hub_edges(graph, "holds_data", nodes, graph._pred, node_code[codes[present]],
+                   sys_ids[at], succ_of[at].tolist())
 
 
-def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray) -> None:
+def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray,
+                      succ_of: np.ndarray, departments: tuple[np.ndarray, list]) -> None:
     """Resolve ``integrates_with`` references (``ID`` or ``DEPT:ID``) to system nodes.
 
     A reference names a department (else the referring system's own) and a system id;
     it resolves to the first system of that department slug with that id (stripped, lower
     case). Each distinct reference is parsed once, and only systems whose id some
     reference names take part in the match, as integer keys."""
-    listed = rows["integrates_with"].explode().dropna()
-    text = listed.astype(str).str.strip()
-    present = (text != "").to_numpy()
+    listed_at, listed = _items(rows["integrates_with"])
+    codes, uniques = _stripped(listed)
+    present = codes >= 0
     findings: list[Finding] = []
     integrations = pd.DataFrame({"source": [], "target": []}, dtype=object)
     if present.any():
-        source = listed.index.to_numpy()[present]
-        refs = text.to_numpy(dtype=object)[present]
-        codes, uniques = pd.factorize(refs)
-        aliases = _department_aliases(rows["department"].unique())
-        named, ids = zip(*(_reference(ref, aliases) for ref in uniques.tolist()))
-        row_dept = map_unique(rows["department"], slug).to_numpy(dtype=object)
-        ref_dept = np.array(named, dtype=object)[codes]
-        own = pd.isna(ref_dept)
+        source = listed_at[present]
+        codes = codes[present]
+        refs = object_array(uniques)[codes]
+        dept_codes, dept_names = departments
+        dept_slugs = [slug(d) for d in dept_names]
+        aliases = _department_aliases(dept_names)
+        named, ids = zip(*(_reference(ref, aliases) for ref in uniques))
+        # Departments as codes of their slugs; a slug no department has gets its own.
+        slug_index = pd.Index(pd.unique(np.array([*dept_slugs, *named], dtype=object)))
+        row_dept = np.append(slug_index.get_indexer(np.array(dept_slugs, dtype=object)),
+                             -1)[dept_codes]
+        ref_dept = slug_index.get_indexer(np.array(named, dtype=object))[codes]
+        own = np.array([n is None for n in named], dtype=bool)[codes]
         ref_dept[own] = row_dept[source[own]]
 
         id_index = pd.Index(pd.unique(np.array(ids, dtype=object)), dtype=object)
@@ -388,10 +568,8 @@ def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray
         row_id = np.append(id_index.get_indexer(np.array(
             [str(s).strip().lower() for s in sids.tolist()], dtype=object)), -1)[sid_codes]
         candidates = np.flatnonzero(row_id >= 0)
-        dept_codes = pd.factorize(np.concatenate([row_dept[candidates], ref_dept]))[0]
-        keys = dept_codes.astype(np.int64) * len(id_index) + np.concatenate(
-            [row_id[candidates], ref_id])
-        known, wanted = keys[:len(candidates)], keys[len(candidates):]
+        known = row_dept[candidates].astype(np.int64) * len(id_index) + row_id[candidates]
+        wanted = ref_dept.astype(np.int64) * len(id_index) + ref_id
         first = ~pd.Series(known).duplicated().to_numpy()
         at = pd.Index(known[first]).get_indexer(wanted)
         target = np.append(candidates[first], -1)[at]
@@ -400,17 +578,19 @@ def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray
         src, dst = sys_ids[source[found]], sys_ids[target[found]]
         keep = src != dst
         internal = (src[keep].tolist(), dst[keep].tolist())
-        _add_edges(graph, *internal, "integrates_with")
         lost = source[~found]
         missing = pd.Series(refs[~found], dtype=object)
         external = node_ids("sys:external:", missing)
         _add_nodes(graph, pd.unique(external).tolist(),
                    [{"type": "system", "label": ref, "external": True}
-                    for ref in missing.unique().tolist()])
+                    for ref in missing.unique().tolist()], "system")
         outward = (sys_ids[lost].tolist(), external.tolist())
-        _add_edges(graph, *outward, "integrates_with")
         integrations = pd.DataFrame({"source": internal[0] + outward[0],
                                      "target": internal[1] + outward[1]}, dtype=object)
+        # The edges to systems, then those to external references, from each system.
+        _add_edges(graph, internal[0] + outward[0], internal[1] + outward[1],
+                   "integrates_with", out=np.concatenate(
+                       [succ_of[source[found][keep]], succ_of[lost]]).tolist())
         findings = [
             Finding(file=str(file), line=int(line), column="integrates_with", stage="graph",
                     severity="warning", code="unknown-integration",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
+from estate.memory import gc_paused
 from estate.schema import FIELD_NAMES
 
 
@@ -56,11 +57,12 @@ FIELD_WEIGHTS: dict[str, float] = {
 
 
 def filled_mask(column: pd.Series) -> pd.Series:
-    """True where a canonical column holds a value (a non-empty tuple for list fields)."""
+    """True where a canonical column holds a value (a non-empty tuple for list fields).
+    Reads the column only: what it works on is a new array (``to_numpy`` may hand back the
+    column's own array even when asked for a copy, e.g. after unpickling)."""
     if column.dtype == object:
-        values = column.to_numpy(dtype=object, copy=True)
-        missing = pd.isna(values)
-        values[missing] = ""
+        values = column.to_numpy(dtype=object)
+        values = np.where(pd.isna(values), "", values)
         try:
             sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
         except TypeError:  # a value without a length is no value
@@ -68,8 +70,7 @@ def filled_mask(column: pd.Series) -> pd.Series:
         return pd.Series(sizes > 0, index=column.index)
     if pd.api.types.is_string_dtype(column):
         missing = column.isna().to_numpy(dtype=bool)
-        values = column.to_numpy(dtype=object, copy=True)
-        values[missing] = "-"
+        values = np.where(missing, "-", column.to_numpy(dtype=object))
         filled = ~missing
         try:
             # only a value that is empty or starts with whitespace can be blank, and
@@ -117,26 +118,35 @@ def _order(f: Finding) -> tuple:
 
 
 def _unrecognised(systems: pd.DataFrame) -> list[dict]:
+    """Each product name normalise could not recognise (analysed rows), sorted: how many
+    rows gave it, the departments that did (sorted) and its group (the first row's
+    ``product_id`` that is set). Names and departments are factorised once and the rest
+    is counted on their integer codes; no per-name pandas calls."""
     needed = {"match_stage", "match_input", "product_id", "department"}
     if not len(systems) or not needed <= set(systems.columns):
         return []
-    wanted = (systems["match_stage"] == "unrecognised").fillna(False)
-    columns = ["match_input", "department", "product_id", "status"]
-    rows = systems.loc[wanted, [c for c in columns if c in systems.columns]]
-    if "status" in rows:
-        rows = rows[rows["status"] == "analysed"]
-    if rows.empty:
+    wanted = (systems["match_stage"] == "unrecognised").fillna(False).to_numpy(dtype=bool)
+    if "status" in systems.columns:
+        wanted = wanted & (systems["status"] == "analysed").fillna(False).to_numpy(dtype=bool)
+    at = np.flatnonzero(wanted)
+    if not len(at):
         return []
-    raw = rows["match_input"].astype(str).to_numpy(dtype=object)
-    frame = pd.DataFrame({"raw": raw, "department": rows["department"].astype(str).to_numpy(
-        dtype=object), "group": rows["product_id"].to_numpy(dtype=object)})
-    by = frame.groupby("raw", sort=True)
-    counts = by.size()
-    groups = by["group"].first()
-    pairs = frame.drop_duplicates(["raw", "department"]).sort_values(["raw", "department"])
-    departments: dict[str, list[str]] = {}
-    for name, department in zip(pairs["raw"].tolist(), pairs["department"].tolist()):
-        departments.setdefault(name, []).append(department)
-    return [{"raw": name, "count": int(n), "departments": departments[name],
-             "group": None if pd.isna(g) else str(g)}
-            for name, n, g in zip(counts.index.tolist(), counts.tolist(), groups.tolist())]
+    raw_codes, raws = pd.factorize(
+        systems["match_input"].iloc[at].astype(str).to_numpy(dtype=object), sort=True)
+    dept_codes, depts = pd.factorize(
+        systems["department"].iloc[at].astype(str).to_numpy(dtype=object), sort=True)
+    groups = systems["product_id"].iloc[at].to_numpy(dtype=object)
+    counts = np.bincount(raw_codes, minlength=len(raws))
+    group_of = [None] * len(raws)
+    named = np.flatnonzero(pd.notna(groups))
+    _, first = np.unique(raw_codes[named], return_index=True)
+    for code, group in zip(raw_codes[named][first].tolist(), groups[named][first].tolist()):
+        group_of[code] = str(group)
+    pairs = np.unique(raw_codes.astype(np.int64) * len(depts) + dept_codes)
+    pair_raw, pair_dept = np.divmod(pairs, len(depts))
+    bounds = np.searchsorted(pair_raw, np.arange(len(raws) + 1)).tolist()
+    dept_names = depts[pair_dept].tolist()
+    with gc_paused():  # a dict and a list per name, all kept
+        return [{"raw": name, "count": n, "departments": dept_names[lo:hi], "group": group}
+                for name, n, group, lo, hi in zip(raws.tolist(), counts.tolist(), group_of,
+                                                  bounds, bounds[1:])]

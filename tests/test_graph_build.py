@@ -1,15 +1,21 @@
 """How build_graph fills the networkx graph: the same graph networkx's own calls would make,
-one attribute dict per edge, integration references resolved, type counts kept."""
+one shared read-only attribute dict per edge type, integration references resolved, type
+counts kept."""
 
 from __future__ import annotations
 
+import copy
+import pickle
 import random
 from collections import Counter
 
 import networkx as nx
+import numpy as np
 import pandas as pd
+import pytest
 
-from estate.graph import _add_edges, _add_nodes, build_graph, type_counts
+from estate.graph import (_add_edges, _add_hub_edges, _add_nodes, build_graph, edge_attributes,
+                          type_counts)
 from estate.settings import Settings
 from test_graph import M365, systems_table
 
@@ -41,29 +47,116 @@ def test_adding_edges_matches_networkx_with_repeats_existing_edges_and_new_nodes
             _add_edges(ours, [u for u, _ in pairs], [v for _, v in pairs], kind)
             theirs.add_edges_from(pairs, type=kind)
         assert _shape(ours) == _shape(theirs)
-        datas = [d for _, _, d in ours.edges(data=True)]
-        assert len({id(d) for d in datas}) == len(datas)
+        assert all(d is edge_attributes(d["type"]) for _, _, d in ours.edges(data=True)), \
+            "every edge of a type holds that type's one dict, repeated and old edges too"
         assert all(ours._succ[u][v] is ours._pred[v][u] for u, v in ours.edges)
 
 
-def test_each_edge_keeps_its_own_attribute_dict():
+def test_hub_edges_match_networkx_in_both_directions_with_repeats():
+    rng = random.Random(3)
+    hubs, others = [f"h{i}" for i in range(5)], [f"s{i}" for i in range(30)]
+    for trial in range(20):
+        codes = [rng.randrange(len(hubs)) for _ in range(50)]
+        ends = [rng.choice(others) for _ in range(50)]
+        ours, theirs = _counted(nx.DiGraph()), nx.DiGraph()
+        for g in (ours, theirs):
+            g.add_nodes_from(others + hubs)
+            g.add_edge("s1", "h1", type="old")
+            g.add_edge("h2", "s2", type="old")
+        outward = trial % 2 == 0  # hub -> system (owns), else system -> hub (runs)
+        pairs = [(hubs[c], e) if outward else (e, hubs[c]) for c, e in zip(codes, ends)]
+        theirs.add_edges_from(pairs, type="k")
+        other_side = ours._pred if outward else ours._succ
+        _add_hub_edges(ours, "k", hubs, ours._succ if outward else ours._pred,
+                       np.array(codes), np.array(ends, dtype=object),
+                       [other_side[e] for e in ends])
+        assert _shape(ours) == _shape(theirs)
+        assert ours.graph["type_counts"]["edges"]["k"] == len(set(pairs) - {("s1", "h1"),
+                                                                          ("h2", "s2")})
+
+
+def test_list_fields_that_are_not_tuples_are_read_as_pandas_explodes_them():
+    table = systems_table([dict(department="A", system_id="1", data_domains=("HR", " ", None),
+                                integrates_with=(" 2 ", "")),
+                           dict(department="A", system_id="2", data_domains="Finance",
+                                integrates_with=None)])
+    graph = build_graph(table, Settings())
+    assert list(graph.successors("sys:A:1")) == ["data:hr", "sys:A:2"]
+    assert list(graph.successors("sys:A:2")) == ["data:finance"]
+    assert graph.nodes["data:finance"] == {"type": "data_domain", "label": "Finance"}
+    assert type_counts(graph)["edges"] == {"holds_data": 2, "integrates_with": 1, "owns": 2}
+
+
+def _edge_graph() -> nx.DiGraph:
     graph = _counted(nx.DiGraph())
     graph.add_nodes_from("abc")
     _add_edges(graph, ["a", "a"], ["b", "c"], "owns")
-    graph.edges["a", "b"]["type"] = "changed"
-    assert graph.edges["a", "c"]["type"] == "owns"
-    assert graph.pred["b"]["a"]["type"] == "changed", "one dict for both directions"
+    _add_edges(graph, ["b"], ["c"], "runs")
+    return graph
+
+
+def test_edges_of_a_type_share_one_dict_that_refuses_every_write():
+    graph = _edge_graph()
+    assert graph.edges["a", "b"] is graph.edges["a", "c"] is graph.pred["b"]["a"]
+    assert graph.edges["b", "c"] == {"type": "runs"}
+    writes = [lambda d: d.__setitem__("type", "x"), lambda d: d.__delitem__("type"),
+              lambda d: d.update(weight=1), lambda d: d.setdefault("weight", 1),
+              lambda d: d.pop("type"), lambda d: d.popitem(), lambda d: d.clear(),
+              lambda d: d.__ior__({"weight": 1})]
+    for write in writes:
+        with pytest.raises(TypeError, match=r"shared .* read-only.*graph\.copy\(\)"):
+            write(graph.edges["a", "b"])
+    with pytest.raises(TypeError, match="read-only"):
+        graph.add_edge("a", "b", weight=2)
+    with pytest.raises(TypeError, match="read-only"):
+        nx.set_edge_attributes(graph, 1, "weight")
+    assert graph.edges["a", "b"] == {"type": "owns"} and graph.edges["a", "c"] == {"type": "owns"}
+
+
+def test_a_copy_of_the_graph_has_writable_edge_dicts_of_its_own():
+    graph = _edge_graph()
+    copied = graph.copy()
+    copied.edges["a", "b"]["type"] = "changed"
+    copied.add_edge("a", "c", weight=2)
+    assert copied.edges["a", "b"] == {"type": "changed"}
+    assert copied.edges["a", "c"] == {"type": "owns", "weight": 2}
+    assert graph.edges["a", "b"] == graph.edges["a", "c"] == {"type": "owns"}
+
+
+def test_networkx_reads_and_copies_see_the_same_edges_as_plain_dicts_give():
+    ours = _edge_graph()
+    theirs = nx.DiGraph()
+    theirs.add_nodes_from("abc")
+    theirs.add_edges_from([("a", "b"), ("a", "c")], type="owns")
+    theirs.add_edge("b", "c", type="runs")
+    assert _shape(ours) == _shape(theirs)
+    assert list(ours.edges(data="type")) == list(theirs.edges(data="type"))
+    assert ours.get_edge_data("a", "c") == theirs.get_edge_data("a", "c")
+    assert dict(ours.adj["a"]) == dict(theirs.adj["a"]) and dict(ours.pred["c"]) == dict(
+        theirs.pred["c"])
+    for make in (nx.DiGraph, nx.reverse, copy.deepcopy, lambda g: pickle.loads(pickle.dumps(g)),
+                 lambda g: g.subgraph("ab").copy()):
+        assert _shape(make(ours)) == _shape(make(theirs))
+    ours_u, theirs_u = ours.to_undirected(), theirs.to_undirected()
+    assert list(ours_u.edges(data=True)) == list(theirs_u.edges(data=True))
+    assert nx.node_link_data(ours, edges="links")["links"] == nx.node_link_data(
+        theirs, edges="links")["links"]
+    assert list(nx.topological_sort(ours)) == list(nx.topological_sort(theirs))
+    unpickled = pickle.loads(pickle.dumps(ours))
+    assert unpickled.edges["a", "b"] is unpickled.edges["a", "c"], "still one dict per type"
 
 
 def test_an_edge_to_none_is_refused_as_networkx_does():
-    graph = _counted(nx.DiGraph())
-    graph.add_node("a")
-    try:
-        _add_edges(graph, ["a"], [None], "owns")
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("None cannot be a node")
+    for sources, targets in ((["a", "a", "x"], ["b", None, "c"]),
+                             (["a", "y", None], ["b", "c", "a"])):
+        ours, theirs = _counted(nx.DiGraph()), nx.DiGraph()
+        for g in (ours, theirs):
+            g.add_nodes_from("abc")
+        with pytest.raises(ValueError, match="None cannot be a node"):
+            _add_edges(ours, sources, targets, "owns")
+        with pytest.raises(ValueError, match="None cannot be a node"):
+            theirs.add_edges_from(zip(sources, targets), type="owns")
+        assert _shape(ours) == _shape(theirs), "the edges before it added, nothing after"
 
 
 def test_adding_nodes_matches_networkx_with_repeats_and_existing_nodes():

@@ -57,3 +57,19 @@ def test_blank_text_and_empty_lists_are_not_filled():
                                           False, True, True]
     lists = pd.Series([("a",), (), None, ("a", "b"), float("nan")], dtype=object)
     assert filled_mask(lists).tolist() == [True, False, False, True, False]
+
+
+def test_filled_mask_never_writes_into_its_column():
+    import pickle
+
+    from estate.quality import filled_mask
+
+    # After unpickling, to_numpy(copy=True) on a string column can return the column's
+    # own array; the mask must still leave the column as it was.
+    frame = pickle.loads(pickle.dumps(pd.DataFrame({
+        "text": pd.Series(["a", pd.NA, " "], dtype="string"),
+        "lists": pd.Series([("a",), None, ()], dtype=object)})))
+    before = frame.copy(deep=True)
+    assert filled_mask(frame["text"]).tolist() == [True, False, False]
+    assert filled_mask(frame["lists"]).tolist() == [True, False, False]
+    pd.testing.assert_frame_equal(frame, before)
