@@ -10,7 +10,11 @@ and the next middle one again, only to keep it.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import gc
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -35,3 +39,24 @@ def gc_paused() -> Iterator[None]:
             gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the system (glibc's ``malloc_trim``).
+
+    Each stage frees large temporaries, but glibc keeps their pages, so without this the
+    process stays as large as its peak and a forked child adds its own pages on top.
+    Elsewhere than glibc it does nothing."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+        return None

@@ -68,5 +68,6 @@ def test_commands_called_in_process_keep_nothing_alive(tmp_path):
     finally:
         pipeline.run_analysis = real
     assert result.exit_code == 0, result.output
+    assert gc.get_freeze_count() == 0  # the stages' freezes are undone in process
     gc.collect()
     assert made and made[0]() is None

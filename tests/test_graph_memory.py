@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import gc
 
-from estate.memory import gc_paused
+from estate.memory import gc_paused, release_free_memory
 
 
 class Node:
@@ -51,3 +51,11 @@ def test_when_objects_are_kept_frozen_what_the_block_made_joins_them():
     finally:
         gc.unfreeze()
     assert id(made) in {id(o) for o in gc.get_objects(generation=2)}, "and leaves with them"
+
+
+def test_free_heap_pages_are_released_without_harm():
+    kept = [bytearray(1000) for _ in range(1000)]
+    freed = [bytearray(1000) for _ in range(50_000)]
+    del freed
+    release_free_memory()
+    assert len(kept) == 1000 and all(len(b) == 1000 for b in kept)

@@ -13,6 +13,7 @@ from typing import Callable, Iterator
 import click
 
 from estate.errors import EstateError
+from estate.memory import release_free_memory
 from estate.settings import Settings, load_settings
 
 DEFAULT_INVENTORIES = Path("inventories")
@@ -161,6 +162,7 @@ class StageProgress:
             # What a stage leaves behind lives until the process ends: keeping it out of
             # the cyclic collector's scans saves every later stage from re-walking it.
             gc.freeze()
+            release_free_memory()
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
             if self.display is not None:
                 self.display.update(task, completed=1)
@@ -172,6 +174,11 @@ class StageProgress:
         if self.display is not None:
             self.display.stop()
             self.display = None
+        if not _exit_without_teardown:
+            # called in-process (tests, CliRunner): what the stages made becomes
+            # collectable again; a command about to exit skips the full collection this
+            # could start
+            gc.unfreeze()
 
     def write_timings(self, path: Path) -> None:
         import json
