@@ -575,6 +575,40 @@ PARSERS: dict[str, Callable[[str], Parsed]] = {
 _ODD_SPACE = re.compile(r"[^\S ]|\s\s|^\s|\s$")  # white space clean_text would change
 
 
+@lru_cache(maxsize=1)
+def _space_table() -> np.ndarray:
+    """``str.isspace`` of every code point up to U+3000 (none above is white space)."""
+    import numpy as np
+
+    return np.array([chr(i).isspace() for i in range(0x3001)], dtype=bool)
+
+
+def _odd_spaces(values: np.ndarray) -> np.ndarray:
+    """Which texts ``_ODD_SPACE`` matches: the same test on all texts at once, as code
+    points, instead of one regular-expression search per text."""
+    import numpy as np
+
+    n = len(values)
+    if not n:
+        return np.zeros(0, dtype=bool)
+    points = np.frombuffer("\x00".join(values.tolist()).encode("utf-32-le", "surrogatepass"),
+                           dtype=np.uint32)
+    table = _space_table()
+    space = np.zeros(len(points), dtype=bool)
+    low = np.flatnonzero(points < len(table))
+    space[low] = table[points[low]]
+    odd = space & (points != 32)
+    odd[:-1] |= space[:-1] & space[1:]  # the separator is not white space
+    sizes = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    starts = np.zeros(n, dtype=np.int64)
+    np.cumsum(sizes[:-1] + 1, out=starts[1:])
+    out = np.zeros(n, dtype=bool)
+    out[np.searchsorted(starts, np.flatnonzero(odd), side="right") - 1] = True
+    filled = np.flatnonzero(sizes)
+    out[filled] |= space[starts[filled]] | space[starts[filled] + sizes[filled] - 1]
+    return out
+
+
 def _matches(pattern: re.Pattern, values) -> np.ndarray:
     """Which of ``values`` (texts) ``pattern`` matches; C-level loops, no Python per value."""
     import numpy as np
@@ -584,7 +618,7 @@ def _matches(pattern: re.Pattern, values) -> np.ndarray:
 
 def _fast_text(u: pd.Series) -> pd.Series:
     values = u.to_numpy(dtype=object)
-    odd = _matches(_ODD_SPACE.search, values)
+    odd = _odd_spaces(values)
     odd |= _matches(MISSING_TOKENS.__contains__, list(map(str.casefold, values)))
     return u.where(~odd)
 
@@ -602,8 +636,38 @@ def _fast_number(pattern: str) -> Callable[[pd.Series], pd.Series]:
         digits = np.full(len(values), np.nan, dtype=object)
         digits[plain] = list(map(marks.sub, repeat(""), values[plain]))
         numbers = pd.to_numeric(pd.Series(digits, index=u.index, dtype=object), errors="coerce")
-        return numbers.astype(object).where(plain & numbers.notna())
+        finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+        return numbers.astype(object).where(plain & finite)
     return fast
+
+
+_SCALED_COST = re.compile(r"£?([0-9]+(?:\.[0-9]+)?)([kKmM])")
+
+
+def _fast_cost(u: pd.Series) -> pd.Series:
+    """Plain pounds (``12,500``) vectorised, then ``44.5k`` / ``£1.2m`` read the way
+    :func:`parse_cost` reads them (the number times 1e3 or 1e6)."""
+    import numpy as np
+
+    out = _fast_plain_cost(u)
+    values = u.to_numpy(dtype=object)
+    scaled = np.flatnonzero(_matches(_SCALED_COST.fullmatch, values) & out.isna().to_numpy())
+    if len(scaled):
+        parts = [m.groups() for m in map(_SCALED_COST.fullmatch, values[scaled])]
+        read = np.array([float(number) * _MULTIPLIERS[unit.lower()] for number, unit in parts])
+        finite = np.isfinite(read)  # an endless number is for the full parser to refuse
+        out.iloc[scaled[finite]] = read[finite].tolist()
+    return out
+
+
+_MON3 = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DATE_FORMATS = tuple((re.compile(p), f) for p, f in (
+    (r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{2}/\d{2}/\d{4}", "%d/%m/%Y"),
+    (r"[0-9]{2}\.[0-9]{2}\.[0-9]{4}", "%d.%m.%Y"),
+    (rf"[0-9]{{1,2}} {_MON3} [0-9]{{4}}", "%d %b %Y"),
+    # two-digit years: 69 is 2069 here but 1969 to strptime, so it takes the full parser
+    (rf"[0-9]{{1,2}}-{_MON3}-(?:[0-5][0-9]|6[0-8]|[7-9][0-9])", "%d-%b-%y"),
+))
 
 
 def _fast_date(u: pd.Series) -> pd.Series:
@@ -611,8 +675,8 @@ def _fast_date(u: pd.Series) -> pd.Series:
 
     out = pd.Series(None, index=u.index, dtype=object)
     values = u.to_numpy(dtype=object)
-    for pattern, fmt in ((r"\d{4}-\d{2}-\d{2}", "%Y-%m-%d"), (r"\d{2}/\d{2}/\d{4}", "%d/%m/%Y")):
-        match = _matches(re.compile(pattern).fullmatch, values)
+    for pattern, fmt in _DATE_FORMATS:
+        match = _matches(pattern.fullmatch, values)
         if match.any():
             stamps = pd.to_datetime(u[match], format=fmt, errors="coerce")
             good = stamps.notna() & stamps.dt.year.between(1900, 2200)
@@ -645,12 +709,14 @@ def _fast_list(u: pd.Series) -> pd.Series:
     return pd.Series(out, index=u.index, dtype=object)
 
 
+_fast_plain_cost = _fast_number(r"£?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
 FAST_PATH_MIN = 1000
 """Below this many distinct values the plain parser is quicker than the vectorised path."""
 
 FAST_PATHS: dict[str, Callable[[pd.Series], pd.Series]] = {
     "text": _fast_text,
-    "cost": _fast_number(r"£?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"),
+    "cost": _fast_cost,
     "int": _fast_number(r"(?:\d{1,3}(?:,\d{3})+|\d{1,9})"),
     "date": _fast_date,
     "list": _fast_list,
@@ -695,6 +761,20 @@ def read_unique(raw: pd.Series, parser: Callable[[str], Parsed],
     if pd.api.types.infer_dtype(uniques, skipna=False) not in ("string", "empty") \
             or "\x00" in "".join(uniques):  # numpy's str drops trailing NULs: keep that
         uniques = uniques.astype(str).astype(object)
+    return positions, read_distinct(uniques, parser, fast)
+
+
+def read_distinct(uniques: np.ndarray, parser: Callable[[str], Parsed],
+                  fast: Callable[[pd.Series], pd.Series] | None = None
+                  ) -> dict[str, np.ndarray]:
+    """The readings of distinct texts ``uniques`` (an object array of ``str``).
+
+    Maps ``value``, ``code`` and ``message`` to object arrays with one entry per text
+    plus a last, empty one for missing cells (see :func:`read_unique`).
+    """
+    import numpy as np
+    import pandas as pd
+
     n = len(uniques)
     table = {name: np.empty(n + 1, dtype=object) for name in ("value", "code", "message")}
     todo = range(n)
@@ -707,4 +787,4 @@ def read_unique(raw: pd.Series, parser: Callable[[str], Parsed],
     for i in todo:  # item by item: tuples must stay single cells
         reading = parser(uniques[i])
         value[i], code[i], message[i] = reading.value, reading.code, reading.message
-    return positions, table
+    return table

@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from estate.errors import ReportError
-from estate.parallel import Background, BackgroundError, workers
+from estate.parallel import Background, BackgroundError, map_split, workers
 
 
 def test_result_comes_back_from_the_child(tmp_path, monkeypatch):
@@ -58,3 +58,33 @@ def test_a_child_that_dies_is_an_error(monkeypatch):
     job = Background(lambda: os._exit(3))
     with pytest.raises(BackgroundError, match="without a result"):
         job.result()
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+@pytest.mark.parametrize("items, weights", [
+    (list(range(7)), None), (["a", "b"], [5, 1]), (["a", "b", "c"], [0, 0, 9]), ([4], None),
+    ([], None),
+])
+def test_map_split_gives_the_one_call_result_in_order(monkeypatch, count, items, weights):
+    monkeypatch.setenv("ESTATE_WORKERS", count)
+    calls = []
+
+    def square(part):
+        calls.append(list(part))
+        return [(x * 2, os.getpid()) for x in part]
+
+    out = map_split(square, items, weights)
+    assert [x for x, _ in out] == [x * 2 for x in items]
+    if count == "2" and len(items) > 1 and sys.platform.startswith("linux"):
+        assert {pid for _, pid in out} == {os.getpid(), out[-1][1]} and out[-1][1] != os.getpid()
+        assert len(calls) == 1 and calls[0] == items[:len(calls[0])]  # the child's call is not seen
+
+
+def test_map_split_raises_the_first_error_and_waits_for_the_child(monkeypatch):
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+
+    def fails(part):
+        raise ReportError(f"broke on {part[0]}")
+
+    with pytest.raises(ReportError, match="broke on 1"):
+        map_split(fails, [1, 2, 3, 4])

@@ -2,6 +2,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from hypothesis import given, strategies as st
 
 from estate.schema import (HEADER_SYNONYMS, Parsed, clean_text, header_key, header_scale,
                            parse_classification, parse_cost, parse_date, parse_list,
@@ -143,10 +144,24 @@ def test_parse_unique_parses_each_distinct_value_once_and_keeps_alignment():
     assert out["code"][13] == "unparsable-cost"
 
 
+def test_an_endless_cost_is_refused_by_the_fast_path_too(monkeypatch):
+    from estate.schema import FAST_PATHS
+
+    monkeypatch.setattr("estate.schema.FAST_PATH_MIN", 0)
+    samples = ["1" * 400, "1" * 400 + "k", "12,500", "44.5k"]
+    fast = parse_unique(pd.Series(samples), parse_cost, FAST_PATHS["cost"])
+    assert fast["code"].tolist()[:2] == ["unparsable-cost"] * 2
+    assert fast["value"].tolist()[2:] == [12500.0, 44500.0]
+
+
 @pytest.mark.parametrize("kind, parser, samples", [
-    ("cost", parse_cost, ["12500", "£12,500", "12,500.50", "£0", "1,2", "12.", "£ 5"]),
+    ("cost", parse_cost, ["12500", "£12,500", "12,500.50", "£0", "1,2", "12.", "£ 5", "44.5k",
+                          "£1.2m", "3K", "0.5M", "£k", "1.k", "2bn", "12,500k", "-5k", "1" * 400]),
     ("int", parse_users, ["1,200", "300", "0012", "1,20", "9999999999"]),
-    ("date", parse_date, ["2027-03-31", "31/03/2027", "29/02/2027", "9999-12-31", "01/02/2027"]),
+    ("date", parse_date, ["2027-03-31", "31/03/2027", "29/02/2027", "9999-12-31", "01/02/2027",
+                          "31.03.2027", "31.13.2027", "29.02.2028", "01.01.1899", "31 Mar 2027",
+                          "1 Sep 2026", "30 Feb 2027", "31-Mar-27", "01-Jan-69", "01-Jan-70",
+                          "15-Dec-99", "31-Apr-27", "1-Sept-27", "3 mar 2027"]),
     ("list", parse_list, ["A; B,C", "A;A", "a|b", "x", "n/a; B", "birth records; tax", " ; ,",
                           "a;;b", "a,\n b", "a\nb", "a ,b", "a\x1cb;c", "NA", "x;-"]),
     ("text", lambda s: Parsed(clean_text(s)), ["Oracle", "n/a", "Two  spaces", "tab\there",
@@ -161,3 +176,14 @@ def test_fast_paths_agree_with_the_full_parsers(kind, parser, samples, monkeypat
     slow = parse_unique(pd.Series(samples), parser)
     assert fast["value"].tolist() == slow["value"].tolist()
     assert fast["code"].tolist() == slow["code"].tolist()
+
+
+@given(st.lists(st.text(st.sampled_from(list("ab \t\n\x00\x1c\x1f\xa0\u2028\u3000é\U0001F600")),
+                        max_size=6), max_size=8))
+def test_odd_spaces_of_all_texts_at_once_match_the_pattern_on_each(texts):
+    import numpy as np
+
+    from estate.schema import _ODD_SPACE, _odd_spaces
+
+    values = np.array(texts + [None], dtype=object)[:-1]  # an object array even if empty
+    assert _odd_spaces(values).tolist() == [bool(_ODD_SPACE.search(t)) for t in texts]

@@ -109,12 +109,20 @@ def _sniff(text: str, prefer_tab: bool) -> tuple[str, list[list[str]] | None]:
     if len(text) > _SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n")]
     whole = len(sample) == len(text)
-    lines = None if whole or any(c in sample for c in '"\r\x00') else sample.split("\n")
     best, best_score, best_records = ",", (0, 0, 0), None
     order = ["\t", ",", ";", "|"] if prefer_tab else [",", "\t", ";", "|"]
-    for rank, delimiter in enumerate(order):
-        if delimiter not in sample:
+    # A record wider than one cell holds its delimiter on one of its own lines, so the
+    # lines holding a delimiter bound its score: the likeliest delimiter is split first and
+    # the ones that cannot beat it are not split at all (the scores are a total order).
+    split = sample.split("\n") if "\r" not in sample else None
+    lines = None if whole or any(c in sample for c in '"\r\x00') else split
+    bounds = {d: (sum(map(str.__contains__, split, repeat(d))) if split is not None
+                  else len(sample)) for d in order if d in sample}
+    for rank, delimiter in sorted(enumerate(order), key=lambda p: -bounds.get(p[1], -1)):
+        if delimiter not in bounds:
             continue  # every record would be one cell
+        if bounds[delimiter] < best_score[0]:
+            continue
         records = None
         if lines is not None:  # no quotes: a record is a line split at the delimiter
             counts = Counter(compress(map(str.count, lines, repeat(delimiter)), map(

@@ -54,14 +54,18 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
         lookup = pd.Series(ids, index=pd.MultiIndex.from_frame(uniq))
         derived = lookup.reindex(pd.MultiIndex.from_frame(pairs)).to_numpy()
         rows.loc[derive, "system_id"] = derived
+        sid = sid.copy()
+        sid[derive] = derived
         findings += _row_findings(rows[derive], headers, "system_id", "warning", "derived-system-id",
                                   [f"no system id; derived {d} from the department and name"
                                    for d in derived], value=False)
     rows["_derived"] = derive
+    # The columns as object arrays (None when missing), converted once.
+    texts = {"system_id": sid, "name": name,
+             "department": rows["department"].to_numpy(dtype=object, na_value=None)}
 
     live = np.flatnonzero(pd.isna(reason))
-    group = _codes(rows["department"].to_numpy(dtype=object)[live],
-                   rows["_sig"].to_numpy()[live])
+    group = _codes(texts["department"][live], rows["_sig"].to_numpy()[live])
     rank, first = _occurrences(group)
     copies = rank > 0
     if copies.any():
@@ -72,10 +76,10 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
                                 for f, ln in zip(files, lines.tolist())]
 
     open_ = pd.isna(reason)
-    findings += _keys(rows, open_, headers)
-    findings += _cross_department(rows, open_, headers)
+    findings += _keys(rows, open_, headers, texts)
+    findings += _cross_department(rows, open_, headers, texts)
 
-    missing_name = open_ & rows["name"].isna().to_numpy()
+    missing_name = open_ & no_name
     findings += _row_findings(rows[missing_name], headers, "name", "warning", "missing-name",
                               "no system name; the system is shown by its id")
     hard = reason == "no system id and no name"
@@ -157,16 +161,18 @@ def _unify_departments(rows: pd.DataFrame) -> list[Finding]:
     return findings
 
 
-def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Finding]:
-    sid = rows["system_id"].to_numpy(dtype=object, na_value=None)
-    missing = np.flatnonzero(pd.isna(sid))
+def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
+          texts: dict[str, np.ndarray]) -> list[Finding]:
+    sid = texts["system_id"]
+    has_id = pd.notna(sid)
+    missing = np.flatnonzero(~has_id)
     if len(missing):  # a row without an id is keyed by where it is
         sid = sid.copy()
         sheets = rows["source_sheet"].to_numpy(dtype=object, na_value=None)[missing]
         lines = rows["source_line"].to_numpy()[missing].tolist()
         sid[missing] = [f"~{f}" + (f"[{sh}]" if sh else "") + f":{ln}" for f, sh, ln in zip(
             rows["source_file"].to_numpy(dtype=object)[missing], sheets, lines)]
-    base = rows["department"].to_numpy(dtype=object) + ":" + sid
+    base = texts["department"] + ":" + sid
     fold = _fold(base)
     n, first = _occurrences(pd.factorize(fold)[0])
     keys, key_folds = base.copy(), fold.copy()
@@ -182,7 +188,7 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Findi
             key_folds = keys.str.casefold()
         keys = keys.to_numpy(dtype=object)
     rows["system_key"] = pd.array(keys, dtype="string")
-    dup = (n > 0) & open_ & rows["system_id"].notna().to_numpy()
+    dup = (n > 0) & open_ & has_id
     where = np.flatnonzero(dup)
     origin = first[where]
     files = rows["source_file"].to_numpy(dtype=object)[origin]
@@ -193,16 +199,18 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Findi
                          "duplicate-system-id", messages)
 
 
-def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers) -> list[Finding]:
+def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
+                      texts: dict[str, np.ndarray]) -> list[Finding]:
     live = np.flatnonzero(open_)
     findings: list[Finding] = []
     flagged = np.zeros(len(rows), dtype=bool)
-    departments = rows["department"].to_numpy(dtype=object)
-    column = lambda name: rows[name].to_numpy(dtype=object, na_value=None)[live]  # noqa: E731
-    sid, name = _folded_codes(column("system_id")), _folded_codes(column("name"))
+    departments = texts["department"]
+    sid = _folded_codes(texts["system_id"][live])
+    name = _folded_codes(texts["name"][live])
     both = (sid >= 0) & (name >= 0) & ~rows["_derived"].to_numpy(dtype=bool)[live]
     id_and_name = np.where(both, sid * (name.max(initial=0) + 1) + name, -1)
-    for kind, key in (("instance", _folded_codes(column("instance"), strip=True)),
+    instance = rows["instance"].to_numpy(dtype=object, na_value=None)[live]
+    for kind, key in (("instance", _folded_codes(instance, strip=True)),
                       ("id-and-name", id_and_name)):
         keep = np.flatnonzero(key >= 0)
         if not len(keep):

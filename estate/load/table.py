@@ -5,10 +5,12 @@ Two phases, because per-file work does not scale with many small files:
 1. :func:`build_table`, per table: find the header row (it may sit below a title block),
    map each header to a field (user mapping first, then the built-in synonyms), skip
    blank rows (counted), keep unmapped columns as a JSON ``extra`` text per row, and
-   return every mapped field as its stripped raw text.
-2. :func:`parse_fields`, once over the rows of every table together: parse each field
-   over the unique raw strings of the whole estate (costs, dates and classifications
-   repeat across departments), so the parsers run once per distinct value.
+   return every mapped field as integer codes into the table's distinct stripped texts
+   (tables are independent, so files may be read on two cores).
+2. :func:`merge_cells` and :func:`parse_fields`, once over the rows of every table
+   together: code the tables' texts estate-wide and parse each field over its distinct
+   texts of the whole estate (costs, dates and classifications repeat across
+   departments), so the parsers run once per distinct value.
 
 Every problem becomes a :class:`Finding` with file, line and the file's own column header.
 """
@@ -17,7 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from itertools import chain, repeat
+from collections import defaultdict
+from itertools import chain, count, repeat
+from operator import is_not
 
 import numpy as np
 import pandas as pd
@@ -26,7 +30,7 @@ from estate.errors import Finding
 from estate.load.base import RawTable
 from estate.load.mapping import MappingRule
 from estate.schema import (FAST_PATHS, FIELD_NAMES, FIELDS_BY_NAME, PARSERS, PROBLEM_SEVERITY,
-                           Parsed, clean_text, header_key, header_scale, read_unique,
+                           Parsed, clean_text, header_key, header_scale, read_distinct,
                            resolve_header)
 
 HEADER_SEARCH_RECORDS = 50
@@ -45,10 +49,12 @@ class Column:
 
 @dataclass
 class TableResult:
-    rows: dict[str, np.ndarray]   # mapped field texts (object, None when empty), source_line,
-                                  # extra, _sig, _quarantine
+    rows: dict[str, np.ndarray]   # mapped fields as codes into ``texts`` (0 when empty),
+                                  # source_line, extra, _sig, _quarantine
     constants: dict[str, object]  # source_file, source_sheet, _file_department, ...
     n: int                        # rows kept (blank rows are not)
+    texts: np.ndarray = field(default_factory=lambda: np.array([""], dtype=object))
+    """The table's distinct stripped cell texts; code 0 is ``""``."""
     findings: list[Finding] = field(default_factory=list)
     header_line: int = 0
     columns: list[Column] = field(default_factory=list)
@@ -88,9 +94,10 @@ def build_table(table: RawTable, file: str, department: str,
                 rules: dict[str, MappingRule], used_rules: set[int]) -> TableResult | None:
     """Rows of ``table`` with raw field texts; ``None`` when it has no recognisable header.
 
-    Field columns hold the stripped cell text (``None`` when empty) until
-    :func:`parse_fields` reads them; ``_file_department``, ``_department_mapped`` and
-    ``_cost_scale`` carry what that needs to know about this table.
+    Field columns hold codes into the table's distinct stripped cell texts (0 when
+    empty) until :func:`parse_fields` reads them; ``_file_department``,
+    ``_department_mapped`` and ``_cost_scale`` carry what that needs to know about this
+    table.
     """
     h = find_header(table, rules)
     if h is None:
@@ -99,7 +106,7 @@ def build_table(table: RawTable, file: str, department: str,
     header_line = table.lines[h]
     header = [c.strip() for c in table.records[h]]
     lines = table.lines[h + 1:]
-    cells = _cells(table.records[h + 1:], len(header))
+    cells, texts = _cells(table.records[h + 1:], len(header))
     findings: list[Finding] = []
 
     def note(severity, code, message, line=header_line, column=None, value=None):
@@ -113,7 +120,7 @@ def build_table(table: RawTable, file: str, department: str,
              "were read as a title block", line=above[0])
 
     row_lines = np.array(lines, dtype="int64")
-    empty = cells == ""
+    empty = cells == 0
     blank = empty.all(axis=1)
     if blank.any():
         blank_lines = row_lines[blank].tolist()
@@ -128,24 +135,24 @@ def build_table(table: RawTable, file: str, department: str,
 
     out: dict[str, np.ndarray] = {}
     for name, column in mapped.items():
-        values = cells[:, column.index].copy()
-        values[empty[:, column.index]] = None
-        out[name] = values
+        out[name] = cells[:, column.index].copy()
     if "department" not in mapped:
         note("info", "department-from-file-name",
              f"no department column; every row belongs to {department!r} (from the file name)")
 
     out["source_line"] = row_lines
-    out["extra"] = _extra_json(cells, empty, [c for c in columns if c.role == "extra"])
-    out["_sig"] = _signature(cells, [c.index for c in columns if c.role not in ("drop", "ignore")])
-    out["_quarantine"] = _repeated_header(cells, header, columns)
+    out["extra"] = _extra_json(cells, texts, empty, [c for c in columns if c.role == "extra"])
+    out["_sig"] = _signature(cells, texts,
+                             [c.index for c in columns if c.role not in ("drop", "ignore")])
+    out["_quarantine"] = _repeated_header(cells, texts, header, columns)
+    texts = _keep_used(out, [name for name in mapped], texts)
     constants = {"source_file": file, "source_sheet": sheet, "_file_department": department,
                  "_department_mapped": "department" in mapped,
                  "_cost_scale": header_scale(mapped["annual_cost"].header)
                  if "annual_cost" in mapped else 1.0}
     if not n:
         note("warning", "no-data-rows", "the table has a header but no data rows")
-    return TableResult(out, constants, n, findings, header_line, columns)
+    return TableResult(out, constants, n, texts, findings, header_line, columns)
 
 
 def _repeat(value: object, n: int) -> np.ndarray:
@@ -155,27 +162,85 @@ def _repeat(value: object, n: int) -> np.ndarray:
     return out
 
 
-def _cells(body: list[list[str]], header_width: int) -> np.ndarray:
-    """The stripped cell texts as a rows x columns array, short rows padded with ``""``.
+def _cells(body: list[list[str]], header_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The cells as a rows x columns array of codes into the table's stripped texts (an
+    object array whose code 0 is ``""``, also the padding of short rows); equal stripped
+    texts share one code (the texts of codes no cell keeps are dropped later).
 
-    Equal texts within the table share one string object, so a million rows of a few
-    thousand vendors hold a few thousand strings until :func:`parse_fields` reads them.
+    Each distinct text is stripped once, and the table's own small dictionary codes the
+    cells (one estate-wide dictionary would be slower per cell); later steps compare
+    integers, not strings.
     """
-    lengths = np.fromiter(map(len, body), dtype=np.int64, count=len(body))
-    width = max(header_width, int(lengths.max())) if len(body) else header_width
-    if len(body) and lengths.min() < width:
-        body = list(body)
-        for i in np.flatnonzero(lengths < width).tolist():
-            body[i] = body[i] + [""] * (width - len(body[i]))
-    stripped = list(map(str.strip, chain.from_iterable(body)))
-    shared: dict[str, str] = {}
-    flat = np.fromiter(map(shared.setdefault, stripped, stripped), dtype=object,
-                       count=len(stripped))
-    return flat.reshape(len(body), width)
+    n = len(body)
+    lengths = np.fromiter(map(len, body), dtype=np.int64, count=n)
+    width = max(header_width, int(lengths.max())) if n else header_width
+    seen: defaultdict[str, int] = defaultdict(count().__next__)
+    seen[""]  # code 0
+    flat = np.fromiter(map(seen.__getitem__, chain.from_iterable(body)), dtype=np.int32,
+                       count=int(lengths.sum()))
+    if n and lengths.min() == width:
+        cells = flat.reshape(n, width)
+    else:
+        cells = np.zeros((n, width), dtype=np.int32)
+        cells[np.arange(width) < lengths[:, None]] = flat
+    raw = list(seen)
+    stripped = list(map(str.strip, raw))
+    # str.strip returns the text itself when it has nothing to strip
+    changed = np.flatnonzero(np.fromiter(map(is_not, stripped, raw), dtype=bool,
+                                         count=len(raw)))
+    if len(changed):  # " Oracle" takes the code of "Oracle" (code 0 for blank cells)
+        canonical = np.arange(len(raw), dtype=np.int32)
+        for i in changed.tolist():
+            canonical[i] = seen.setdefault(stripped[i], i)
+        cells = canonical[cells]
+    return cells, np.fromiter(stripped, dtype=object, count=len(stripped))
 
 
-def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[Finding]]:
-    """Parse every field of ``rows`` (from :func:`build_table`, all tables together).
+@dataclass
+class Cells:
+    """The field cells of every table as codes into one list of the estate's texts."""
+
+    codes: dict[str, np.ndarray]  # field -> one int32 code per row; 0 is an empty cell
+    texts: np.ndarray             # object array of distinct stripped texts; texts[0] == ""
+
+
+def _keep_used(rows: dict[str, np.ndarray], fields: list[str], texts: np.ndarray
+               ) -> np.ndarray:
+    """Only the texts the ``fields`` of ``rows`` use (recoded in place): the others
+    (unmapped columns, already in ``extra``) are not needed any more."""
+    used = np.zeros(len(texts), dtype=bool)
+    for name in fields:
+        used[rows[name]] = True
+    used[0] = True
+    at = np.flatnonzero(used)
+    renumber = np.zeros(len(texts), dtype=np.int32)
+    renumber[at] = np.arange(len(at), dtype=np.int32)
+    for name in fields:
+        rows[name] = renumber[rows[name]]
+    return texts[at]
+
+
+def merge_cells(tables: list[TableResult]) -> Cells:
+    """Renumber each table's field codes into estate-wide ones (taking them out of
+    ``rows``): the texts of all tables are coded once, all together."""
+    codes, texts = pd.factorize(np.concatenate([t.texts for t in tables]))  # "" first: 0
+    codes = codes.astype(np.int32)
+    start = 0
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+    for t in tables:
+        renumber = codes[start:start + len(t.texts)]
+        start += len(t.texts)
+        for name in FIELD_NAMES:
+            parts[name].append(renumber[t.rows.pop(name)] if name in t.rows
+                               else np.zeros(t.n, dtype=np.int32))
+    return Cells({name: np.concatenate(p) for name, p in parts.items()},
+                 np.asarray(texts, dtype=object))
+
+
+def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
+                 ) -> tuple[pd.DataFrame, list[Finding]]:
+    """Parse every field of ``cells`` (from :func:`merge_cells`, all tables together) into
+    columns of ``rows`` (the same rows' provenance columns).
 
     ``headers`` maps ``(file, sheet)`` to field -> the file's own header, so a problem
     names the column as the file spells it. Rows of a table without a department column
@@ -194,8 +259,8 @@ def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[
         return headers.get((files[i], sheet), {}).get(name)
 
     for name in FIELD_NAMES:
-        raw = rows[name]
-        values, positions, table = _parse(name, raw)
+        codes = cells.codes[name]
+        values, positions, table = _parse(name, codes, cells.texts, rows.index)
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
@@ -205,12 +270,11 @@ def parse_fields(rows: pd.DataFrame, headers: dict) -> tuple[pd.DataFrame, list[
         bad = np.flatnonzero(code != None)  # noqa: E711 (elementwise)
         if not len(bad):
             continue
-        cells = raw.to_numpy(dtype=object)
         for i in np.flatnonzero(np.isin(positions, bad)).tolist():
             u = positions[i]
             findings.append(Finding(files[i], int(lines[i]), header_of(i, name), "load",
                                     PROBLEM_SEVERITY[code[u]], code[u], message[u], depts[i],
-                                    cells[i]))
+                                    cells.texts[codes[i]]))
 
     missing = rows["department"].isna()
     if missing.any():
@@ -286,28 +350,42 @@ def _unique_key(text: str, seen: set[str]) -> str:
     return key
 
 
-def _parse(name: str, raw: pd.Series) -> tuple[pd.Series, np.ndarray, dict | None]:
+def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct non-empty codes among ``codes`` (of ``size`` possible), ascending, and
+    each row's position among them (the count of them for an empty cell)."""
+    present = np.zeros(size, dtype=bool)
+    present[codes] = True
+    present[0] = False
+    distinct = np.flatnonzero(present)
+    lookup = np.full(size, len(distinct), dtype=np.intp)
+    lookup[distinct] = np.arange(len(distinct))
+    return distinct, lookup[codes]
+
+
+def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index
+           ) -> tuple[pd.Series, np.ndarray, dict | None]:
     """The typed values of one field, the row -> distinct value positions, and the
     readings per distinct value (``None`` for text, which has no problems to report)."""
     kind = FIELDS_BY_NAME[name].kind
+    distinct, positions = _distinct(codes, len(texts))
+    uniques = texts[distinct]
     if kind == "text":
         cleaner = (lambda s: Parsed(s.strip() or None)) if name == "notes" else \
             (lambda s: Parsed(clean_text(s)))
-        positions, table = read_unique(raw, cleaner,
-                                       None if name == "notes" else FAST_PATHS["text"])
-        return _typed(table["value"], "string", positions, raw.index), positions, None
-    positions, table = read_unique(raw, PARSERS[kind], FAST_PATHS.get(kind))
+        table = read_distinct(uniques, cleaner, None if name == "notes" else FAST_PATHS["text"])
+        return _typed(table["value"], "string", positions, index), positions, None
+    table = read_distinct(uniques, PARSERS[kind], FAST_PATHS.get(kind))
     values = table["value"]
     if kind == "list":
         typed = np.fromiter((v if v else () for v in values.tolist()), dtype=object,
                             count=len(values))  # tuples stay single cells
-        return pd.Series(typed[positions], index=raw.index, dtype=object), positions, table
+        return pd.Series(typed[positions], index=index, dtype=object), positions, table
     if kind == "date":
         stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
         stamps = stamps.astype("datetime64[ns]").to_numpy()
-        return pd.Series(stamps[positions], index=raw.index), positions, table
+        return pd.Series(stamps[positions], index=index), positions, table
     dtype = {"cost": "Float64", "int": "Int64"}.get(kind, "string")
-    return _typed(values, dtype, positions, raw.index), positions, table
+    return _typed(values, dtype, positions, index), positions, table
 
 
 def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Index) -> pd.Series:
@@ -315,20 +393,29 @@ def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Inde
     return pd.Series(pd.array(values.tolist(), dtype=dtype).take(positions), index=index)
 
 
-def _signature(cells: np.ndarray, indexes: list[int]) -> np.ndarray:
-    """A 64-bit hash of each row's kept cells: rows with equal texts share it.
+def _signature(cells: np.ndarray, texts: np.ndarray, indexes: list[int]) -> np.ndarray:
+    """A 64-bit hash of each row's kept cells: rows with equal texts share it, in any file.
 
-    Python's tuple hash reuses the strings' cached hashes (the cells share objects, see
-    :func:`_cells`). Only equality within one run is used, so the per-process hash seed
-    does not matter; different rows collide with odds of about 1 in 2**64.
+    Each distinct text is hashed once (Python's string hash); a row's hash is a polynomial
+    of its cells' hashes modulo 2**64, computed column by column. Only equality within one
+    run is used, so the per-process hash seed does not matter (a forked child shares it);
+    different rows collide with odds of about 1 in 2**64.
     """
     if not indexes or not len(cells):
         return np.zeros(len(cells), dtype=np.int64)
-    return np.fromiter(map(hash, zip(*(cells[:, j] for j in indexes))), dtype=np.int64,
-                       count=len(cells))
+    hashes = np.fromiter(map(hash, texts), dtype=np.int64, count=len(texts)).view(np.uint64)
+    out = np.full(len(cells), len(indexes), dtype=np.uint64)
+    for j in indexes:
+        out *= _MULTIPLIER
+        out += hashes[cells[:, j]]
+    return out.view(np.int64)
 
 
-def _extra_json(cells: np.ndarray, empty: np.ndarray, extras: list[Column]) -> np.ndarray:
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _extra_json(cells: np.ndarray, texts: np.ndarray, empty: np.ndarray,
+                extras: list[Column]) -> np.ndarray:
     """The JSON text of each row's unmapped cells, built once per distinct combination."""
     out = _repeat("{}", len(cells))
     if not extras or not len(cells):
@@ -342,8 +429,8 @@ def _extra_json(cells: np.ndarray, empty: np.ndarray, extras: list[Column]) -> n
             part, uniques = pd.factorize(sub[:, j])
             codes = pd.factorize(codes * len(uniques) + part)[0]
         _, first = np.unique(codes, return_index=True)
-        distinct = sub[first]
-        distinct[distinct == ""] = None
+        distinct = texts[sub[first]]
+        distinct[sub[first] == 0] = None
         text = pd.DataFrame(distinct, columns=[c.key for c in extras], dtype=object).to_json(
             orient="records", lines=True, force_ascii=False)
         lines = map(_NULL_ITEM.sub, repeat(""), text.strip("\n").split("\n"))
@@ -355,19 +442,21 @@ def _extra_json(cells: np.ndarray, empty: np.ndarray, extras: list[Column]) -> n
 _NULL_ITEM = re.compile(r'"(?:[^"\\]|\\.)*":null,?')
 
 
-def _repeated_header(cells: np.ndarray, header: list[str], columns: list[Column]) -> np.ndarray:
+def _repeated_header(cells: np.ndarray, texts: np.ndarray, header: list[str],
+                     columns: list[Column]) -> np.ndarray:
     n = len(cells)
     reason = np.full(n, None, dtype=object)
     named = [c for c in columns if c.role in FIELDS_BY_NAME]
     if not named or not n:
         return reason
     size = len(header[named[0].index])
-    same = np.fromiter(map(len, cells[:, named[0].index]), dtype=np.int64, count=n) == size
+    sizes = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    same = sizes[cells[:, named[0].index]] == size
     for c in named:
         if not same.any():
             break
         rows = np.flatnonzero(same)
         text = header[c.index].casefold()
-        same[rows] = [x.casefold() == text for x in cells[rows, c.index]]
+        same[rows] = [x.casefold() == text for x in texts[cells[rows, c.index]]]
     reason[same] = "a repeated header row"
     return reason
