@@ -369,3 +369,58 @@ def test_the_drawn_group_cap_keeps_a_large_view_within_the_design_limit():
     assert graphs.group_cap() <= graphs.GROUP_ABOVE_NODES
     assert graphs.GROUP_DRAWN_MAX <= 1000, "DESIGN.md: about 1-2k nodes per view at most, " \
         "with up to a few hundred department hubs and other-department nodes besides"
+
+
+# --- ungrouped pages build their node and edge JSON column-wise ----------------------------
+
+def hostile_graph(systems: int) -> nx.DiGraph:
+    """Two departments with systems whose names and labels need escaping, sizes that are
+    missing, zero, -0.0 and NaN, and integrations both ways."""
+    g = nx.DiGraph()
+    for dept in ("A", "B<&'>"):
+        g.add_node(f"dept:{dept}", type="department", label=dept)
+    g.add_node("cap:c1", type="capability", label="Mail </script>")
+    sizes = [None, 0.0, -0.0, float("nan"), 12.5, 1e21, 3.0]
+    depts = ["A" if i % 3 else "B<&'>" for i in range(systems)]
+    for i in range(systems):
+        dept = depts[i]
+        key = f"sys:{dept}:S{i}"
+        g.add_node(key, type="system", department=dept, system_id=f"S{i}",
+                   label=f"{XSS_NAME} {i}" if i % 2 else f"Ünïcode · £ {SCRIPT_END_NAME}",
+                   name=f"n{i}\n\"q\"", product="P", capability_id="c1" if i % 4 else None,
+                   capability_name="Mail </script>" if i % 4 else None,
+                   users=sizes[i % len(sizes)])
+        g.add_edge(f"dept:{dept}", key, type="owns")
+        if i % 4:
+            g.add_edge(key, "cap:c1", type="provides")
+        if i:
+            g.add_edge(key, f"sys:{depts[i - 1]}:S{i - 1}", type="integrates_with")
+    return g
+
+
+def test_column_built_page_json_is_the_json_of_its_nodes_and_edges():
+    for systems in (12, graphs.PHYSICS_MAX_NODES + 40):   # with physics, and laid out here
+        g = hostile_graph(systems)
+        view = graphs.EstateView(g)
+        dept_pages = {"A": "departments/A.html", "B<&'>": "departments/B.html"}
+        members = [{"department": d, "system_id": i, "name": f"n{i}", "product": "P",
+                    "role": "target" if i == "S1" else "migrate", "disposition": "Migrate",
+                    "wave": None if i == "S1" else 2, "users": 1, "annual_cost": None}
+                   for d, i in (("A", "S1"), ("A", "S2"), ("B<&'>", "S3"), ("A", "S4"),
+                                ("A", "gone"))]
+        cluster = {"id": "C1", "capability": "Mail", "tier": 1, "annual_saving": None,
+                   "waves": 1, "blockers": [], "members": members,
+                   "target": {"department": "A", "system_id": "S1"},
+                   "integrations_to_repoint": [("A:S2", "A:S1")]}
+        built = [graphs.department_page(view, d, dept_pages) for d in dept_pages]
+        built.append(graphs.cluster_page(view, cluster, dept_pages))
+        for page in built:
+            assert isinstance(page.nodes, graphs.PageRows)
+            for rows in (page.nodes, page.edges):
+                assert graphs._json(rows) == htmlsafe_json_dumps(list(rows), sort_keys=True)
+            html = graphs.render_graph(page)
+            assert "</script>" not in html.split("var ESTATE_GRAPH", 1)[1].split(
+                "</script>", 1)[0]
+        titles = {e["title"] for e in built[-1].edges}
+        assert "integration to re-point" in titles and "migrates to" in titles
+        assert any("x" in n for n in built[0].nodes) == (systems > graphs.PHYSICS_MAX_NODES)

@@ -19,7 +19,11 @@ Cost: system nodes in the graph may carry only a few keys (type, label, departme
 what a page shows about a system (product, vendor, capability, users, cost...) is read from
 the systems table column-wise once per run (:class:`EstateView`), tooltips are built in one
 vectorised pass for every system any page draws, and a page walks only the edges of its
-own nodes. So the pages together cost about what they draw, not pages x estate.
+own nodes. So the pages together cost about what they draw, not pages x estate. The
+system nodes and edges of a department or cluster page drawn one system at a time are held
+as columns (:class:`PageRows`) and written as JSON text joined from pieces made once per run
+(each system's id, label and tooltip) or once per page, not as a dict per node encoded by
+``json.dumps``; the text is the same.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import importlib.util
 import json
 import math
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from itertools import compress, repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -82,8 +87,8 @@ class GraphPage:
 
     title: str
     subtitle: str
-    nodes: list[dict]
-    edges: list[dict]
+    nodes: list[dict] | PageRows
+    edges: list[dict] | PageRows
     legend: list[dict]            # {"key", "label", "color", "shape"}
     home: str                     # relative link back to report.html
     links: list[tuple[str, str]] = field(default_factory=list)   # (text, href)
@@ -153,9 +158,212 @@ def _options(page: GraphPage) -> dict:
 def _json(value) -> Markup:
     """JSON safe inside a ``<script>`` element: exactly what jinja's ``tojson`` filter
     writes (sorted keys; ``<``, ``>``, ``&``, ``'`` as \\u escapes), serialised in one
-    ``json.dumps`` call instead of through the template."""
-    return Markup(json.dumps(value, sort_keys=True).replace("<", "\\u003c")
-                  .replace(">", "\\u003e").replace("&", "\\u0026").replace("'", "\\u0027"))
+    ``json.dumps`` call instead of through the template. :class:`PageRows` (a page's nodes
+    or edges in column blocks) join their blocks' texts."""
+    if isinstance(value, PageRows):
+        return Markup(value.json())
+    return Markup(_safe(json.dumps(value, sort_keys=True)))
+
+
+def _safe(text: str) -> str:
+    """JSON text with ``<``, ``>``, ``&``, ``'`` escaped (they occur only inside strings,
+    so escaping a whole text is escaping each string in it)."""
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace(
+        "&", "\\u0026").replace("'", "\\u0027")
+
+
+def _encode(values: list[str]) -> list[str]:
+    """The :func:`_json` text of each string, from one ``json.dumps`` of them all. An
+    encoded string holds a quote only as ``\\"``, so ``", "`` occurs only between two."""
+    if not values:
+        return []
+    return [f'"{x}"' for x in _safe(json.dumps(values))[2:-2].split('", "')]
+
+
+def _encoder(values) -> dict[str, str]:
+    """:func:`_encode` of each distinct string, by string."""
+    distinct = list(dict.fromkeys(values))
+    return dict(zip(distinct, _encode(distinct)))
+
+
+def _numbers(values: list[float]) -> list[str]:
+    """The JSON text of each float, as ``json.dumps`` writes it (``NaN``, ``Infinity``)."""
+    return json.dumps(values)[1:-1].split(", ") if values else []
+
+
+class PageRows(Sequence):
+    """A page's nodes or edges: plain dicts and column blocks (:class:`SystemNodes`,
+    :class:`EdgeBlock`) in order. Rendering joins each block's JSON texts, built for all
+    its rows at once; reading a row (tests, small pages) makes its dict."""
+
+    def __init__(self, parts: list):
+        self.parts = [p for p in parts if len(p)]
+
+    def __len__(self) -> int:
+        return sum(map(len, self.parts))
+
+    @cached_property
+    def _rows(self) -> list[dict]:
+        return [row for part in self.parts for row in (
+            part.dicts() if isinstance(part, _Block) else part)]
+
+    def __getitem__(self, i):
+        return self._rows[i]
+
+    def __iter__(self):
+        return iter(self._rows)
+
+    def json(self) -> str:
+        texts = []
+        for part in self.parts:
+            if isinstance(part, _Block):
+                texts += part.texts()
+            else:
+                texts.append(_safe(json.dumps(part, sort_keys=True))[1:-1])
+        return "[" + ", ".join(texts) + "]"
+
+    def ids(self) -> list[str]:
+        return [x for part in self.parts for x in (
+            part.ids if isinstance(part, SystemNodes) else [n["id"] for n in part])]
+
+    def labels(self) -> list:
+        return [x for part in self.parts for x in (
+            part.label_list() if isinstance(part, SystemNodes)
+            else [n.get("label") for n in part])]
+
+    def place(self, positions: dict[str, tuple[float, float]]) -> None:
+        for part in self.parts:
+            if isinstance(part, SystemNodes):
+                part.place(positions)
+            else:
+                _place(part, positions)
+        self.__dict__.pop("_rows", None)
+
+
+class _Block:
+    """A column block of :class:`PageRows`."""
+
+
+class SystemNodes(_Block):
+    """System nodes of one page as columns: what :func:`system_node` makes for each of
+    ``ids`` (colour, legend per node; ``labels``, tooltip ``extra`` text and ``urls`` per
+    node when given), with the ids', labels' and tooltips' JSON texts made once per run
+    (:meth:`EstateView.encoded`)."""
+
+    def __init__(self, view: EstateView, ids: list[str], colors: list[str],
+                 legends: list[str], sized_by: str, labels: list[str] | None = None,
+                 extra: list[str] | None = None, urls: list[str | None] | None = None):
+        self.view, self.ids, self.colors, self.legends = view, ids, colors, legends
+        self.sized_by, self.labels, self.extra, self.urls = sized_by, labels, extra, urls
+        self.xy: list[tuple[float, float] | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _values(self) -> list[float]:
+        sizes, pos = self.view.sizes[self.sized_by], self.view.pos
+        return [sizes[pos[n]] or 0.0 for n in self.ids]
+
+    def label_list(self) -> list[str]:
+        if self.labels is not None:
+            return self.labels
+        labels = self.view.labels
+        try:
+            return list(map(labels.__getitem__, self.ids))
+        except KeyError:
+            self.view.prepare(self.ids)
+            return list(map(labels.__getitem__, self.ids))
+
+    def place(self, positions: dict[str, tuple[float, float]]) -> None:
+        got = [positions.get(n) for n in self.ids]
+        self.xy = [None if p is None else (round(p[0], 1), round(p[1], 1)) for p in got]
+
+    def dicts(self) -> list[dict]:
+        out = []
+        extra = self.extra or repeat("")
+        urls = self.urls or repeat(None)
+        for node, label, color, legend, more, url, value, xy in zip(
+                self.ids, self.label_list(), self.colors, self.legends, extra, urls,
+                self._values(), self.xy or repeat(None)):
+            d = {"id": node, "label": label, "color": color, "shape": "dot",
+                 "title": self.view.tooltip(node) + more, "legend": legend, "value": value}
+            if url:
+                d["url"] = url
+            if xy is not None:
+                d["x"], d["y"] = xy
+            out.append(d)
+        return out
+
+    def texts(self) -> list[str]:
+        ids, labels, titles = self.view.encoded(self.ids)
+        if self.labels is not None:
+            labels = _encode(self.labels)
+        if self.extra is not None:
+            more = _encoder(self.extra)
+            titles = [t if not x else t[:-1] + more[x][1:]
+                      for t, x in zip(titles, self.extra)]
+        colors = _encoder(self.colors)
+        legends = _encoder(self.legends)
+        values = _numbers(self._values())
+        if self.urls is not None:
+            urls = _encoder(u for u in self.urls if u)
+            values = [f'"url": {urls[u]}, "value": {v}' if u else f'"value": {v}'
+                      for u, v in zip(self.urls, values)]
+        else:
+            values = [f'"value": {v}' for v in values]
+        if self.xy is not None:
+            placed = [xy for xy in self.xy if xy is not None]
+            coords = iter(_numbers([c for xy in placed for c in xy]))
+            values = [v if xy is None else f'{v}, "x": {next(coords)}, "y": {next(coords)}'
+                      for v, xy in zip(values, self.xy)]
+        return [f'{{"color": {colors[c]}, "id": {i}, "label": {lab}, "legend": {legends[g]}, '
+                f'"shape": "dot", "title": {t}, {v}}}'
+                for c, i, lab, g, t, v in zip(self.colors, ids, labels, self.legends, titles,
+                                             values)]
+
+
+class EdgeBlock(_Block):
+    """Edges of one page as columns: :func:`edge` for each (``sources``, ``targets``)
+    pair, with the title and other fields of ``kinds[choice[i]]`` (``(kind, extra)``)."""
+
+    def __init__(self, sources: list[str], targets: list[str],
+                 kinds: list[tuple[str, dict]], choice: list[int] | None = None,
+                 known: dict[str, str] | None = None):
+        self.sources, self.targets, self.kinds = sources, targets, kinds
+        self.choice = choice
+        self.known = known   # node id -> its JSON text, shared by the pages of a run
+
+    @classmethod
+    def of(cls, pairs: list[tuple[str, str]], kind: str, known: dict[str, str] | None = None,
+           **extra) -> EdgeBlock:
+        """:func:`edge` ``(u, v, kind, **extra)`` for each pair."""
+        return cls([u for u, _ in pairs], [v for _, v in pairs], [(kind, extra)], known=known)
+
+    def __len__(self) -> int:
+        return len(self.sources)
+
+    def dicts(self) -> list[dict]:
+        choice = self.choice or repeat(0)
+        return [edge(u, v, self.kinds[k][0], **self.kinds[k][1])
+                for u, v, k in zip(self.sources, self.targets, choice)]
+
+    def texts(self) -> list[str]:
+        mark_u, mark_v = "\x01from\x01", "\x01to\x01"
+        templates = []
+        for kind, extra in self.kinds:
+            text = _safe(json.dumps(edge(mark_u, mark_v, kind, **extra), sort_keys=True))
+            head, rest = text[1:-1].split(json.dumps(mark_u))
+            middle, tail = rest.split(json.dumps(mark_v))
+            templates.append((head, middle, tail))
+        code = {} if self.known is None else self.known
+        todo = [x for x in dict.fromkeys([*self.sources, *self.targets]) if x not in code]
+        code.update(zip(todo, _encode(todo)))
+        if self.choice is None:
+            head, middle, tail = templates[0]
+            return [f"{{{head}{code[u]}{middle}{code[v]}{tail}}}"
+                    for u, v in zip(self.sources, self.targets)]
+        return ["{" + templates[k][0] + code[u] + templates[k][1] + code[v] + templates[k][2]
+                + "}" for u, v, k in zip(self.sources, self.targets, self.choice)]
 
 
 def _search_options(labels: list) -> Markup:
@@ -170,7 +378,9 @@ def _search_options(labels: list) -> Markup:
 
 def render_graph(page: GraphPage) -> str:
     """The HTML text of one self-contained graph page."""
-    labels = sorted({n["label"] for n in page.nodes if n.get("label")})[:SEARCH_LIST_MAX]
+    labels = page.nodes.labels() if isinstance(page.nodes, PageRows) else \
+        [n.get("label") for n in page.nodes]
+    labels = sorted({x for x in labels if x})[:SEARCH_LIST_MAX]
     return _environment().get_template("graph.html").render(
         page=page,
         css=_static("graph.css"),
@@ -418,6 +628,32 @@ class EstateView:
         self.tooltips.update(zip(todo, text))
         self.labels.update(zip(todo, [str(x) if x is not None else n
                                       for x, n in zip(labels.tolist(), todo)]))
+
+    def encoded(self, nodes: list[str]) -> tuple[list[str], list[str], list[str]]:
+        """The JSON texts (:func:`_json`) of system nodes' ids, labels and tooltips, made
+        for all of ``nodes`` not yet seen in one pass and kept for the run: a system drawn
+        on several pages is encoded once."""
+        done = self._encoded
+        try:
+            rows = list(map(done.__getitem__, nodes))
+        except KeyError:
+            todo = [n for n in dict.fromkeys(nodes) if n not in done]
+            self.prepare(todo)
+            ids = _encode(todo)
+            self.id_texts.update(zip(todo, ids))
+            done.update(zip(todo, zip(ids, _encode([self.labels[n] for n in todo]),
+                                      _encode([self.tooltips[n] for n in todo]))))
+            rows = list(map(done.__getitem__, nodes))
+        return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+    @cached_property
+    def _encoded(self) -> dict[str, tuple[str, str, str]]:
+        return {}
+
+    @cached_property
+    def id_texts(self) -> dict[str, str]:
+        """The JSON text of node ids seen so far (:class:`EdgeBlock` adds its own)."""
+        return {}
 
     # edges
     @cached_property
@@ -690,6 +926,9 @@ def grouped_positions(groups: dict[str, list[str]], hubs: dict[str, str],
 
 
 def _place(nodes: list[dict], positions: dict[str, tuple[float, float]]) -> None:
+    if isinstance(nodes, PageRows):
+        nodes.place(positions)
+        return
     for node in nodes:
         if node["id"] in positions:
             x, y = positions[node["id"]]
@@ -956,30 +1195,35 @@ def department_page(view: EstateView | nx.DiGraph, department: str,
     node = view.node
     dept = f"dept:{department}"
     own_set = set(own)
-    view.prepare(own + partners)
     caps = {s: view.capability[view.pos[s]] for s in own}
     colours = palette(caps.values())
     sized_by = view.sized_by(own)
     up = "../"
-    cap_nodes, nodes = _department_hubs(view, department, own, colours)
-    nodes += [system_node(view, s, colours[caps[s]], caps[s], sized_by) for s in own]
+    cap_nodes, hubs = _department_hubs(view, department, own, colours)
+    own_legend = [caps[s] for s in own]
+    labels, extra, urls = [], [], []
     for w in partners:
         attrs = node[w]
         other = attrs.get("department")
         href = dept_pages.get(str(other)) if other else None
-        nodes.append(system_node(
-            view, w, GREY, "Other department's system", sized_by,
-            label=f"{other} · {attrs.get('label')}" if other else str(attrs.get("label")),
-            extra=["Double-click to open its department"] if href else None,
-            url=up + href if href else None))
-    keep = {n["id"] for n in nodes}
-    edges = [edge(u, v, "owns", color={"color": "#dde2e7"}) for u, v in
-             view.edges_from([dept], "owns", keep)]
-    edges += [edge(u, v, "provides", dashes=True)
-              for u, v in view.edges_from(own, "provides", keep)]
-    edges += [edge(u, v, "integrates with", color={"color": "#4c6a88"}, width=2)
-              for u, v in view.edges_from(own + partners, "integrates_with", keep)
-              if u in own_set or v in own_set]
+        labels.append((f"{other} · {attrs.get('label')}" if other
+                       else str(attrs.get("label"))) or view.label(w))
+        extra.append("\nDouble-click to open its department" if href else "")
+        urls.append(up + href if href else None)
+    nodes = PageRows([
+        hubs, SystemNodes(view, own, [colours[c] for c in own_legend], own_legend, sized_by),
+        SystemNodes(view, partners, [GREY] * len(partners),
+                    ["Other department's system"] * len(partners), sized_by,
+                    labels=labels, extra=extra, urls=urls)])
+    keep = {*(n["id"] for n in hubs), *own, *partners}
+    links = [(u, v) for u, v in view.edges_from(own + partners, "integrates_with", keep)
+             if u in own_set or v in own_set]
+    known = view.id_texts
+    edges = PageRows([
+        EdgeBlock.of(view.edges_from([dept], "owns", keep), "owns", known,
+                     color={"color": "#dde2e7"}),
+        EdgeBlock.of(view.edges_from(own, "provides", keep), "provides", known, dashes=True),
+        EdgeBlock.of(links, "integrates with", known, color={"color": "#4c6a88"}, width=2)])
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
                 "shape": "square"}] + _legend(colours, set(caps.values())))
     if partners:
@@ -1218,6 +1462,14 @@ def _member_node(view: EstateView, key: str, m: dict, color: str, legend: str,
                                 f"System id: {m['system_id']}", *extra])}
 
 
+def _member_block(view: EstateView, rows: list[tuple[str, str, str, str]],
+                  sized_by: str) -> SystemNodes:
+    """Cluster members in the graph as a node block; ``rows``: (node id, colour, legend,
+    tooltip lines) each."""
+    keys, colors, legends, extra = (list(x) for x in zip(*rows)) if rows else ([],) * 4
+    return SystemNodes(view, keys, colors, legends, sized_by, extra=extra)
+
+
 def _department_hub_nodes(departments: list[str], dept_pages: dict[str, str], up: str):
     for dept in departments:
         href = dept_pages.get(dept)
@@ -1238,37 +1490,49 @@ def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[
         return grouped_cluster_page(view, cluster, plan, dept_pages)
     members, target, present, neighbours = plan.members, plan.target, plan.present, \
         plan.neighbours
-    view.prepare(plan.drawn)
     sized_by = view.sized_by(present) if present else "users"
-    nodes: list[dict] = list(_department_hub_nodes(plan.departments, dept_pages, up))
-    for key, m in sorted(members.items()):
+    parts: list = [list(_department_hub_nodes(plan.departments, dept_pages, up))]
+    rows: list = []   # (key, colour, legend, tooltip lines) per member in the graph
+    ordered = sorted(members.items())
+    for key, m in ordered:
         role = m["role"]
         extra = [f"Role: {role}", f"Disposition: {m['disposition']}"]
         if m.get("wave") is not None:
             extra.append(f"Wave: {m['wave']}")
+        if role != "target" and key in view.pos:
+            rows.append((key, ROLES.get(role, GREY), role.capitalize(),
+                         "".join("\n" + x for x in extra if x)))
+            continue
         node = _member_node(view, key, m, ROLES.get(role, GREY), role.capitalize(), sized_by,
                             extra)
         if role == "target":
             node.update(shape="star", borderWidth=2)
-        nodes.append(node)
+        parts += [_member_block(view, rows, sized_by), [node]]
+        rows = []
+    parts.append(_member_block(view, rows, sized_by))
+    labels = []
     for w in neighbours:
         attrs = view.node[w]
         other = attrs.get("department")
-        nodes.append(system_node(view, w, GREY, "Connected system", sized_by,
-                                 label=f"{other} · {attrs.get('label')}" if other
-                                 else str(attrs.get("label"))))
-    keep = {n["id"] for n in nodes}
-    edges = [edge(f"dept:{m['department']}", key, "owns", color={"color": "#dde2e7"})
-             for key, m in sorted(members.items())]
+        labels.append((f"{other} · {attrs.get('label')}" if other
+                       else str(attrs.get("label"))) or view.label(w))
+    parts.append(SystemNodes(view, neighbours, [GREY] * len(neighbours),
+                             ["Connected system"] * len(neighbours), sized_by, labels=labels))
+    nodes = PageRows(parts)
+    keep = set(nodes.ids())
+    known = view.id_texts
+    owns = EdgeBlock([f"dept:{m['department']}" for _, m in ordered], [k for k, _ in ordered],
+                     [("owns", {"color": {"color": "#dde2e7"}})], known=known)
     repoint = {(f"sys:{a}", f"sys:{b}") for a, b in cluster["integrations_to_repoint"]}
-    edges += [edge(u, v, "integration to re-point" if (u, v) in repoint or (v, u) in repoint
-                   else "integrates with",
-                   color={"color": "#d4351c" if (u, v) in repoint or (v, u) in repoint
-                          else "#4c6a88"}, width=2)
-              for u, v in view.edges_from(present + neighbours, "integrates_with", keep)]
-    edges += [edge(key, target, "migrates to", dashes=True, width=2,
-                   color={"color": ROLES["migrate"]})
-              for key, m in sorted(members.items()) if m["role"] != "target" and key != target]
+    links = view.edges_from(present + neighbours, "integrates_with", keep)
+    links = EdgeBlock([u for u, _ in links], [v for _, v in links],
+                      [("integrates with", {"color": {"color": "#4c6a88"}, "width": 2}),
+                       ("integration to re-point", {"color": {"color": "#d4351c"}, "width": 2})],
+                      [int((u, v) in repoint or (v, u) in repoint) for u, v in links], known)
+    moving = [k for k, m in ordered if m["role"] != "target" and k != target]
+    edges = PageRows([owns, links, EdgeBlock(moving, [target] * len(moving), [(
+        "migrates to", {"dashes": True, "width": 2, "color": {"color": ROLES["migrate"]}})],
+        known=known)])
     page = _cluster_graph_page(
         cluster, nodes, edges, up, neighbours=bool(neighbours),
         size=f"{len(members):,} systems",
@@ -1277,7 +1541,7 @@ def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[
     if not page.physics:
         _place(page.nodes, grouped_positions(
             {"members": [k for k in sorted(members) if k != target]}, {"members": target},
-            [n["id"] for n in page.nodes if n["id"] not in members]))
+            [n for n in page.nodes.ids() if n not in members]))
     return page
 
 
@@ -1542,7 +1806,7 @@ def _write_graphs(findings, doc: dict, out_dir: Path) -> dict[str, object]:
     drawn = [s for own, partners in departments.values()
              if len(own) + len(partners) <= GROUP_ABOVE_NODES for s in (*own, *partners)]
     drawn += [s for _, plan in clusters for s in plan.drawn]
-    view.prepare(drawn)
+    view.encoded(drawn)
     written: dict[str, object] = {
         "vis_js": write_vis_js(out_dir),
         "estate_graph": write_graph(estate_page(view, pages), out_dir / pages["estate_graph"]),

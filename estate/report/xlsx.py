@@ -17,6 +17,7 @@ import json
 import math
 import re
 import zipfile
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
@@ -294,8 +295,7 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
     # nested inputs (per-system breakdowns) are in the Members sheet and findings.json
     input_keys = sorted({k for c in clusters for k, v in (c["saving_inputs"] or {}).items()
                          if not isinstance(v, dict) and not (
-                             isinstance(v, list) and any(isinstance(x, (dict, list))
-                                                         for x in v))})
+                             _is_list(v) and any(isinstance(x, (dict, list)) for x in v))})
     sheets.append(Sheet("Savings", [
         ("Cluster", "text"), ("Capability", "text"), ("Annual saving", "money"),
         ("One-off cost", "money"), ("Payback (years)", "float"), ("Explanation", "text"),
@@ -346,8 +346,13 @@ def _waves(clusters: list[dict], m: dict[str, list], cluster_of: np.ndarray,
     return out
 
 
+def _is_list(value) -> bool:
+    """A list, or a list-like of rows (e.g. per-system saving inputs held as columns)."""
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes, tuple))
+
+
 def _cell(value):
-    if isinstance(value, list):
+    if _is_list(value):
         return "; ".join(str(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
