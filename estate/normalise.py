@@ -405,6 +405,8 @@ class _Matcher:
             (_STARTS_CONTAINED, set(self.contain_by_token)),
             (_IN_CONTAINED, {t for key in self.keys["contain"] for t in key.split()}),
         )
+        self._around = {pid: words | self.vendor_words[pid]
+                        for pid, words in self.cap_words.items()}
         self._word_flags: dict[str, int] = {}
         self._reject_marks: dict[str, int] | None = None
         self._compact_parts: tuple[dict[str, str], set[str]] = ({}, set())
@@ -444,6 +446,7 @@ class _Matcher:
         self._vendor_starts = {k.split()[0] for k in canonical}
         self._forms_cache: dict[str, dict[str, list[str]]] = {}
         self._token_cache: dict[str, list[Candidate]] = {}
+        self._relation_cache: dict[tuple, tuple[str, str]] = {}
         self._vendor_tokens = {k for k in set(canonical.values()) | set(canonical)}
 
     def _canonical_tokens(self, tokens: list[str], drop: bool = False) -> list[str]:
@@ -766,7 +769,8 @@ class _Matcher:
             return np.bincount(side[mask], minlength=m)
 
         def distinct_count(mask: np.ndarray) -> np.ndarray:
-            keyed = np.unique(side[mask] * max(len(distinct), 1) + codes[mask])
+            # hashing, not sorting: only how many distinct words each side has counts
+            keyed = pd.unique(side[mask] * max(len(distinct), 1) + codes[mask])
             return np.bincount(keyed // max(len(distinct), 1), minlength=m)
 
         in_a0 = (row & (_TENANT << 12)) == 0
@@ -781,15 +785,18 @@ class _Matcher:
         any_a0 = lambda bit: count(in_a0 & ((row & bit) != 0)) > 0  # noqa: E731
         loose |= any_a0(_R_VENDOR_FLAG) & (
             count(in_b & ((row & (_R_VENDOR_ALL | _R_KEYS)) == 0)) == 0)
-        n_b_distinct = distinct_count(in_b)
-        loose |= ((n_b_distinct >= 2) & (n_b_distinct <= 8)
-                  & (count(in_b & ((row & (_R_KEYS | _R_AROUND)) == 0)) == 0)
-                  & (count(in_b & ((row & _R_KEYS) != 0)) > 0)
-                  & (count(in_b & ((row & _R_COMPONENT) != 0)) == 0))
+        # distinct words are counted only on the sides the cheaper counts leave open
+        described = ((count(in_b & ((row & (_R_KEYS | _R_AROUND)) == 0)) == 0)
+                     & (count(in_b & ((row & _R_KEYS) != 0)) > 0)
+                     & (count(in_b & ((row & _R_COMPONENT) != 0)) == 0))
+        n_b_distinct = distinct_count(in_b & described[side])
+        loose |= described & (n_b_distinct >= 2) & (n_b_distinct <= 8)
         loose |= any_a0(_R_BRAND)
         if contained:
-            loose |= (any_a0(_R_STARTS) & (distinct_count(in_a0) >= 3)
-                      & (distinct_count(in_b & ((row & _R_CONTAINED) == 0)) <= 2))
+            starts = any_a0(_R_STARTS)
+            on = starts[side]
+            loose |= (starts & (distinct_count(in_a0 & on) >= 3)
+                      & (distinct_count(in_b & ((row & _R_CONTAINED) == 0) & on) <= 2))
         variant_open = some[side_of_variant] | some[canon_side] | loose[canon_side]
         open_pairs = variant_open[np.asarray(pairs_v, dtype=np.int64)]
         tried = np.asarray(pairs_t, dtype=np.int64)
@@ -918,8 +925,8 @@ class _Matcher:
                 rest = set(tokens[:start] + tokens[start + size:])
                 if not rest:
                     continue
-                fits = {pid for pid in pids
-                        if rest <= self.cap_words[pid] | self.vendor_words[pid]}
+                around = self._around
+                fits = {pid for pid in pids if rest <= around[pid]}
                 if fits:
                     return fits, f"{key} + {' '.join(sorted(rest))}"
         return None
@@ -1136,8 +1143,7 @@ class _Matcher:
         """The best candidate that the context does not veto, or None."""
         scored: list[tuple[float, Candidate]] = []
         for cand in candidates:
-            vrel = self.vendor_relation(cand.product_id, vendor)
-            crel = self.capability_relation(cand.product_id, cap_id)
+            vrel, crel = self._relations(cand.product_id, vendor, cap_id)
             short = cand.stage != "fuzzy" and self._short_alias(cand)
             veto = ((cand.stage == "fuzzy" and "conflict" in (vrel, crel))
                     or (vrel == "conflict" and crel == "conflict")
@@ -1162,14 +1168,26 @@ class _Matcher:
         best = max(s for s, _ in scored)
         top = [c for s, c in scored if s == best]
         if len({c.product_id for c in top}) > 1:
-            supported = [c for c in top if self.vendor_relation(c.product_id, vendor) == "support"
-                         or self.capability_relation(c.product_id, cap_id) == "support"]
+            supported = [c for c in top
+                         if "support" in self._relations(c.product_id, vendor, cap_id)]
             if len({c.product_id for c in supported}) == 1:
                 return supported[0]
             if notes is not None:
                 notes.append("ambiguous: " + ", ".join(sorted({c.product_id for c in top})))
             return None
         return top[0]
+
+    def _relations(self, pid: str, vendor: str | None, cap_id: str | None) -> tuple[str, str]:
+        """(vendor relation, capability relation) of a product, kept per context: the
+        same few vendors and capabilities come back for many names."""
+        key = (pid, vendor, cap_id)
+        found = self._relation_cache.get(key)
+        if found is None:
+            if len(self._relation_cache) >= 1_000_000:
+                self._relation_cache.clear()
+            found = self._relation_cache[key] = (self.vendor_relation(pid, vendor),
+                                                 self.capability_relation(pid, cap_id))
+        return found
 
     @staticmethod
     def _short_alias(cand: Candidate) -> bool:
@@ -1757,9 +1775,9 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         values = res[col].to_numpy()
         if col == "match_score":
             array = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
+            added[col] = array.take(codes)
         else:
-            array = _string_array(values)
-        added[col] = array.take(codes)
+            added[col] = _string_column(values, codes)
     if out.columns.isin(ADDED_COLUMNS).any():
         for col, array in added.items():
             out[col] = array
@@ -1778,6 +1796,7 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
                    .take(order).reset_index(drop=True))
     matcher._forms_cache.clear()
     matcher._token_cache.clear()
+    matcher._relation_cache.clear()
     return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
 
 
@@ -1828,6 +1847,13 @@ def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
         values[pd.isna(values)] = None
         return pd.array(values, dtype="string")
     return pd.array([v if isinstance(v, str) else pd.NA for v in values], dtype="string")
+
+
+def _string_column(values: np.ndarray, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``_string_array(values).take(rows)``, made from the few distinct values."""
+    found, uniques = pd.factorize(np.asarray(values, dtype=object))
+    texts = _string_array(np.append(np.asarray(uniques, dtype=object), None))
+    return texts.take(np.where(found < 0, len(uniques), found)[rows])
 
 
 def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
@@ -1885,6 +1911,10 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
 
     rows = list(zip(*columns))
     asked: list[int] = []
+    # the decision reads where the text came from only for a bespoke system, and the
+    # vendor only for one that is not: rows equal in the rest are decided once
+    same: dict[tuple, int] = {}
+    decided_as: list[int] = []
     for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(rows):
         if not raw:
             final1[k] = "none"
@@ -1892,6 +1922,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
             final1[k] = "bespoke"
         elif is_bespoke or vend or cands[raw]:
             asked.append(k)
+            decided_as.append(same.setdefault(
+                (raw, None if is_bespoke else vend, cid, is_bespoke), k))
 
     def cands_of(text: str) -> list[Candidate]:
         return cands.get(text, [])  # no insertion: a child's would not come back
@@ -1907,8 +1939,9 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
             out[k] = (chosen, final, "; ".join(notes))
         return out
 
-    for k, (chosen, final, note) in _in_halves(decide, asked).items():
-        chosen1[k], final1[k], notes1[k] = chosen, final, note
+    decided = _in_halves(decide, list(same.values()))
+    for k, first_k in zip(asked, decided_as):
+        chosen1[k], final1[k], notes1[k] = decided[first_k]
 
     pending = np.array([f is None for f in final1], dtype=bool)[first_codes]
     fallback = unique["fallback"].to_numpy(dtype=object)
@@ -2036,10 +2069,11 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
               others: dict[str, OtherCapability], adopted: set[str],
               use_name: np.ndarray) -> list[Finding]:
     """One finding per unrecognised product group and per group of unknown capabilities."""
-    live = out["status"].astype("string").fillna("analysed") != "quarantined" \
-        if "status" in out.columns else pd.Series(True, index=out.index)
-    wanted = live.to_numpy(dtype=bool) & (
-        unrecognised | keys.capability_in(others))
+    wanted = unrecognised | keys.capability_in(others)
+    if "status" in out.columns:  # read only on the rows a finding may be about
+        at = np.flatnonzero(wanted)
+        live = out["status"].iloc[at].astype("string").fillna("analysed") != "quarantined"
+        wanted[at] = live.to_numpy(dtype=bool)
     rows = np.flatnonzero(wanted)
     needed = ("source_file", "source_line", "department", "match_stage", "capability_id",
               "capability_source")

@@ -177,3 +177,37 @@ def test_nonzero_cells_are_numpys_nonzero(rows, cols, density, seed):
         expected = np.nonzero(m)
         found = normalise._nonzero_cells(m)
         assert [a.tolist() for a in found] == [a.tolist() for a in expected]
+
+
+DECIDED_ROWS = [
+    {"product": "Splnuk Enterprise", "vendor": "Splunk"},
+    {"name": "Splnuk Enterprise", "vendor": "Splunk"},
+    {"name": "Splnuk Enterprise", "product": "bespoke build", "vendor": "Splunk"},
+    {"product": "Drupal 10", "vendor": "In-house", "capability": "Web content"},
+    {"product": "Drupal 10", "vendor": "Bespoke", "capability": "Web content"},
+    {"product": "Drupal 10", "vendor": "Acquia", "capability": "Web content"},
+    {"product": "Office365", "vendor": "MS"}, {"name": "Office365", "vendor": "MS"},
+    {"product": "Office365", "vendor": "Oracle", "capability": "Case management"},
+]
+
+
+def test_rows_equal_in_what_the_decision_reads_are_decided_once_and_alike(monkeypatch):
+    """Where the text came from counts only for a bespoke system and the vendor only for
+    one that is not, so such rows share one decision, and it is each row's own."""
+    calls = []
+    decide = normalise._decide_direct
+
+    def counted(*args, **kwargs):
+        calls.append(args[1:6])
+        return decide(*args, **kwargs)
+
+    monkeypatch.setenv("ESTATE_WORKERS", "1")
+    monkeypatch.setattr(normalise, "_decide_direct", counted)
+    together = resolve_products(systems(*DECIDED_ROWS), _CATALOGUE, Settings()).systems
+    assert len(calls) == len(set(calls)) and len(calls) < len(DECIDED_ROWS)
+    for i, row in enumerate(DECIDED_ROWS):
+        alone = resolve_products(systems(row), _CATALOGUE, Settings()).systems
+        for col in ("product_id", "match_stage", "match_score", "match_input"):
+            a, b = together[col].iloc[i], alone[col].iloc[0]
+            assert (pd.isna(a) and pd.isna(b)) if pd.isna(a) or pd.isna(b) else a == b, \
+                (row, col)
