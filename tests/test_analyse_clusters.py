@@ -543,3 +543,65 @@ def test_unit_link_weights_are_running_sums_in_model_order():
                                                            * float(score) / 100.0)
         got = block_weights(inputs, sim)
         assert list(got.items()) == sorted(want.items())
+
+
+def test_louvain_on_sorted_link_arrays_gives_networkx_communities(monkeypatch):
+    """The array-built graph and the numpy move of wide nodes (forced here for every
+    node, and for none) keep networkx's result, ties between equal gains included."""
+    import random
+
+    import networkx as nx
+    import numpy as np
+
+    from estate.analyse import clusters
+    from estate.analyse.clusters import _sorted_louvain
+
+    for trial in range(80):
+        rnd = random.Random(1000 + trial)
+        n = rnd.randint(1, 60)
+        links = sorted((min(a, b), max(a, b), 1.0 if trial % 2 else w)  # even: many ties
+                       for a, b, w in _random_links(rnd, n, rnd.choice([0.1, 0.5, 1.0])))
+        resolution, seed = rnd.choice([0.5, 1.0, 1.3, 2.0]), rnd.randint(0, 99)
+        graph = nx.Graph()
+        graph.add_nodes_from(range(n))
+        graph.add_weighted_edges_from(links)
+        want = sorted(map(sorted, nx.community.louvain_communities(
+            graph, weight="weight", resolution=resolution, seed=seed)))
+        a, b, w = (np.array([x[k] for x in links], dtype=float if k == 2 else np.int64)
+                   for k in range(3))
+        for wide in (1, 10**9):
+            monkeypatch.setattr(clusters, "_WIDE", wide)
+            got = _sorted_louvain(n, a.reshape(-1), b.reshape(-1), w.reshape(-1),
+                                  resolution, seed)
+            assert sorted(map(sorted, got)) == want, (trial, wide)
+
+
+def test_community_graph_keeps_networkx_neighbour_order_and_sums():
+    """_next_graph (built on arrays) gives the dicts networkx's _gen_graph builds edge by
+    edge: the same neighbours in the same order and the same float sums."""
+    import random
+
+    from estate.analyse.clusters import _next_graph
+
+    for trial in range(60):
+        rnd = random.Random(trial)
+        n = rnd.randint(1, 40)
+        graph: list[dict[int, float]] = [{} for _ in range(n)]
+        for a, b, w in _random_links(rnd, n, rnd.choice([0.1, 0.4, 1.0])):
+            graph[a][b] = graph[b][a] = w * rnd.choice([1.0, 0.1, 1 / 3])
+        if n and rnd.random() < 0.5:
+            graph[0][0] = 0.7  # a self-loop, as later levels have
+        labels = [rnd.randrange(max(1, n // 3)) for _ in range(n)]
+        inner = [set(u for u in range(n) if labels[u] == c) for c in sorted(set(labels))]
+        node2com = {u: i for i, part in enumerate(inner) for u in part}
+        want: list[dict[int, float]] = [{} for _ in inner]
+        for u, adj in enumerate(graph):
+            for v, wt in adj.items():
+                if v >= u:
+                    c1, c2 = node2com[u], node2com[v]
+                    new = wt + want[c1].get(c2, 0)
+                    want[c1][c2] = new
+                    want[c2][c1] = new
+        got, nodes = _next_graph(graph, inner, None)
+        assert [list(d.items()) for d in got] == [list(d.items()) for d in want], trial
+        assert nodes == inner

@@ -19,6 +19,7 @@ from __future__ import annotations
 import fnmatch
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import chain
 
 import networkx as nx
 import numpy as np
@@ -477,20 +478,42 @@ def _louvain(n: int, links, resolution: float, seed, threshold: float = 1e-7
     neighbour order, the same random shuffles and the same float expressions, so the
     communities are the same (checked against networkx in the tests).
     """
-    rng = nx.utils.create_py_random_state(seed)
-    partition = [{u} for u in range(n)]
     graph: list[dict[int, float]] = [{} for _ in range(n)]
     for a, b, w in links:
         graph[a][b] = w
         graph[b][a] = w
-    if not any(graph):
-        return partition
     copy: list[dict[int, float]] = [{} for _ in range(n)]  # louvain_partitions' own copy
     for u, nbrs in enumerate(graph):
         for v, w in nbrs.items():
             if v >= u:
                 copy[u][v] = w
                 copy[v][u] = w
+    return _louvain_levels(graph, copy, resolution, seed, threshold)
+
+
+def _sorted_louvain(n: int, a: np.ndarray, b: np.ndarray, w: np.ndarray,
+                    resolution: float, seed, threshold: float = 1e-7) -> list[set[int]]:
+    """:func:`_louvain` of links given as arrays sorted by ``(a, b)`` with ``a < b`` (as
+    :func:`unit_links` gives them). Added in that order, every node's neighbours come in
+    ascending order, in networkx's graph and in its copy alike, so both are one set of
+    dicts built from a sort of the link arrays."""
+    src = np.concatenate([a, b])
+    dst = np.concatenate([b, a])
+    order = np.lexsort((dst, src))
+    bounds = np.searchsorted(src[order], np.arange(n + 1)).tolist()
+    nbr = dst[order].tolist()
+    wt = np.concatenate([w, w])[order].tolist()
+    graph = [dict(zip(nbr[s:e], wt[s:e])) for s, e in zip(bounds[:-1], bounds[1:])]
+    return _louvain_levels(graph, graph, resolution, seed, threshold)
+
+
+def _louvain_levels(graph: list[dict[int, float]], copy: list[dict[int, float]],
+                    resolution: float, seed, threshold: float) -> list[set[int]]:
+    """The levels of :func:`_louvain` from networkx's graph and its copy (read only)."""
+    rng = nx.utils.create_py_random_state(seed)
+    partition = [{u} for u in range(len(graph))]
+    if not any(graph):
+        return partition
     degrees = _degrees(graph)
     mod = _modularity(graph, degrees, partition, resolution)
     graph = copy
@@ -524,6 +547,10 @@ def _modularity(graph: list[dict[int, float]], degrees: list[float],
     norm = 1 / deg_sum**2
 
     def contribution(community: set[int]) -> float:
+        if len(community) == 1:  # the same sums, without the sets
+            (u,) = community
+            inside = [graph[u][u]] if u in graph[u] else []
+            return sum(inside) / m - resolution * degrees[u] * degrees[u] * norm
         comm = set(community)
         seen = set()
         inside = []
@@ -538,6 +565,11 @@ def _modularity(graph: list[dict[int, float]], degrees: list[float],
     return sum(map(contribution, communities))
 
 
+_WIDE = 64
+"""Nodes with at least this many neighbours weigh their moves with numpy (the same float
+expressions element by element, and the same first-seen order of communities)."""
+
+
 def _one_level(graph: list[dict[int, float]], degrees: list[float], m: float,
                partition: list[set[int]], members: list[set[int]] | None,
                resolution: float, rng) -> tuple[list[set[int]], list[set[int]], bool]:
@@ -546,7 +578,21 @@ def _one_level(graph: list[dict[int, float]], degrees: list[float], m: float,
     node2com = list(range(n))
     inner = [{u} for u in range(n)]
     stot = list(degrees)
-    nbrs = [{v: w for v, w in adj.items() if v != u} for u, adj in enumerate(graph)]
+    nbrs = [{v: w for v, w in adj.items() if v != u} if u in adj else adj
+            for u, adj in enumerate(graph)]  # read only
+    wide: list[tuple[np.ndarray, np.ndarray] | None] = [None] * n
+    many = [u for u, adj in enumerate(nbrs) if len(adj) >= _WIDE]
+    if many:  # their neighbours and weights as slices of two flat arrays
+        sizes = [len(nbrs[u]) for u in many]
+        flat = np.fromiter(chain.from_iterable(nbrs[u] for u in many), np.int64, sum(sizes))
+        weight = np.fromiter(chain.from_iterable(nbrs[u].values() for u in many),
+                             np.float64, len(flat))
+        stops = np.cumsum(sizes).tolist()
+        for u, start, stop in zip(many, [0, *stops[:-1]], stops):
+            wide[u] = flat[start:stop], weight[start:stop]
+    mirror = bool(many)
+    com_of = np.arange(n)  # node2com and stot as arrays, for the wide nodes
+    stot_of = np.array(stot, dtype=np.float64)
     rand_nodes = list(range(n))
     rng.shuffle(rand_nodes)
     twice_m2 = 2 * m**2
@@ -555,31 +601,71 @@ def _one_level(graph: list[dict[int, float]], degrees: list[float], m: float,
     while nb_moves > 0:
         nb_moves = 0
         for u in rand_nodes:
-            best_mod = 0
-            best_com = node2com[u]
-            weights2com: defaultdict[int, float] = defaultdict(float)
-            for nbr, wt in nbrs[u].items():
-                weights2com[node2com[nbr]] += wt
+            own = best_com = node2com[u]
             degree = degrees[u]
-            stot[best_com] -= degree
-            remove_cost = (-weights2com[best_com] / m
-                           + resolution * (stot[best_com] * degree) / twice_m2)
-            for nbr_com, wt in weights2com.items():
-                gain = remove_cost + wt / m - resolution * (stot[nbr_com] * degree) / twice_m2
-                if gain > best_mod:
-                    best_mod = gain
-                    best_com = nbr_com
+            arrays = wide[u]
+            if arrays is None:
+                best_mod = 0
+                weights2com: defaultdict[int, float] = defaultdict(float)
+                for nbr, wt in nbrs[u].items():
+                    weights2com[node2com[nbr]] += wt
+                stot[best_com] -= degree
+                remove_cost = (-weights2com[best_com] / m
+                               + resolution * (stot[best_com] * degree) / twice_m2)
+                for nbr_com, wt in weights2com.items():
+                    gain = (remove_cost + wt / m
+                            - resolution * (stot[nbr_com] * degree) / twice_m2)
+                    if gain > best_mod:
+                        best_mod = gain
+                        best_com = nbr_com
+            else:
+                best_com = _wide_move(arrays, own, degree, com_of, stot, stot_of, m,
+                                      resolution, twice_m2)
             stot[best_com] += degree
-            if best_com != node2com[u]:
+            if mirror:
+                stot_of[own] = stot[own]
+                stot_of[best_com] = stot[best_com]
+            if best_com != own:
                 com = members[u] if members is not None else {u}
-                partition[node2com[u]].difference_update(com)
-                inner[node2com[u]].remove(u)
+                partition[own].difference_update(com)
+                inner[own].remove(u)
                 partition[best_com].update(com)
                 inner[best_com].add(u)
                 improvement = True
                 nb_moves += 1
                 node2com[u] = best_com
+                com_of[u] = best_com
     return list(filter(len, partition)), list(filter(len, inner)), improvement
+
+
+def _wide_move(arrays: tuple[np.ndarray, np.ndarray], own: int, degree: float,
+               com_of: np.ndarray, stot: list[float], stot_of: np.ndarray, m: float,
+               resolution: float, twice_m2: float) -> int:
+    """The best community of one node with many neighbours (the loop of
+    :func:`_one_level` on arrays); takes the node's degree out of ``stot`` of its own.
+
+    The loop keeps the first community of the highest gain in the order the neighbours
+    first show them (its own last when no neighbour is in it): the gains are the same
+    floats here, and only a tie for the highest needs that order."""
+    nbr, wt = arrays
+    coms = com_of[nbr]
+    size = len(stot_of)
+    sums = np.bincount(coms, weights=wt, minlength=size)  # in neighbour order, per community
+    present = np.bincount(coms, minlength=size) > 0
+    present[own] = True
+    stot[own] -= degree
+    stot_of[own] = stot[own]
+    remove_cost = -float(sums[own]) / m + resolution * (stot[own] * degree) / twice_m2
+    which = np.flatnonzero(present)
+    gains = remove_cost + sums[which] / m - resolution * (stot_of[which] * degree) / twice_m2
+    top = int(np.argmax(gains))
+    if not gains[top] > 0:
+        return own
+    best = which[gains == gains[top]]
+    if len(best) == 1:
+        return int(best[0])
+    seen = np.flatnonzero(np.isin(coms, best))
+    return int(coms[seen[0]]) if len(seen) else own
 
 
 def _next_graph(graph: list[dict[int, float]], inner: list[set[int]],
@@ -594,14 +680,28 @@ def _next_graph(graph: list[dict[int, float]], inner: list[set[int]],
             node2com[node] = i
             nodes.update(members[node] if members is not None else {node})
         nodes_of.append(nodes)
-    out: list[dict[int, float]] = [{} for _ in inner]
-    for u, adj in enumerate(graph):
-        for v, wt in adj.items():
-            if v >= u:
-                c1, c2 = node2com[u], node2com[v]
-                new = wt + out[c1].get(c2, 0)
-                out[c1][c2] = new
-                out[c2][c1] = new
+    # networkx adds each edge (u <= v, in adjacency order) to its communities' edge,
+    # c1 -> c2 then c2 -> c1: every pair's weight is the running sum in that order (what
+    # bincount adds), and each community's neighbours come in the order first added.
+    sizes = [len(adj) for adj in graph]
+    total = sum(sizes)
+    src = np.repeat(np.arange(len(graph)), sizes)
+    dst = np.fromiter(chain.from_iterable(graph), np.int64, total)
+    wt = np.fromiter(chain.from_iterable(adj.values() for adj in graph), np.float64, total)
+    keep = dst >= src
+    com = np.array(node2com, dtype=np.int64)
+    c1, c2, wt = com[src[keep]], com[dst[keep]], wt[keep]
+    k = max(len(inner), 1)
+    _, at = np.unique(np.minimum(c1, c2) * k + np.maximum(c1, c2), return_inverse=True)
+    weight = np.bincount(at.ravel(), weights=wt)
+    ends = np.stack([c1, c2], axis=1).ravel()  # c1 -> c2, c2 -> c1, edge by edge
+    other = np.stack([c2, c1], axis=1).ravel()
+    _, first = np.unique(ends * k + other, return_index=True)
+    first = first[np.lexsort((first, ends[first]))]
+    bounds = np.searchsorted(ends[first], np.arange(len(inner) + 1)).tolist()
+    keys = other[first].tolist()
+    values = weight[np.repeat(at.ravel(), 2)[first]].tolist()
+    out = [dict(zip(keys[a:b], values[a:b])) for a, b in zip(bounds[:-1], bounds[1:])]
     return out, nodes_of
 
 
@@ -670,9 +770,8 @@ def unit_groups(inputs: BlockInputs, settings: Settings) -> list[list[int]]:
             continue
         mine = label[a] == label[comp[0]]
         local = np.searchsorted(comp, a[mine]), np.searchsorted(comp, b[mine])
-        communities = _louvain(len(comp), zip(*(x.tolist() for x in local),
-                                               w[mine].tolist()),
-                               sim.resolution, settings.seed)
+        communities = _sorted_louvain(len(comp), *local, w[mine], sim.resolution,
+                                      settings.seed)
         nodes = comp.tolist()
         groups.extend(sorted((sorted(nodes[k] for k in c) for c in communities),
                              key=lambda c: c[0]))
