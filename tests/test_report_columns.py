@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from estate.analyse.model import ColumnRows
+from estate.report._files import _compact
 from estate.report.model import _plain_rows, plain, sorted_positions
-from estate.report.rows import (LazyOrder, Rows, _factorize_objects, _merged, join_rows,
-                                sort_ranks)
+from estate.report.rows import (JsonColumnRows, LazyOrder, Rows, _factorize_objects, _merged,
+                                join_rows, json_text, sort_ranks)
 
 
 def _shared(n: int, distinct: list, seed: int = 0) -> np.ndarray:
@@ -94,3 +96,32 @@ def test_plain_rows_copies_flat_rows_and_declines_the_rest():
     assert plain(rows + [{"x": float("inf")}])[-1] == {"x": None}
     assert _plain_rows(rows + [{1: "a"}]) is None
     assert plain(rows + [{"when": pd.Timestamp("2026-01-02")}])[-1] == {"when": "2026-01-02"}
+
+
+@pytest.mark.parametrize("n", [5000, 40_000])
+def test_factorize_objects_of_one_object_per_cell_gives_the_cells_back(n):
+    # a column built row by row: few values, but a text object of its own in every cell
+    values = np.empty(n, dtype=object)
+    values[:] = ["".join(["role", str(i % 3)]) for i in range(n)]
+    values[::11] = None
+    codes, uniques = _factorize_objects(values)
+    expected_codes, expected = pd.factorize(values, use_na_sentinel=True)
+    assert codes.tolist() == expected_codes.tolist() and uniques.tolist() == list(expected)
+
+
+def test_column_rows_are_written_as_the_json_of_their_dicts():
+    rows = ColumnRows(("system", "annual_cost", "users", "cost_on_target", "saving"),
+                      (['A:"1"', "B:100%", "C:\u00e9"], [1.5, None, 2.0], [3.0, 4.0, None],
+                       [1.25, None, None], [0.25, None, None]), optional=3)
+    doc = plain({"inputs": {"migrating": rows, "missing": ["x"]}})
+    written = doc["inputs"]["migrating"]
+    assert isinstance(written, JsonColumnRows) and written == list(rows)
+    assert written.json_array() == json_text(list(rows))
+    assert _compact(doc) == json_text({"inputs": {"migrating": list(rows), "missing": ["x"]}})
+    empty = ColumnRows(("a",), ([],))
+    assert empty == [] and plain(empty).json_array() == "[]"
+    plain_only = JsonColumnRows(("a", "b"), (["x", "y"], [1, None]))
+    assert plain_only.json_array() == json_text([{"a": "x", "b": 1}, {"a": "y", "b": None}])
+    # a value plain would change (not finite) gives the plain list of dicts instead
+    odd = plain(ColumnRows(("a", "b"), (["x", "y"], [float("inf"), None]), optional=1))
+    assert odd == [{"a": "x", "b": None}, {"a": "y"}] and isinstance(odd, list)

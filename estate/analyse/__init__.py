@@ -29,7 +29,7 @@ from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import find_duplicates, implementation_keys
 from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame, with_none
-from estate.analyse.model import (Analysis, ClusterMember, ConsolidationCluster,
+from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)
 from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
@@ -41,7 +41,7 @@ from estate.settings import Settings
 from estate.standards import Standards, load_standards
 
 __all__ = ["analyse", "Analysis", "ClusterMember", "ConsolidationCluster", "DuplicateGroup",
-           "StandardsFlag", "SystemDisposition", "SystemRef", "TableItems"]
+           "StandardsFlag", "SystemDisposition", "SystemRef", "TableItems", "ColumnRows"]
 
 
 def analyse(graph: nx.DiGraph, settings: Settings, *, as_of: date | None = None,
@@ -371,9 +371,17 @@ def _opt(value):
 
 
 def _iso_dates(values: pd.Series) -> pd.Series:
-    """ISO dates as text, None where unknown (one vectorised pass, not one call per row)."""
-    text = values.dt.strftime("%Y-%m-%d")
-    return text.astype(object).where(values.notna(), None)
+    """ISO dates as text, None where unknown: one text object per distinct date, shared
+    by its rows."""
+    codes, texts = _date_codes(values)
+    return pd.Series(texts[codes], index=values.index, dtype=object)
+
+
+def _date_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row (-1: unknown) and the ISO text of each code (the last one None)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    texts = object_array(pd.DatetimeIndex(distinct).strftime("%Y-%m-%d").tolist() + [None])
+    return codes, texts
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -384,11 +392,39 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 
 def _int_objects(values: np.ndarray) -> np.ndarray:
-    """Whole numbers as Python ints, None where NaN."""
+    """Whole numbers as Python ints, None where NaN (see :func:`_number_objects`)."""
+    return _number_objects(values, whole=True)
+
+
+def _number_objects(values: np.ndarray, whole: bool = False,
+                    known: np.ndarray | None = None) -> np.ndarray:
+    """Numbers as Python ints (``whole``) or floats, None where not ``known`` (default:
+    where NaN): one object per distinct value, shared by its rows, so a report that
+    factorises the column by object finds few objects (and a million rows are not a
+    million number objects)."""
+    values = np.asarray(values, dtype=np.float64)
+    known = ~np.isnan(values) if known is None else np.asarray(known, dtype=bool)
     out = np.full(len(values), None, dtype=object)
-    known = ~np.isnan(values)
-    out[known] = values[known].astype(np.int64).astype(object)
+    bits, inverse = np.unique(values[known].view(np.int64), return_inverse=True)  # -0.0 too
+    distinct = bits.view(np.float64)
+    out[known] = (distinct.astype(np.int64) if whole else distinct).astype(object)[
+        inverse.reshape(-1)]
     return out
+
+
+def _per_combination(at: np.ndarray, keys: list[np.ndarray], make) -> np.ndarray:
+    """``make(i)`` for rows ``at``, called for one row ``i`` of each distinct combination
+    of the integer ``keys`` (arrays over all rows) and shared by the rows that have it:
+    the text depends on those keys only, and each text is one object, not one a row."""
+    combo = np.zeros(len(at), dtype=np.int64)
+    for key in keys:
+        key = np.asarray(key)[at].astype(np.int64)
+        combo = pd.factorize(combo * (int(key.max(initial=0)) + 2) + (key + 1))[0]
+        combo = combo.astype(np.int64)  # renumbered each step: no overflow
+    count = int(combo.max(initial=-1)) + 1
+    first = np.empty(count, dtype=np.int64)
+    first[combo[::-1]] = at[::-1]  # the first row of each combination
+    return object_array([make(i) for i in first.tolist()])[combo]
 
 
 def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list[str],
@@ -411,43 +447,48 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     gone = migrate & retiring
     unused = migrate & ~retiring & (users_f == 0)
     moved = migrate & ~retiring & ~(users_f == 0)
-    kinds = np.select([is_target, gone | unused], ["Invest", "Eliminate"], "Migrate")
+    # every text below is one object per distinct text, shared by its rows (see
+    # _per_combination): fewer objects, and the reports factorise them by object
+    kinds = object_array(["Invest", "Eliminate", "Migrate"])[
+        np.select([is_target, gone | unused], [0, 1], 2)]
     whys = np.empty(len(m), dtype=object)
     whys[is_target] = ("target of " + cluster[is_target]
                        + ": the systems of the cluster move onto it")
+    lifecycle_code = pd.factorize(m["lifecycle"].to_numpy(object), use_na_sentinel=True)[0]
     lifecycle = map_unique(m["lifecycle"], repr).to_numpy(object)
-    whys[gone] = ("already " + lifecycle[gone] + ": switch it off; any remaining users go to "
-                  + onto_of[gone])
-    whys[unused] = "no users: switch it off rather than migrate it to " + onto_of[unused]
+    onto_list = onto_of.tolist()
+    whys[gone] = _per_combination(np.flatnonzero(gone), [number, lifecycle_code], lambda i: (
+        f"already {lifecycle[i]}: switch it off; any remaining users go to {onto_list[i]}"))
+    whys[unused] = _per_combination(np.flatnonzero(unused), [number], lambda i: (
+        f"no users: switch it off rather than migrate it to {onto_list[i]}"))
     said = ~np.isnan(wave_f) & (wave_f != 0)
-    at = np.flatnonzero(moved)  # each sentence made in one piece, not part by part
-    whys[at] = object_array([
-        f"move its users and data to {o} in wave {w}, then switch it off" if s else
-        f"move its users and data to {o}, then switch it off"
-        for o, w, s in zip(onto_of[at].tolist(), wave[at].tolist(), said[at].tolist())])
-    contract = object_array(m["contract_iso"])
+    wave_key = np.nan_to_num(wave_f, nan=-1.0).astype(np.int64)
+    whys[moved] = _per_combination(np.flatnonzero(moved), [number, wave_key], lambda i: (
+        f"move its users and data to {onto_list[i]} in wave {wave[i]}, then switch it off"
+        if said[i] else f"move its users and data to {onto_list[i]}, then switch it off"))
+    contract_code, contract_texts = _date_codes(m["contract_end"])
+    contract = contract_texts[contract_code]
+    earliest_code = _date_codes(m["earliest"])[0]
     wave_reasons = np.empty(len(m), dtype=object)
     wave_reasons[is_target] = "target: nothing to migrate"
     unknown = migrate & np.equal(earliest, None)
     wave_reasons[unknown] = "contract end unknown, so no earliest date or wave can be set"
     dated = migrate & ~unknown
-    at = np.flatnonzero(dated)
     start, months = as_of.isoformat(), settings.wave_months
-    wave_reasons[at] = object_array([
-        f"earliest {e}: the later of its contract end {c} and {start}; wave {w} of {months}"
-        " months each"
-        for e, c, w in zip(earliest[at].tolist(), contract[at].tolist(), wave[at].tolist())])
-    cost = m["annual_cost"].to_numpy(float)
-    cost_objects = cost.astype(object)
-    cost_objects[np.isnan(cost)] = None
-    score = m["score"].to_numpy(float).astype(object)
-    score[~m["eligible"].to_numpy(bool)] = None
+    wave_reasons[dated] = _per_combination(
+        np.flatnonzero(dated), [earliest_code, contract_code, wave_key], lambda i: (
+            f"earliest {earliest[i]}: the later of its contract end {contract[i]} and "
+            f"{start}; wave {wave[i]} of {months} months each"))
+    cost_objects = _number_objects(m["annual_cost"].to_numpy(float))
+    eligible = m["eligible"].to_numpy(bool)
+    score = _number_objects(m["score"].to_numpy(float), known=eligible)
     product = m["product_name"].where(m["product_name"].notna(), m["product_id"])
     sort = np.lexsort((np.nan_to_num(order_f, nan=0.0), migrate, number))
     columns = {
         "department": object_array(m["department"]), "system_id": object_array(m["system_id"]),
         "name": object_array(m["name"]), "product": object_array(product),
-        "role": object_array(m["role"]), "disposition": kinds.astype(object),
+        "role": object_array(["migrate", "target"])[is_target.astype(np.intp)],
+        "disposition": kinds,
         "users": _int_objects(users_f), "annual_cost": cost_objects, "contract_end": contract,
         "wave": wave, "earliest_date": earliest, "product_id": object_array(m["product_id"]),
         "score": score, "order": order, "wave_reason": wave_reasons,
@@ -586,19 +627,33 @@ def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows:
         cases = [rest["out_of_scope"].to_numpy(bool), rest["retiring"].to_numpy(bool),
                  held.to_numpy(bool), (ring == "adopt").to_numpy(bool),
                  rest["strategic"].to_numpy(bool)]
-        kind = np.select(cases, ["Tolerate", "Eliminate", "Migrate", "Invest", "Invest"],
-                         "Tolerate")
-        why = np.select(cases, [
-            "marked out of scope: left as it is",
-            ("already " + lifecycle + " and in no cluster: switch it off").to_numpy(object),
-            ("its product is in the " + ring.fillna("").astype(str) + " ring of the " + cap
-             + " standard" + adopted).to_numpy(object),
-            "on the adopted standard and in no consolidation cluster",
-            "on a product the catalogue marks strategic, in no cluster"],
-            "in no consolidation cluster: keep it as it is")
+        case = np.select(cases, [0, 1, 2, 3, 4], 5)
+        kind = object_array(["Tolerate", "Eliminate", "Migrate", "Invest", "Invest",
+                             "Tolerate"])[case]
+        fixed = {0: "marked out of scope: left as it is",
+                 3: "on the adopted standard and in no consolidation cluster",
+                 4: "on a product the catalogue marks strategic, in no cluster",
+                 5: "in no consolidation cluster: keep it as it is"}
+        texts = [c.tolist() for c in (lifecycle, ring.fillna("").astype(str), cap, adopted)]
+
+        def why_of(i: int) -> str:
+            if case[i] == 1:
+                return f"already {texts[0][i]} and in no cluster: switch it off"
+            if case[i] == 2:
+                return (f"its product is in the {texts[1][i]} ring of the {texts[2][i]} "
+                        f"standard{texts[3][i]}")
+            return fixed[int(case[i])]
+
+        def code(values: pd.Series, used: np.ndarray) -> np.ndarray:
+            found = pd.factorize(values.to_numpy(object), use_na_sentinel=True)[0]
+            return np.where(used, found, -1)
+
+        # one text object per distinct reason (see _per_combination)
+        why = _per_combination(np.arange(len(rest)), [
+            case, code(rest["lifecycle"], case == 1), *(code(v, case == 2)
+                                                        for v in (ring, cap, adopted))], why_of)
         parts.append({"department": department[outside], "system_id": system_id[outside],
-                      "disposition": object_array(kind.tolist()),
-                      "reason": object_array(why.tolist()),
+                      "disposition": kind, "reason": why,
                       "cluster": np.full(len(rest), None, dtype=object)})
     rows = np.concatenate([member_rows, np.flatnonzero(outside)])
     order = np.lexsort((sid_rank[rows], dept_rank[rows]))

@@ -125,6 +125,67 @@ class TableItems(Sequence):
         return repr(list(self))
 
 
+class ColumnRows(Sequence):
+    """A read-only list of flat dicts held as one list per key (a cluster's per-system
+    saving inputs): the reports encode the columns, never a dict per row.
+
+    Row i is ``{key: columns[k][i]}`` over ``keys`` in order, except that the keys from
+    position ``optional`` on are left out of a row whose value in the first of them is
+    None (a system's saving and cost on the target: both or neither). Reading,
+    iterating and comparing (with a list or tuple of dicts) behave as for that list; every
+    read builds fresh dicts, and a copy is the sequence itself.
+    """
+
+    __slots__ = ("keys", "columns", "optional")
+
+    def __init__(self, keys: Sequence[str], columns: Sequence[list],
+                 optional: int | None = None):
+        self.keys = tuple(keys)
+        self.columns = tuple(columns)
+        self.optional = len(self.keys) if optional is None else optional
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
+
+    def _rows(self, start: int, stop: int) -> list[dict]:
+        keys, cut = self.keys, self.optional
+        columns = [c[start:stop] for c in self.columns]
+        if cut >= len(keys):
+            return [dict(zip(keys, row)) for row in zip(*columns)]
+        return [dict(zip(keys, row)) if row[cut] is not None else dict(zip(keys[:cut], row))
+                for row in zip(*columns)]
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            a, b, step = index.indices(len(self))
+            if step != 1:
+                return self._rows(0, len(self))[index]
+            return self._rows(a, max(a, b))
+        i = index + len(self) if index < 0 else index
+        if not 0 <= i < len(self):
+            raise IndexError(index)
+        return self._rows(i, i + 1)[0]
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self._rows(0, len(self)))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (ColumnRows, list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> "ColumnRows":
+        return self
+
+    def __deepcopy__(self, memo) -> "ColumnRows":
+        return self
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
 def table_ranges(table: ItemTable, starts, stops) -> list[TableItems]:
     """One :class:`TableItems` per ``start:stop`` range of ``table``."""
     return [TableItems(table, a, b) for a, b in zip(list(starts), list(stops))]
@@ -206,8 +267,9 @@ class ConsolidationCluster:
     """Systems of one capability and tier that could merge onto one target.
 
     ``annual_saving`` is None when an input is missing; ``saving_inputs`` holds every
-    number used (and the list of ``missing`` inputs) and ``saving_explanation`` says it
-    in words. ``payback_years`` is None unless the saving is known and positive.
+    number used (and the list of ``missing`` inputs; its per-system ``migrating`` rows
+    are a :class:`ColumnRows` as the analysis makes them) and ``saving_explanation`` says
+    it in words. ``payback_years`` is None unless the saving is known and positive.
     """
 
     id: str

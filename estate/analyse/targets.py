@@ -14,11 +14,15 @@ import pandas as pd
 
 from estate.analyse.duplicates import money
 from estate.analyse.frame import map_unique, phrases_in
+from estate.analyse.model import ColumnRows
 from estate.settings import Settings
 from estate.standards import Standards
 
 RING_SCORE = {"adopt": 1.0, "trial": 0.5, "hold": -0.5, "retire": -1.0}
 NO_STANDARD_SCORE = 0.25
+MIGRATING_KEYS = ("system", "annual_cost", "users", "cost_on_target", "saving")
+"""The keys of each row of a saving's ``migrating`` inputs (the last two only when the
+system's saving is known)."""
 CRITERIA = ("standard", "users", "cost_per_user", "hosting", "lifecycle", "contract_end",
             "strategic", "integrations", "product_share")
 
@@ -263,20 +267,25 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
         missing.append(f"{target['system_key']} (target) annual_cost or users, so its "
                        "cost per user")
     inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
-    rows = []
+    costs_out, users_out, on_target, saved = [], [], [], []
     for key, cost, users in zip(keys, costs, users_of):
         cost = (cost if cost == cost else None) if type(cost) is float else _num(cost)
         users = (users if users == users else None) if type(users) is float else _num(users)
-        entry = {"system": key, "annual_cost": cost, "users": users}
         if cost is None:
             missing.append(f"{key} annual_cost")
         if users is None:
             missing.append(f"{key} users")
         if cost is not None and users is not None and per_user is not None:
-            entry["cost_on_target"] = round(users * per_user, 2)
-            entry["saving"] = round(cost - users * per_user, 2)
-        rows.append(entry)
-    inputs["migrating"] = rows
+            on_target.append(round(users * per_user, 2))
+            saved.append(round(cost - users * per_user, 2))
+        else:
+            on_target.append(None)
+            saved.append(None)
+        costs_out.append(cost)
+        users_out.append(users)
+    # one list per key, not a dict per system (see ColumnRows)
+    inputs["migrating"] = ColumnRows(MIGRATING_KEYS, (list(keys), costs_out, users_out,
+                                                      on_target, saved), optional=3)
     inputs["missing"] = missing
     one_off = round(len(keys) * model.migration_cost_per_system
                     + repoint * model.migration_cost_per_integration, 2)
@@ -284,7 +293,7 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
                     f"{money(model.migration_cost_per_system)} + {repoint} integration(s) "
                     f"to re-point x {money(model.migration_cost_per_integration)}.")
     if missing:
-        known = [r["saving"] for r in rows if "saving" in r]
+        known = [s for s in saved if s is not None]
         inputs["partial_saving"] = round(sum(known), 2) if known else None
         text = ("Annual saving not estimated: missing " + "; ".join(missing) + "."
                 + (f" The {len(known)} system(s) with every input would save "
@@ -292,13 +301,13 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
                 + " " + one_off_text + " No payback without a saving.")
         return {"annual_saving": None, "one_off_cost": one_off, "payback_years": None,
                 "inputs": inputs, "explanation": text}
-    annual = round(sum(r["saving"] for r in rows), 2)
-    current = sum(r["annual_cost"] for r in rows)
-    on_target = sum(r["cost_on_target"] for r in rows)
-    users_total = sum(r["users"] for r in rows)
-    text = (f"Annual saving {money(annual)} = current cost of the {len(rows)} migrating "
+    annual = round(sum(saved), 2)
+    current = sum(costs_out)
+    on_target_total = sum(on_target)
+    users_total = sum(users_out)
+    text = (f"Annual saving {money(annual)} = current cost of the {len(keys)} migrating "
             f"system(s) {money(current)} - their {int(users_total):,} users x "
-            f"{money(per_user)} per user on the target ({money(on_target)}); cost per user "
+            f"{money(per_user)} per user on the target ({money(on_target_total)}); cost per user "
             f"from the {inputs['cost_per_user_source']}"
             + (f" x {model.target_cost_share}" if model.target_cost_share != 1 else "")
             + f". {one_off_text}")

@@ -63,10 +63,17 @@ def write_json(path: Path, data: dict) -> Path:
 def _compact(value) -> str:
     if hasattr(value, "json_array"):  # rows kept as columns (estate.report.rows.Rows)
         return value.json_array()
-    if isinstance(value, dict) and any(hasattr(v, "json_array") for v in value.values()):
+    if _holds_columns(value):
         return "{" + ", ".join(f"{_compact(str(k))}: {_compact(v)}"
                                for k, v in value.items()) + "}"
     return json_text(value)
+
+
+def _holds_columns(value) -> bool:
+    """Whether ``value`` is a dict with rows kept as columns in it, at any depth."""
+    return isinstance(value, dict) and any(
+        hasattr(v, "json_array") or (type(v) is dict and _holds_columns(v))
+        for v in value.values())
 
 
 def _json_chunks(data: dict):

@@ -24,10 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from estate.analyse.model import TableItems
+from estate.analyse.model import ColumnRows, TableItems
 from estate.graph import type_counts
 from estate.report._files import file_slug
-from estate.report.rows import LazyOrder, Rows, sort_ranks
+from estate.report.rows import JsonColumnRows, LazyOrder, Rows, sort_ranks
 
 SCHEMA_VERSION = "1.0"
 
@@ -96,6 +96,8 @@ def plain(value: Any) -> Any:
                 return rows
         return [v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
                 for v in value]
+    if isinstance(value, ColumnRows):
+        return _plain_column_rows(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         if hasattr(value, "to_dict"):
             return plain(value.to_dict())
@@ -138,6 +140,18 @@ def _plain_rows(items) -> list[dict] | None:
             dtype=np.float64)).all():
         return None
     return list(map(dict.copy, items))
+
+
+def _plain_column_rows(rows: ColumnRows) -> JsonColumnRows | list[dict]:
+    """:func:`plain` of a :class:`ColumnRows`, still as columns when every value is plain
+    already (text, a whole number, a finite float or None: the saving inputs); else the
+    list of plain dicts (a missing value then stays a key with None, as plain gives)."""
+    for column in rows.columns:
+        kinds = set(map(type, column))
+        if not kinds <= _FLAT or (float in kinds and not np.isfinite(np.fromiter(
+                filter(_IS_FLOAT, column), dtype=np.float64)).all()):
+            return [plain(r) for r in rows]
+    return JsonColumnRows(rows.keys, rows.columns, rows.optional)
 
 
 def _is_midnight(value) -> bool:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from estate.analyse.model import ColumnRows
 from estate.arrays import object_array
 
 CHUNK_ROWS = 20_000
@@ -160,17 +161,38 @@ def _addresses(values: np.ndarray) -> np.ndarray:
     return np.frombuffer(memory, dtype=np.intp)
 
 
+POINTER_SAMPLE = 4096
+"""Cells sampled to judge whether a column shares its objects (see :func:`_factorize_objects`)."""
+
+
+def _objects_mostly_distinct(addresses: np.ndarray) -> bool:
+    """Whether a column seems to hold about one object per cell (a column built row by
+    row: one text or number object per cell, however few values), judged by the repeats
+    among an even sample of its pointers (``d`` distinct objects repeat about
+    ``k * k / 2d`` times in ``k`` cells; a value shared by many cells, such as None, makes
+    more); then factorising the pointers first would only add a pass."""
+    if len(addresses) < 4 * POINTER_SAMPLE:
+        return False
+    sample = addresses[::len(addresses) // POINTER_SAMPLE]
+    repeats = len(sample) - len(np.unique(sample))
+    return repeats * 2 * len(addresses) < len(sample) ** 2 * 3
+
+
 def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes and values of an object array such that ``values[codes]`` are its cells, for
     writing each value's text once. The cells of a loaded column mostly share one object
     per distinct text, so the pointers are factorised first (integers, no visit to each
     object's memory), then one object per distinct pointer by value (code -1 for a
-    missing cell), as ``pd.factorize``."""
+    missing cell), as ``pd.factorize``. A column whose cells are mostly objects of their
+    own (built row by row) is factorised by value at once."""
     values = np.ascontiguousarray(values)
-    if len(values) < 1000:
+    if len(values) < 1000 or _objects_mostly_distinct(_addresses(values)):
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         return codes, np.asarray(uniques, dtype=object)
     by_object, addresses = pd.factorize(_addresses(values))
+    if 3 * len(addresses) > len(values):  # few cells share an object: by value at once
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        return codes, np.asarray(uniques, dtype=object)
     where = np.empty(len(addresses), dtype=np.intp)
     where[by_object] = np.arange(len(values), dtype=np.intp)  # any cell of each object
     by_value, uniques = pd.factorize(values[where], use_na_sentinel=True)
@@ -562,3 +584,28 @@ class Rows(Sequence):
         self._cache.clear()
         self.forget_texts()
         yield "\n" + pad + "]"
+
+
+class JsonColumnRows(ColumnRows):
+    """A :class:`~estate.analyse.model.ColumnRows` whose values are JSON-ready, written as
+    JSON text column by column (each value's text made by one C call, the rows' pieces
+    laid out and joined once) rather than a dict at a time."""
+
+    __slots__ = ()
+
+    def json_array(self) -> str:
+        """These rows as one compact JSON array (what ``json_text(list(self))`` gives)."""
+        count, cut = len(self), self.optional
+        if not count:
+            return "[]"
+        if cut < 1:  # a row might have no key at all
+            return json_text(list(self))
+        texts = [json_text_list(c) for c in self.columns]
+        names = [encode_basestring(k).replace("%", "%%") + ": %s" for k in self.keys]
+        short = "{" + ", ".join(names[:cut]) + "}"
+        if cut == len(self.keys):
+            return "[" + ", ".join([short % row for row in zip(*texts)]) + "]"
+        full = "{" + ", ".join(names) + "}"
+        # a missing optional value (None) is the text "null", and only it is
+        return "[" + ", ".join([full % row if row[cut] != "null" else short % row[:cut]
+                                for row in zip(*texts)]) + "]"
