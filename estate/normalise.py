@@ -68,7 +68,6 @@ count as duplicates.
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import itertools
 import os
@@ -90,7 +89,7 @@ from rapidfuzz.distance import OSA
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
-from estate.parallel import Background, workers
+from estate.parallel import split_work, workers
 from estate.settings import Settings
 
 STAGE = "normalise"
@@ -1641,23 +1640,8 @@ def _in_halves(work, texts: list) -> dict:
     with every other text done in a forked child when there are many and two cores."""
     if len(texts) < PARALLEL_TEXTS or workers() < 2:
         return work(texts)
-    other, parent = texts[1::2], os.getpid()
-
-    def in_child() -> dict:
-        if os.getpid() != parent:
-            gc.disable()  # a collection would touch, and so copy, the whole parent's heap
-        return work(other)
-
-    job = Background(in_child)
-    try:
-        found = work(texts[0::2])
-    except BaseException:
-        try:
-            job.result()
-        except BaseException:  # noqa: BLE001 - the error here is the one to raise
-            pass
-        raise
-    found.update(job.result())
+    found, other = split_work(work, texts[0::2], texts[1::2])
+    found.update(other)
     return found
 
 

@@ -6,16 +6,20 @@ tables: the copy shares the findings' memory with its parent instead of receivin
 pickled copy of them. Forking is only used on Linux (on macOS the system libraries numpy
 may use are not safe to use after a fork; Windows cannot fork). Elsewhere, with one core,
 or with ``ESTATE_WORKERS=1``, the work runs here, one piece after the other, and gives the
-same result. :func:`map_split` does the same for a list of independent items (the loader's
-files): a child takes the later half.
+same result. :func:`split_work` does the same for two halves of one job (normalise matches
+half its new texts, the analysis groups half its capability blocks that way), and
+:func:`map_split` for a list of independent items cut in two by weight (the loader's
+files, when ``estate.load.SPLIT_BYTES`` is set).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import sys
 import traceback
+from contextlib import suppress
 from typing import Callable, Generic, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -58,6 +62,9 @@ class Background(Generic[T]):
         pid = os.fork()
         if pid == 0:  # the child: do the work, send the outcome, leave at once
             os.close(read)
+            # what it inherited is never collected here: a collection would walk, and so
+            # copy, the whole of the parent's heap
+            gc.freeze()
             code = 0
             try:
                 payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
@@ -127,13 +134,19 @@ def map_split(function: Callable[[Sequence[A]], list[T]], items: Sequence[A],
         reached += weight
         if reached * 2 >= total:
             break
-    later = Background(lambda: function(items[cut:]))
+    first, later = split_work(function, items[:cut], items[cut:])
+    return list(first) + list(later)
+
+
+def split_work(function: Callable[[A], T], here: A, there: A) -> tuple[T, T]:
+    """``(function(here), function(there))``, ``there`` worked out by a forked child (see
+    :class:`Background`) while this process works out ``here``. When ``here`` fails, the
+    child is waited for and this process's error is the one raised."""
+    later = Background(lambda: function(there))
     try:
-        first = function(items[:cut])
+        first = function(here)
     except BaseException:
-        try:
+        with suppress(BaseException):
             later.result()
-        except BaseException:  # noqa: BLE001 - the error of the earlier part wins
-            pass
         raise
-    return list(first) + list(later.result())
+    return first, later.result()

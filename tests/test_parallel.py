@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from estate.errors import ReportError
-from estate.parallel import Background, BackgroundError, map_split, workers
+from estate.parallel import Background, BackgroundError, map_split, split_work, workers
 
 
 def test_result_comes_back_from_the_child(tmp_path, monkeypatch):
@@ -88,3 +88,28 @@ def test_map_split_raises_the_first_error_and_waits_for_the_child(monkeypatch):
 
     with pytest.raises(ReportError, match="broke on 1"):
         map_split(fails, [1, 2, 3, 4])
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+def test_split_work_gives_both_results_in_place(monkeypatch, count):
+    monkeypatch.setenv("ESTATE_WORKERS", count)
+    assert split_work(lambda xs: [x * 2 for x in xs], [1, 2], [3]) == ([2, 4], [6])
+
+
+def test_split_work_raises_the_error_of_this_process(monkeypatch):
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+
+    def fails(part):
+        raise ReportError(f"broke on {part}")
+
+    with pytest.raises(ReportError, match="broke on here"):
+        split_work(fails, "here", "there")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks only on Linux")
+def test_the_child_leaves_what_it_inherited_to_no_collection(monkeypatch):
+    import gc
+
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    inherited = Background(lambda: gc.get_freeze_count()).result()
+    assert inherited > 0

@@ -35,7 +35,7 @@ from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, Consolida
 from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
                                     score_members, standards_columns, target_reasons, waves)
 from estate.memory import gc_paused
-from estate.parallel import Background, workers
+from estate.parallel import split_work, workers
 from estate.schema import CLASSIFICATION_TIER
 from estate.settings import Settings
 from estate.standards import Standards, load_standards
@@ -170,16 +170,9 @@ def _unit_groups(blocks: list[BlockInputs], settings: Settings) -> list[list[lis
         side = 0 if load[0] <= load[1] else 1
         (mine, theirs)[side].append(i)
         load[side] += weight[i]
-    later = Background(lambda: run(theirs))
-    try:
-        found = dict(zip(mine, run(mine)))
-    except BaseException:
-        try:
-            later.result()
-        except BaseException:  # noqa: BLE001 - this process's error is the one raised
-            pass
-        raise
-    found.update(zip(theirs, later.result()))
+    mine_groups, their_groups = split_work(run, mine, theirs)
+    found = dict(zip(mine, mine_groups))
+    found.update(zip(theirs, their_groups))
     return [found[i] for i in range(len(blocks))]
 
 

@@ -71,7 +71,31 @@ class ItemTable:
         self._columns = None
 
 
-class TableItems(Sequence):
+class _ReadOnlyList(Sequence):
+    """What the column-held sequences below share: they compare equal to the list (or
+    tuple) of what they hold, are unhashable like a list, print as that list, and, being
+    read-only, are their own copies."""
+
+    __slots__ = ()
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, (type(self), list, tuple)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+class TableItems(_ReadOnlyList):
     """Rows ``start:stop`` of an :class:`ItemTable`, read as a list of its items.
 
     Indexing, iteration, ``len``, ``in`` and ``==`` (with another :class:`TableItems`, a
@@ -108,24 +132,9 @@ class TableItems(Sequence):
         for a in range(self.start, self.stop, step):
             yield from self.table.items(a, min(a + step, self.stop))
 
-    def __eq__(self, other) -> bool:
-        if isinstance(other, (TableItems, list, tuple)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> "TableItems":
-        return self
-
-    def __deepcopy__(self, memo) -> "TableItems":
-        return self
-
-    def __repr__(self) -> str:
-        return repr(list(self))
 
 
-class ColumnRows(Sequence):
+class ColumnRows(_ReadOnlyList):
     """A read-only list of flat dicts held as one list per key (a cluster's per-system
     saving inputs): the reports encode the columns, never a dict per row.
 
@@ -169,21 +178,6 @@ class ColumnRows(Sequence):
     def __iter__(self) -> Iterator[dict]:
         return iter(self._rows(0, len(self)))
 
-    def __eq__(self, other) -> bool:
-        if isinstance(other, (ColumnRows, list, tuple)):
-            return len(self) == len(other) and list(self) == list(other)
-        return NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __copy__(self) -> "ColumnRows":
-        return self
-
-    def __deepcopy__(self, memo) -> "ColumnRows":
-        return self
-
-    def __repr__(self) -> str:
-        return repr(list(self))
 
 
 def table_ranges(table: ItemTable, starts, stops) -> list[TableItems]:
