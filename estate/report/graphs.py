@@ -801,13 +801,6 @@ class EstateView:
         """A group number per code, -1 between uses (:meth:`grouped_counts`)."""
         return np.full(len(self.adjacency[0]), -1, dtype=np.intp)
 
-    def grouped_edges(self, node_of: dict[str, str]) -> dict[tuple[str, str], int]:
-        """Integrations between the groups systems are drawn in (``node_of``: each
-        system's group id), with their number."""
-        keys = list(node_of)
-        return self.grouped_counts([(self.code_of(keys), np.arange(len(keys)))],
-                                   [node_of[k] for k in keys])
-
     @cached_property
     def capability_node(self) -> list[str | None]:
         """Per system position, the capability node it provides (``cap:<capability_id>``)."""
@@ -1383,15 +1376,6 @@ _PLAIN_OR_NONE = _PLAIN | {type(None)}
 MEMBER_FIELDS = ("department", "system_id", "name", "product", "role", "disposition", "wave",
                  "users", "annual_cost")
 """The fields of a cluster member the pages read."""
-
-
-def cluster_members(clusters: list[dict]) -> list[list[dict]]:
-    """Each cluster's members (:data:`MEMBER_FIELDS` only), as records."""
-    out = []
-    for columns in member_columns(clusters):
-        rows = zip(*(columns[k].tolist() for k in MEMBER_FIELDS))
-        out.append([dict(zip(MEMBER_FIELDS, row)) for row in rows])
-    return out
 
 
 def member_columns(clusters: list[dict]) -> list[dict[str, np.ndarray]]:
