@@ -14,7 +14,7 @@ same items a list would hold. A plain list of items is still accepted wherever t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -71,12 +71,35 @@ class ItemTable:
         self._columns = None
 
 
+def range_item(index, length: int, read: Callable[[int, int], list],
+               one: Callable[[int], object] | None = None):
+    """``sequence[index]`` for a sequence of ``length`` items that ``read(a, b)`` lists
+    items ``a:b`` of (and ``one(i)``, when given, reads item ``i`` alone): an int, negative
+    ones included, or a slice, as for a list."""
+    if isinstance(index, slice):
+        a, b, step = index.indices(length)
+        return read(a, max(a, b)) if step == 1 else read(0, length)[index]
+    i = index + length if index < 0 else index
+    if not 0 <= i < length:
+        raise IndexError(index)
+    return one(i) if one is not None else read(i, i + 1)[0]
+
+
 class _ReadOnlyList(Sequence):
-    """What the column-held sequences below share: they compare equal to the list (or
-    tuple) of what they hold, are unhashable like a list, print as that list, and, being
-    read-only, are their own copies."""
+    """What the column-held sequences below share: indexing and slicing through
+    ``_range(a, b)`` (and ``_item(i)``), equality with the list (or tuple) of what they
+    hold, no hash, the list's repr, and, being read-only, being their own copies."""
 
     __slots__ = ()
+
+    def _range(self, a: int, b: int) -> list:
+        raise NotImplementedError
+
+    def _item(self, i: int):
+        return self._range(i, i + 1)[0]
+
+    def __getitem__(self, index):
+        return range_item(index, len(self), self._range, self._item)
 
     def __eq__(self, other) -> bool:
         if isinstance(other, (type(self), list, tuple)):
@@ -115,15 +138,10 @@ class TableItems(_ReadOnlyList):
     def __len__(self) -> int:
         return self.stop - self.start
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            a, b, step = index.indices(len(self))
-            if step != 1:
-                return self.table.items(self.start, self.stop)[index]
-            return self.table.items(self.start + a, self.start + max(a, b))
-        i = index + len(self) if index < 0 else index
-        if not 0 <= i < len(self):
-            raise IndexError(index)
+    def _range(self, a: int, b: int) -> list:
+        return self.table.items(self.start + a, self.start + b)
+
+    def _item(self, i: int):
         at = self.start + i
         return self.table.kind(*(c[at] for c in self.table.columns()))
 
@@ -156,7 +174,7 @@ class ColumnRows(_ReadOnlyList):
     def __len__(self) -> int:
         return len(self.columns[0]) if self.columns else 0
 
-    def _rows(self, start: int, stop: int) -> list[dict]:
+    def _range(self, start: int, stop: int) -> list[dict]:
         keys, cut = self.keys, self.optional
         columns = [c[start:stop] for c in self.columns]
         if cut >= len(keys):
@@ -164,19 +182,9 @@ class ColumnRows(_ReadOnlyList):
         return [dict(zip(keys, row)) if row[cut] is not None else dict(zip(keys[:cut], row))
                 for row in zip(*columns)]
 
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            a, b, step = index.indices(len(self))
-            if step != 1:
-                return self._rows(0, len(self))[index]
-            return self._rows(a, max(a, b))
-        i = index + len(self) if index < 0 else index
-        if not 0 <= i < len(self):
-            raise IndexError(index)
-        return self._rows(i, i + 1)[0]
 
     def __iter__(self) -> Iterator[dict]:
-        return iter(self._rows(0, len(self)))
+        return iter(self._range(0, len(self)))
 
 
 

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from estate.analyse.model import ColumnRows
+from estate.analyse.model import ColumnRows, range_item
 from estate.arrays import object_array
 
 CHUNK_ROWS = 20_000
@@ -494,15 +494,8 @@ class Rows(Sequence):
             yield from self._records(a, b)
 
     def __getitem__(self, index):
-        if isinstance(index, slice):
-            a, b, step = index.indices(len(self))
-            if step != 1:
-                return list(self)[index]
-            return list(self._records(self.start + a, self.start + max(a, b)))
-        i = index + len(self) if index < 0 else index
-        if not 0 <= i < len(self):
-            raise IndexError(index)
-        return next(self._records(self.start + i, self.start + i + 1))
+        return range_item(index, len(self), lambda a, b: list(
+            self._records(self.start + a, self.start + b)))
 
     def __eq__(self, other) -> bool:
         if isinstance(other, (Rows, list, tuple)):
