@@ -675,16 +675,19 @@ _DATE_FORMATS = tuple((re.compile(p), f) for p, f in (
 
 
 def _fast_date(u: pd.Series) -> pd.Series:
+    import numpy as np
     import pandas as pd
 
     out = pd.Series(None, index=u.index, dtype=object)
     values = u.to_numpy(dtype=object)
+    left = np.arange(len(values))  # the formats exclude each other: a match is not retried
     for pattern, fmt in _DATE_FORMATS:
-        match = _matches(pattern.fullmatch, values)
+        match = _matches(pattern.fullmatch, values[left])
         if match.any():
-            stamps = pd.to_datetime(u[match], format=fmt, errors="coerce")
+            stamps = pd.to_datetime(u.iloc[left[match]], format=fmt, errors="coerce")
             good = stamps.notna() & stamps.dt.year.between(1900, 2200)
-            out[good[good].index] = [d.date() for d in stamps[good]]
+            out[good[good].index] = stamps[good].dt.date.to_numpy(dtype=object)
+            left = left[~match]
     return out
 
 

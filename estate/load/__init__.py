@@ -28,7 +28,7 @@ from estate.load.identity import settle_identity
 from estate.load.mapping import HeaderMapping, read_mapping
 from estate.load.sources import Source, department_from_filename, discover
 from estate.load.table import (FIELDS_BY_NAME, Cells, TableResult, build_table, merge_cells,
-                               parse_fields)
+                               parse_fields, share_texts)
 from estate.load.xlsx import read_xlsx
 from estate.parallel import map_split
 from estate.schema import FIELD_NAMES, PROVENANCE_COLUMNS
@@ -84,7 +84,7 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
     headers: dict = {}
     used_rules: set[int] = set()
     sizes = [_size(s) for s in sources]
-    read_all = lambda part: [_read_source(s, mapping) for s in part]  # noqa: E731
+    read_all = lambda part: _shared([_read_source(s, mapping) for s in part])  # noqa: E731
     split = SPLIT_BYTES is not None and sum(sizes) >= SPLIT_BYTES
     reads = map_split(read_all, sources, sizes) if split else read_all(sources)
     for source, read in zip(sources, reads):
@@ -163,6 +163,7 @@ def _one_frame(tables: list[TableResult]) -> tuple[pd.DataFrame, Cells]:
             columns[name] = values.astype(_CONSTANT_DTYPES[name])
         else:
             columns[name] = pd.Series(values, dtype=object, copy=False)
+    columns["_table"] = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
     return pd.DataFrame(columns, copy=False), cells
 
 
@@ -225,6 +226,12 @@ def _read_source(source: Source, mapping: HeaderMapping) -> _Read:
     read.format, read.notes = raw.format, raw.notes
     read.results = [(table.sheet, result) for table, result in results]
     return read
+
+
+def _shared(reads: list[_Read]) -> list[_Read]:
+    """``reads`` with the texts of all their tables coded together (:func:`share_texts`)."""
+    share_texts([r for read in reads for _, r in read.results if r is not None])
+    return reads
 
 
 def _size(source: Source) -> int:

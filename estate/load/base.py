@@ -9,7 +9,10 @@ about the schema; finding the header and mapping it is done once, for every form
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from estate.errors import LoadError
 
@@ -24,11 +27,33 @@ class Note:
     line: int | None = None
 
 
+class CodedRecords:
+    """Records held as a rows x columns array of codes into their distinct texts.
+
+    Reads like a list of records (lists of texts), so the header search sees text, while
+    the rows below the header go on as integers (:mod:`estate.load.table`): a large file
+    is never turned into one Python list per record. Short records are padded with empty
+    cells, which read the same as missing ones.
+    """
+
+    def __init__(self, cells: np.ndarray, texts: np.ndarray) -> None:
+        self.cells = cells    # int32 codes, rows x columns; ``texts[0] == ""``
+        self.texts = texts    # object array of distinct texts, as read (not stripped)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            return [self.texts[row].tolist() for row in self.cells[at]]
+        return self.texts[self.cells[at]].tolist()
+
+
 @dataclass
 class RawTable:
     """Cells as text, one list per record, with the 1-based line each record starts on."""
 
-    records: list[list[str]]
+    records: list[list[str]] | CodedRecords
     lines: list[int]
     format: str                      # csv | tsv | csv-semicolon | csv-pipe | xlsx
     sheet: str | None = None

@@ -13,16 +13,24 @@ import codecs
 import csv
 import io
 import re
+import warnings
 from collections import Counter
 from itertools import compress, repeat
 
+import numpy as np
+import pandas as pd
+
 from estate.errors import LoadError
-from estate.load.base import Note, RawFile, RawTable
+from estate.load.base import CodedRecords, Note, RawFile, RawTable
 
 csv.field_size_limit(1 << 30)
 
 DELIMITERS: dict[str, str] = {",": "csv", "\t": "tsv", ";": "csv-semicolon", "|": "csv-pipe"}
 _SAMPLE_CHARS = 65536
+CODED_MIN_CHARS = 1 << 17
+"""From this size on, text is split by pandas' C reader (:func:`read_coded`); below it the
+reader's fixed cost per column outweighs what it saves (measured: they break even near
+128k characters; on files of 0.5 MB the C reader takes a third less time)."""
 _ENCODING_NAMES = {"cp1252": "Windows-1252", "latin-1": "Latin-1", "utf-16": "UTF-16",
                    "utf-16-le": "UTF-16 (little-endian, no BOM)",
                    "utf-16-be": "UTF-16 (big-endian, no BOM)", "utf-32": "UTF-32"}
@@ -36,7 +44,8 @@ def read_delimited(data: bytes, name: str) -> RawFile:
         raise LoadError("the file is empty", file=name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     delimiter, records = _sniff(text, name.lower().endswith((".tsv", ".tab")))
-    records, lines = _split(text, delimiter, name, records)
+    coded = read_coded(text, delimiter) if len(text) >= CODED_MIN_CHARS else None
+    records, lines = coded if coded is not None else _split(text, delimiter, name, records)
     notes = []
     if encoding not in ("utf-8", "ascii"):
         notes.append(Note("info", "encoding", f"read as {_ENCODING_NAMES.get(encoding, encoding)}"))
@@ -165,6 +174,58 @@ def _split(text: str, delimiter: str, name: str, records: list[list[str]] | None
         lines.append(previous + 1)
         previous = reader.line_num
     return records, lines
+
+
+def read_coded(text: str, delimiter: str) -> tuple[CodedRecords, list[int]] | None:
+    """The records of ``text`` split by pandas' C reader into codes, with their lines;
+    ``None`` where that reader could split differently from :func:`_split` (the csv
+    module), which then reads the text.
+
+    The C reader follows the csv module's rules (quotes open a field only at its start,
+    doubled quotes, a closing quote followed by text keeps the text) and codes each
+    column's distinct texts in C: on large files faster than a Python list per record.
+    It is not used when the text holds a NUL, starts with a byte-order mark (it would
+    drop it), has a quote open at its end, or a quoted line break (records then span
+    lines, and their lines are counted by the csv module). Short records are padded with
+    empty cells, which read the same as missing ones.
+    """
+    if "\x00" in text or text.startswith("\ufeff") or delimiter not in DELIMITERS:
+        return None
+    data = text.encode("utf-8")
+    raw = np.frombuffer(data, dtype=np.uint8)
+    ends = np.append(np.flatnonzero(raw == 10), len(raw))
+    # no record holds more cells than a line holds delimiters, plus one (else: error)
+    per_line = np.diff(np.searchsorted(np.flatnonzero(raw == ord(delimiter)), ends), prepend=0)
+    width = int(per_line.max()) + 1
+    physical = text.count("\n") + (not text.endswith("\n"))
+    if width * physical > 2 * len(data) + physical:
+        return None  # a few lines of many (quoted) delimiters: the grid would dwarf the text
+    try:
+        with warnings.catch_warnings():  # it warns, not fails, where it would lose cells
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(io.BytesIO(data), sep=delimiter, header=None, names=range(width),
+                                index_col=False, dtype=object, na_filter=False,
+                                skip_blank_lines=False, quotechar='"', doublequote=True,
+                                escapechar=None, comment=None, skipinitialspace=False,
+                                engine="c", encoding="utf-8", low_memory=False)
+    except (ValueError, pd.errors.ParserWarning):  # a quote open at the end, a record
+        return None                                # wider than any line
+    if len(frame) != physical:
+        return None
+    values = frame.to_numpy(dtype=object)
+    del frame
+    columns = [pd.factorize(values[:, j]) for j in range(width)]
+    del values
+    if any(len(codes) and codes.min() < 0 for codes, _ in columns):
+        return None
+    every = np.concatenate([np.array([""], dtype=object)] + [u for _, u in columns])
+    recode, texts = pd.factorize(every)  # "" first: code 0
+    cells = np.empty((physical, width), dtype=np.int32)
+    start = 1
+    for j, (codes, uniques) in enumerate(columns):
+        cells[:, j] = recode[start:start + len(uniques)][codes]
+        start += len(uniques)
+    return CodedRecords(cells, np.asarray(texts, dtype=object)), list(range(1, physical + 1))
 
 
 def _unterminated_quote(text: str, records: list[list[str]], lines: list[int]) -> list[Note]:

@@ -31,14 +31,17 @@ Headers = dict[tuple[str, str | None], dict[str, str]]
 
 
 def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame, list[Finding]]:
-    """Add ``system_key``, ``status`` and ``status_reason``; derive ids; report problems."""
+    """Add ``system_key``, ``status`` and ``status_reason``; derive ids; report problems.
+
+    ``rows`` come from :func:`estate.load.table.parse_fields`, with its ``_fold_`` codes.
+    """
     rows = rows.copy(deep=False)
     findings: list[Finding] = []
     findings += _unify_departments(rows)
     reason = rows["_quarantine"].to_numpy(dtype=object, na_value=None).copy()
     sid = rows["system_id"].to_numpy(dtype=object, na_value=None)
     name = rows["name"].to_numpy(dtype=object, na_value=None)
-    no_sid, no_name = pd.isna(sid), pd.isna(name)
+    no_sid, no_name = (rows[f"_fold_{f}"].to_numpy() < 0 for f in ("system_id", "name"))
     totals = np.zeros(len(rows), dtype=bool)
     for alone, text in ((~no_sid & no_name, sid), (no_sid & ~no_name, name)):
         at = np.flatnonzero(alone)
@@ -87,10 +90,9 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
         findings += _row_findings(rows[mask], headers, "system_id", severity, "quarantined-row",
                                   ["row not analysed: " + r for r in reason[mask]], value=False,
                                   column=False)
-    status = np.empty(len(rows), dtype=object)
-    status[:] = ["analysed"]
-    status[~open_] = "quarantined"
-    rows["status"] = pd.array(status, dtype="string")
+    # two texts taken row by row: no per-row check of a million texts
+    rows["status"] = pd.array(["analysed", "quarantined"], dtype="string").take(
+        (~open_).astype(np.intp))
     rows["status_reason"] = pd.array(reason, dtype="string")
     return rows, findings
 
@@ -117,15 +119,6 @@ def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     first = np.empty(len(codes), dtype=np.int64)
     first[order] = order[start]
     return rank, first
-
-
-def _folded_codes(values: np.ndarray, strip: bool = False) -> np.ndarray:
-    """Codes equal where the texts are equal ignoring case (and outer spaces); -1 if none."""
-    codes, texts = pd.factorize(values)
-    if strip:
-        texts = list(map(str.strip, texts))
-    folded = pd.factorize(np.array(list(map(str.casefold, texts)) + [None], dtype=object))[0]
-    return folded[codes]
 
 
 def _fold(values: np.ndarray) -> np.ndarray:
@@ -180,7 +173,7 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
     suffix = np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)
     keys[again] = base[again] + suffix
     key_folds[again] = fold[again] + suffix
-    if len(again):
+    if len(again) and _suffix_collides(key_folds, again):
         keys, key_folds = pd.Series(keys), pd.Series(key_folds)
         while key_folds.duplicated().any():
             dup = key_folds.duplicated()
@@ -199,19 +192,27 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
                          "duplicate-system-id", messages)
 
 
+def _suffix_collides(folds: np.ndarray, suffixed: np.ndarray) -> bool:
+    """Whether two of ``folds`` are equal, knowing that only those at ``suffixed`` can
+    equal another (the others are distinct): a set of the few suffixed keys, not a hash
+    table of all of them."""
+    few = set(folds[suffixed].tolist())
+    return len(few) < len(suffixed) or sum(map(few.__contains__, folds.tolist())) > len(few)
+
+
 def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
                       texts: dict[str, np.ndarray]) -> list[Finding]:
     live = np.flatnonzero(open_)
     findings: list[Finding] = []
     flagged = np.zeros(len(rows), dtype=bool)
     departments = texts["department"]
-    sid = _folded_codes(texts["system_id"][live])
-    name = _folded_codes(texts["name"][live])
+    # codes parse_fields folded once per distinct text; a derived id has none (-1) and
+    # is not compared anyway
+    sid, name, instance = (rows[f"_fold_{f}"].to_numpy()[live]
+                           for f in ("system_id", "name", "instance"))
     both = (sid >= 0) & (name >= 0) & ~rows["_derived"].to_numpy(dtype=bool)[live]
     id_and_name = np.where(both, sid * (name.max(initial=0) + 1) + name, -1)
-    instance = rows["instance"].to_numpy(dtype=object, na_value=None)[live]
-    for kind, key in (("instance", _folded_codes(instance, strip=True)),
-                      ("id-and-name", id_and_name)):
+    for kind, key in (("instance", instance), ("id-and-name", id_and_name)):
         keep = np.flatnonzero(key >= 0)
         if not len(keep):
             continue

@@ -6,7 +6,8 @@ Two phases, because per-file work does not scale with many small files:
    map each header to a field (user mapping first, then the built-in synonyms), skip
    blank rows (counted), keep unmapped columns as a JSON ``extra`` text per row, and
    return every mapped field as integer codes into the table's distinct stripped texts
-   (tables are independent, so files may be read on two cores).
+   (tables are independent, so files may be read on two cores); :func:`share_texts`
+   then codes the texts of the tables one process read together.
 2. :func:`merge_cells` and :func:`parse_fields`, once over the rows of every table
    together: code the tables' texts estate-wide and parse each field over its distinct
    texts of the whole estate (costs, dates and classifications repeat across
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
-from estate.load.base import RawTable
+from estate.load.base import CodedRecords, RawTable
 from estate.load.mapping import MappingRule
 from estate.schema import (FAST_PATHS, FIELD_NAMES, FIELDS_BY_NAME, PARSERS, PROBLEM_SEVERITY,
                            Parsed, clean_text, header_key, header_scale, read_distinct,
@@ -106,7 +107,10 @@ def build_table(table: RawTable, file: str, department: str,
     header_line = table.lines[h]
     header = [c.strip() for c in table.records[h]]
     lines = table.lines[h + 1:]
-    cells, texts = _cells(table.records[h + 1:], len(header))
+    if isinstance(table.records, CodedRecords):
+        cells, texts = _stripped(table.records.cells[h + 1:], table.records.texts.tolist())
+    else:
+        cells, texts = _cells(table.records[h + 1:], len(header))
     findings: list[Finding] = []
 
     def note(severity, code, message, line=header_line, column=None, value=None):
@@ -183,12 +187,21 @@ def _cells(body: list[list[str]], header_width: int) -> tuple[np.ndarray, np.nda
     else:
         cells = np.zeros((n, width), dtype=np.int32)
         cells[np.arange(width) < lengths[:, None]] = flat
-    raw = list(seen)
+    return _stripped(cells, list(seen), seen)
+
+
+def _stripped(cells: np.ndarray, raw: list[str], seen: dict[str, int] | None = None
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``cells`` (codes into the distinct texts ``raw``, ``raw[0] == ""``) recoded so that
+    texts equal once stripped share a code, and the stripped texts (``seen``: the codes of
+    ``raw`` as a dictionary, when there is one already)."""
     stripped = list(map(str.strip, raw))
     # str.strip returns the text itself when it has nothing to strip
     changed = np.flatnonzero(np.fromiter(map(is_not, stripped, raw), dtype=bool,
                                          count=len(raw)))
     if len(changed):  # " Oracle" takes the code of "Oracle" (code 0 for blank cells)
+        if seen is None:
+            seen = dict(zip(raw, range(len(raw))))
         canonical = np.arange(len(raw), dtype=np.int32)
         for i in changed.tolist():
             canonical[i] = seen.setdefault(stripped[i], i)
@@ -220,16 +233,47 @@ def _keep_used(rows: dict[str, np.ndarray], fields: list[str], texts: np.ndarray
     return texts[at]
 
 
-def merge_cells(tables: list[TableResult]) -> Cells:
-    """Renumber each table's field codes into estate-wide ones (taking them out of
-    ``rows``): the texts of all tables are coded once, all together."""
+def share_texts(tables: list[TableResult]) -> None:
+    """Code the field texts of ``tables`` (the tables one process read) together: every
+    table's ``texts`` becomes one shared array of distinct texts, its field codes
+    renumbered into it.
+
+    Done where the files were read, so a forked reader sends the texts of its tables
+    once, and :func:`merge_cells` codes two such arrays instead of every table's texts.
+    """
+    if len({id(t.texts) for t in tables}) < 2:
+        return
     codes, texts = pd.factorize(np.concatenate([t.texts for t in tables]))  # "" first: 0
     codes = codes.astype(np.int32)
+    texts = np.asarray(texts, dtype=object)
     start = 0
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
     for t in tables:
         renumber = codes[start:start + len(t.texts)]
         start += len(t.texts)
+        for name in FIELD_NAMES:
+            if name in t.rows:
+                t.rows[name] = renumber[t.rows[name]]
+        t.texts = texts
+
+
+def merge_cells(tables: list[TableResult]) -> Cells:
+    """Renumber each table's field codes into estate-wide ones (taking them out of
+    ``rows``): the texts of all tables are coded once, all together (each distinct
+    ``texts`` array once: tables may share one, see :func:`share_texts`)."""
+    arrays = list({id(t.texts): t.texts for t in tables}.values())
+    if len(arrays) == 1:  # already distinct texts, "" first
+        offsets = {id(arrays[0]): np.arange(len(arrays[0]), dtype=np.int32)}
+        texts = arrays[0]
+    else:
+        codes, texts = pd.factorize(np.concatenate(arrays))  # "" first: 0
+        codes = codes.astype(np.int32)
+        offsets, start = {}, 0
+        for a in arrays:
+            offsets[id(a)] = codes[start:start + len(a)]
+            start += len(a)
+    parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+    for t in tables:
+        renumber = offsets[id(t.texts)]
         for name in FIELD_NAMES:
             parts[name].append(renumber[t.rows.pop(name)] if name in t.rows
                                else np.zeros(t.n, dtype=np.int32))
@@ -240,7 +284,8 @@ def merge_cells(tables: list[TableResult]) -> Cells:
 def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
                  ) -> tuple[pd.DataFrame, list[Finding]]:
     """Parse every field of ``cells`` (from :func:`merge_cells`, all tables together) into
-    columns of ``rows`` (the same rows' provenance columns).
+    columns of ``rows`` (the same rows' provenance columns; ``_table`` numbers each row's
+    table), with the ``_fold_`` codes of :data:`FOLDED_FIELDS`.
 
     ``headers`` maps ``(file, sheet)`` to field -> the file's own header, so a problem
     names the column as the file spells it. Rows of a table without a department column
@@ -264,7 +309,9 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
-        if table is None:
+        if name in FOLDED_FIELDS:
+            rows["_fold_" + name] = _folded(table["value"], positions, name == "instance")
+        if FIELDS_BY_NAME[name].kind == "text":
             continue
         code, message = table["code"], table["message"]
         bad = np.flatnonzero(code != None)  # noqa: E711 (elementwise)
@@ -278,11 +325,11 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
 
     missing = rows["department"].isna()
     if missing.any():
-        mapped = rows["_department_mapped"]
-        table = [rows["source_file"], rows["source_sheet"].fillna("")]
-        all_missing = missing.groupby(table, sort=False).transform("all")
-        warn = missing & mapped & ~all_missing
-        for i in np.flatnonzero(warn.to_numpy()):
+        missing = missing.to_numpy(dtype=bool)
+        table = rows["_table"].to_numpy()
+        all_missing = (np.bincount(table, weights=~missing) == 0)[table]
+        warn = missing & rows["_department_mapped"].to_numpy(dtype=bool) & ~all_missing
+        for i in np.flatnonzero(warn):
             findings.append(Finding(
                 files[i], int(lines[i]), header_of(i, "department"), "load", "warning",
                 "missing-department",
@@ -363,9 +410,9 @@ def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index
-           ) -> tuple[pd.Series, np.ndarray, dict | None]:
+           ) -> tuple[pd.Series, np.ndarray, dict]:
     """The typed values of one field, the row -> distinct value positions, and the
-    readings per distinct value (``None`` for text, which has no problems to report)."""
+    readings per distinct value (text has no problems to report)."""
     kind = FIELDS_BY_NAME[name].kind
     distinct, positions = _distinct(codes, len(texts))
     uniques = texts[distinct]
@@ -373,7 +420,7 @@ def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index
         cleaner = (lambda s: Parsed(s.strip() or None)) if name == "notes" else \
             (lambda s: Parsed(clean_text(s)))
         table = read_distinct(uniques, cleaner, None if name == "notes" else FAST_PATHS["text"])
-        return _typed(table["value"], "string", positions, index), positions, None
+        return _typed(table["value"], "string", positions, index), positions, table
     table = read_distinct(uniques, PARSERS[kind], FAST_PATHS.get(kind))
     values = table["value"]
     if kind == "list":
@@ -386,6 +433,24 @@ def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index
         return pd.Series(stamps[positions], index=index), positions, table
     dtype = {"cost": "Float64", "int": "Int64"}.get(kind, "string")
     return _typed(values, dtype, positions, index), positions, table
+
+
+FOLDED_FIELDS = ("system_id", "name", "instance")
+"""Text fields that also get a ``_fold_<field>`` column for :mod:`estate.load.identity`."""
+
+
+def _folded(values: np.ndarray, positions: np.ndarray, strip: bool) -> np.ndarray:
+    """Per row, a code equal where the texts ``values[positions]`` are equal ignoring case
+    (and outer spaces with ``strip``); -1 where missing. Folded once per distinct text."""
+    present = np.flatnonzero(pd.notna(values))
+    texts = values[present].tolist()
+    if strip:
+        texts = list(map(str.strip, texts))
+    folded = np.full(len(values), -1, dtype=np.int64)
+    if len(present):
+        folded[present] = pd.factorize(np.array(list(map(str.casefold, texts)),
+                                                dtype=object))[0]
+    return folded[positions]
 
 
 def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Index) -> pd.Series:

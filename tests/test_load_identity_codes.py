@@ -1,0 +1,50 @@
+"""Identity works on codes folded once per distinct text (issue 8); the keys and findings
+stay those of the text rules."""
+
+import numpy as np
+
+from estate.load import load_inventories
+from estate.load.identity import _suffix_collides
+from estate.load.table import _folded
+from estate.settings import Settings
+
+
+def test_a_suffixed_key_that_meets_a_written_one_is_suffixed_again(tmp_path):
+    path = tmp_path / "dwp.csv"
+    path.write_text("System ID,Name\nX,a\nx,b\nX#2,c\nY,d\nY,e\ny#2,f\n", encoding="utf-8")
+    result = load_inventories([path], Settings())
+    assert result.systems["system_key"].tolist() == [
+        "DWP:X", "DWP:x#2", "DWP:X#2#1", "DWP:Y", "DWP:Y#2", "DWP:y#2#2"]
+    assert result.systems["status"].tolist() == ["analysed"] * 6
+
+
+def test_suffix_collision_check_agrees_with_a_full_duplicate_search():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        folds = rng.integers(0, 12, size=rng.integers(1, 15)).astype(str).astype(object)
+        _, first = np.unique(folds, return_index=True)
+        suffixed = np.setdiff1d(np.arange(len(folds)), first)
+        folds[suffixed] = folds[suffixed] + "#2"
+        if len(suffixed):
+            assert _suffix_collides(folds, suffixed) == (len(set(folds)) < len(folds))
+
+
+def test_folded_codes_ignore_case_and_with_strip_outer_spaces():
+    values = np.array(["Tenant A", "tenant a ", "B", None], dtype=object)
+    positions = np.array([0, 1, 2, 3, 0])
+    plain = _folded(values, positions, strip=False)
+    stripped = _folded(values, positions, strip=True)
+    assert plain[0] == plain[4] != plain[1] and plain[3] == -1
+    assert stripped[0] == stripped[1] == stripped[4] != stripped[2] and stripped[3] == -1
+
+
+def test_the_same_instance_in_two_departments_is_reported_whatever_its_case(tmp_path):
+    (tmp_path / "dwp.csv").write_text("System ID,Name,Tenant\nA1,Mail,Contoso.onmicrosoft.com\n",
+                                      encoding="utf-8")
+    (tmp_path / "hmrc.csv").write_text("System ID,Name,Tenant\nB7,Email,contoso.ONMICROSOFT.com\n",
+                                       encoding="utf-8")
+    result = load_inventories([tmp_path], Settings())
+    shared = [f for f in result.findings if f.code == "listed-by-several-departments"]
+    assert [(f.department, f.message) for f in shared] == [
+        ("DWP", "the same instance is also listed by HMRC"),
+        ("HMRC", "the same instance is also listed by DWP")]
