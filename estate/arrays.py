@@ -17,3 +17,14 @@ def object_array(values) -> np.ndarray:
     out = np.empty(len(values), dtype=object)
     out[:] = values if isinstance(values, (list, np.ndarray)) else list(values)
     return out
+
+
+def missing_mask(values: pd.Series, objects: np.ndarray) -> np.ndarray:
+    """``values.isna()`` as an array; ``objects`` is ``values.to_numpy(dtype=object)``.
+    In pandas' Python-backed strings every missing value is the one ``pd.NA`` object, so
+    the array's object pointers are compared with it instead of testing every value."""
+    array = values.array
+    if isinstance(array, pd.arrays.StringArray) and values.dtype.na_value is pd.NA \
+            and objects.ndim == 1 and objects.flags.c_contiguous and len(objects):
+        return np.frombuffer(memoryview(objects).cast("B"), dtype=np.uintp) == id(pd.NA)
+    return values.isna().to_numpy()

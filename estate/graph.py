@@ -49,6 +49,7 @@ Edges (source -> target, ``type``):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import deque
 from itertools import chain, repeat
@@ -57,9 +58,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estate.arrays import object_array
+from estate.arrays import missing_mask, object_array
 from estate.errors import Finding
 from estate.memory import gc_paused
+from estate.parallel import Background
 from estate.schema import CLASSIFICATION_TIER, FIELD_NAMES, FIELDS_BY_NAME
 from estate.settings import Settings
 
@@ -69,6 +71,9 @@ NORMALISED_COLUMNS: tuple[str, ...] = (
 )
 SYSTEM_ATTRIBUTES: tuple[str, ...] = tuple(dict.fromkeys(
     FIELD_NAMES + NORMALISED_COLUMNS + ("system_key", "source_file", "source_line")))
+PARALLEL_ROWS = 20_000
+"""From this many systems, integration references are resolved in a forked child while
+the graph is built, when there are two cores (see :mod:`estate.parallel`)."""
 NODE_ATTRIBUTES: tuple[str, ...] = (
     "type", "label", "external", "department", "system_id", "system_key",
     "product_id", "capability_id", "tier", "tier_assumed")
@@ -80,6 +85,10 @@ the name is in the label and the table."""
 def slug(text: str) -> str:
     """A lower-case, dash-separated form of a name, used in node ids and lookups."""
     return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
+
+
+_slug_of = functools.lru_cache(maxsize=1 << 12)(slug)
+""":func:`slug` of the few department names that references repeat, each made once."""
 
 
 def system_node(system_key: str) -> str:
@@ -131,11 +140,16 @@ def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | N
     rows = table.reset_index(drop=True)
     graph = nx.DiGraph(systems=table, type_counts={"nodes": {}, "edges": {}})
     sys_ids = table.index.to_numpy(dtype=object)
-    succ_of, departments = _add_systems(graph, table, rows)
+    departments = _factorise("dept:", rows["department"])
+    resolve = functools.partial(_integration_targets, rows, departments[:2])
+    # resolving references needs no graph: with two cores a child does it meanwhile
+    targets = Background(resolve) if len(rows) >= PARALLEL_ROWS else None
+    succ_of = _add_systems(graph, table, departments)
 
     _add_catalogue_nodes(graph, rows, sys_ids, succ_of, products)
     _add_data_domains(graph, rows, sys_ids, succ_of)
-    _add_integrations(graph, rows, sys_ids, succ_of, departments)
+    _add_integrations(graph, rows, sys_ids, succ_of,
+                      targets.result() if targets is not None else resolve())
     if not table.index.is_unique:
         graph.graph["systems"] = table[~table.index.duplicated(keep="last")]
     counts = graph.graph["type_counts"]
@@ -146,16 +160,16 @@ def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | N
     return graph
 
 
-def _add_systems(graph: nx.DiGraph, table: pd.DataFrame, rows: pd.DataFrame
-                 ) -> tuple[np.ndarray, tuple[np.ndarray, list]]:
-    """Add the department and system nodes and the ``owns`` edges. Returns the successor
-    dict of each table row's system node (so later edges from systems need no lookup) and
-    the department of each row as factorisation codes with the distinct departments.
+def _add_systems(graph: nx.DiGraph, table: pd.DataFrame,
+                 departments: tuple[np.ndarray, list, np.ndarray]) -> np.ndarray:
+    """Add the department and system nodes and the ``owns`` edges (``departments``: what
+    :func:`_factorise` gives for the table's department column). Returns the successor
+    dict of each table row's system node (so later edges from systems need no lookup).
 
     When every system key is set and listed once (the usual case), each system's
     predecessor dict is made already holding its ``owns`` edge: the same dicts, in the
     same order, as adding the nodes and then the edges gives."""
-    dept_codes, dept_names, dept_ids = _factorise("dept:", rows["department"])
+    dept_codes, dept_names, dept_ids = departments
     order = sorted(range(len(dept_names)), key=dept_names.__getitem__)
     _add_nodes(graph, [dept_ids[k] for k in order],
                [{"type": "department", "label": dept_names[k]} for k in order], "department")
@@ -165,8 +179,7 @@ def _add_systems(graph: nx.DiGraph, table: pd.DataFrame, rows: pd.DataFrame
     if not table.index.is_unique or table.index.hasnans or (dept_codes < 0).any():
         _add_nodes(graph, sys_list, attrs, "system")
         _add_edges(graph, owner, sys_list, "owns")
-        return object_array(list(map(graph._succ.__getitem__, sys_list))), (
-            dept_codes, dept_names)
+        return object_array(list(map(graph._succ.__getitem__, sys_list)))
     owns = edge_attributes("owns")
     succ = [{} for _ in sys_list]
     # Only department nodes exist yet: "sys:" ids are new to the graph.
@@ -176,7 +189,7 @@ def _add_systems(graph: nx.DiGraph, table: pd.DataFrame, rows: pd.DataFrame
     _count(graph, "nodes", "system", len(sys_list))
     _add_hub_edges(graph, "owns", dept_ids[:-1].tolist(), graph._succ, dept_codes,
                    table.index.to_numpy(dtype=object), None)
-    return object_array(succ), (dept_codes, dept_names)
+    return object_array(succ)
 
 
 def _count(graph: nx.DiGraph, what: str, kind: str, n: int) -> None:
@@ -264,7 +277,7 @@ def _systems_table(columns: dict[str, pd.Series], keep: np.ndarray | None) -> pd
             # The column's own array where it is one (no copy), its missing values
             # replaced after the one copy into the table.
             objects = values.to_numpy(dtype=object)
-            missing = values.isna().to_numpy()
+            missing = missing_mask(values, objects)
         if keep is None:
             row[:] = objects
         else:
@@ -533,53 +546,66 @@ def _add_data_domains(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray
                    sys_ids[at], succ_of[at].tolist())
 
 
-def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray,
-                      succ_of: np.ndarray, departments: tuple[np.ndarray, list]) -> None:
-    """Resolve ``integrates_with`` references (``ID`` or ``DEPT:ID``) to system nodes.
+def _integration_targets(rows: pd.DataFrame, departments: tuple[np.ndarray, list]
+                         ) -> tuple[np.ndarray, np.ndarray, list]:
+    """Resolve ``integrates_with`` references (``ID`` or ``DEPT:ID``) to table rows: the
+    row of every listed reference, the row it names (-1: none) and the references that
+    name none, in order.
 
     A reference names a department (else the referring system's own) and a system id;
     it resolves to the first system of that department slug with that id (stripped, lower
     case). Each distinct reference is parsed once, and only systems whose id some
-    reference names take part in the match, as integer keys."""
+    reference names take part in the match, as integer keys. Reads only ``rows``, so it
+    may run in a child process while the graph is built (see :func:`build_graph`)."""
     listed_at, listed = _items(rows["integrates_with"])
     codes, uniques = _stripped(listed)
     present = codes >= 0
+    if not present.any():
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), []
+    source = listed_at[present]
+    codes = codes[present]
+    dept_codes, dept_names = departments
+    dept_slugs = [slug(d) for d in dept_names]
+    aliases = _department_aliases(dept_names)
+    named, ids = zip(*(_reference(ref, aliases) for ref in uniques))
+    # Departments as codes of their slugs; a slug no department has gets its own.
+    slug_index = pd.Index(pd.unique(np.array([*dept_slugs, *named], dtype=object)))
+    row_dept = np.append(slug_index.get_indexer(np.array(dept_slugs, dtype=object)),
+                         -1)[dept_codes]
+    ref_dept = slug_index.get_indexer(np.array(named, dtype=object))[codes]
+    own = np.array([n is None for n in named], dtype=bool)[codes]
+    ref_dept[own] = row_dept[source[own]]
+
+    id_index = pd.Index(pd.unique(np.array(ids, dtype=object)), dtype=object)
+    ref_id = id_index.get_indexer(np.array(ids, dtype=object))[codes]
+    sid_codes, sids = pd.factorize(rows["system_id"])  # each distinct id slugged once
+    row_id = np.append(id_index.get_indexer(np.array(
+        [str(s).strip().lower() for s in sids.tolist()], dtype=object)), -1)[sid_codes]
+    candidates = np.flatnonzero(row_id >= 0)
+    known = row_dept[candidates].astype(np.int64) * len(id_index) + row_id[candidates]
+    wanted = ref_dept.astype(np.int64) * len(id_index) + ref_id
+    first = ~pd.Series(known).duplicated().to_numpy()
+    at = pd.Index(known[first]).get_indexer(wanted)
+    target = np.append(candidates[first], -1)[at]
+    return (np.asarray(source, dtype=np.int64), np.asarray(target, dtype=np.int64),
+            object_array(uniques)[codes[target < 0]].tolist())
+
+
+def _add_integrations(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray,
+                      succ_of: np.ndarray,
+                      targets: tuple[np.ndarray, np.ndarray, list]) -> None:
+    """Add the ``integrates_with`` edges that :func:`_integration_targets` resolved; a
+    reference that names no system gets an external node and a finding."""
+    source, target, unresolved = targets
     findings: list[Finding] = []
     integrations = pd.DataFrame({"source": [], "target": []}, dtype=object)
-    if present.any():
-        source = listed_at[present]
-        codes = codes[present]
-        refs = object_array(uniques)[codes]
-        dept_codes, dept_names = departments
-        dept_slugs = [slug(d) for d in dept_names]
-        aliases = _department_aliases(dept_names)
-        named, ids = zip(*(_reference(ref, aliases) for ref in uniques))
-        # Departments as codes of their slugs; a slug no department has gets its own.
-        slug_index = pd.Index(pd.unique(np.array([*dept_slugs, *named], dtype=object)))
-        row_dept = np.append(slug_index.get_indexer(np.array(dept_slugs, dtype=object)),
-                             -1)[dept_codes]
-        ref_dept = slug_index.get_indexer(np.array(named, dtype=object))[codes]
-        own = np.array([n is None for n in named], dtype=bool)[codes]
-        ref_dept[own] = row_dept[source[own]]
-
-        id_index = pd.Index(pd.unique(np.array(ids, dtype=object)), dtype=object)
-        ref_id = id_index.get_indexer(np.array(ids, dtype=object))[codes]
-        sid_codes, sids = pd.factorize(rows["system_id"])  # each distinct id slugged once
-        row_id = np.append(id_index.get_indexer(np.array(
-            [str(s).strip().lower() for s in sids.tolist()], dtype=object)), -1)[sid_codes]
-        candidates = np.flatnonzero(row_id >= 0)
-        known = row_dept[candidates].astype(np.int64) * len(id_index) + row_id[candidates]
-        wanted = ref_dept.astype(np.int64) * len(id_index) + ref_id
-        first = ~pd.Series(known).duplicated().to_numpy()
-        at = pd.Index(known[first]).get_indexer(wanted)
-        target = np.append(candidates[first], -1)[at]
-
+    if len(source):
         found = target >= 0
         src, dst = sys_ids[source[found]], sys_ids[target[found]]
         keep = src != dst
         internal = (src[keep].tolist(), dst[keep].tolist())
         lost = source[~found]
-        missing = pd.Series(refs[~found], dtype=object)
+        missing = pd.Series(unresolved, dtype=object)
         external = node_ids("sys:external:", missing)
         _add_nodes(graph, pd.unique(external).tolist(),
                    [{"type": "system", "label": ref, "external": True}
@@ -609,7 +635,8 @@ def _reference(ref: str, aliases: dict[str, str]) -> tuple[str | None, str]:
     if ":" not in ref:
         return None, ref.lower()
     dept, system_id = ref.split(":", 1)
-    return aliases.get(slug(dept), slug(dept)), system_id.strip().lower()
+    named = _slug_of(dept)
+    return aliases.get(named, named), system_id.strip().lower()
 
 
 def _department_aliases(departments) -> dict[str, str]:

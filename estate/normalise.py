@@ -86,10 +86,11 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
+from estate.arrays import object_array
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
-from estate.parallel import split_work, workers
+from estate.parallel import Background, split_work, workers
 from estate.settings import Settings
 
 STAGE = "normalise"
@@ -376,11 +377,35 @@ class Resolution:
 
 @dataclass
 class NormalisedSystems:
-    """The systems table with the resolved columns, one row per unique input, findings."""
+    """The systems table with the resolved columns, one row per unique input, findings.
+
+    The stages after this one read only ``systems`` and ``findings``; the table of
+    ``resolutions`` (for inspection and tests) is put in order when first read."""
 
     systems: pd.DataFrame
-    resolutions: pd.DataFrame
+    _resolutions: pd.DataFrame | _UnsortedResolutions = field(repr=False)
     findings: list[Finding]
+
+    @property
+    def resolutions(self) -> pd.DataFrame:
+        if not isinstance(self._resolutions, pd.DataFrame):
+            self._resolutions = self._resolutions.sorted()
+        return self._resolutions
+
+
+@dataclass
+class _UnsortedResolutions:
+    """The resolutions in the order they were found, and the (distinct texts, code per
+    resolution) of the texts they are sorted by, the last first."""
+
+    frame: pd.DataFrame
+    keys: list[tuple[np.ndarray, np.ndarray]]
+
+    def sorted(self) -> pd.DataFrame:
+        order = np.lexsort([_rank(texts, codes) for texts, codes in self.keys])
+        return (self.frame.drop(columns=["capability_id_column"])
+                .rename(columns={"capability": "capability_text"})
+                .take(order).reset_index(drop=True))
 
 
 class _Matcher:
@@ -1561,9 +1586,15 @@ def _text_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarra
     if column not in frame.columns:
         return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
     codes, uniques = pd.factorize(frame[column])
-    values = pd.Series(uniques).astype("string").str.strip()
-    values = values.str.replace(r"\s+", " ", regex=True)
-    values = values.mask(values == "", pd.NA)
+    values = np.asarray(uniques, dtype=object)
+    if all(type(v) is str for v in values.tolist()):
+        # str.split() splits at what the regex \s matches and drops the ends
+        values = np.array([" ".join(v.split()) or None for v in values.tolist()],
+                          dtype=object)
+    else:
+        values = pd.Series(uniques).astype("string").str.strip()
+        values = values.str.replace(r"\s+", " ", regex=True)
+        values = values.mask(values == "", pd.NA)
     cleaned, texts = pd.factorize(values)
     remap = np.append(cleaned, -1).astype(np.int64)
     return remap[codes], np.asarray(texts, dtype=object)
@@ -1623,6 +1654,8 @@ def _with_empty(texts: np.ndarray) -> np.ndarray:
     return np.append(texts, "").astype(object)
 
 
+PARALLEL_ROWS = 50_000
+"""From this many rows, the name column is coded in a forked child (two cores only)."""
 PARALLEL_TEXTS = 2000
 """From this many new texts, half of them are matched in a forked child when there are
 two cores (see :mod:`estate.parallel`); each text's candidates depend on it alone."""
@@ -1675,10 +1708,13 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
                       ) -> NormalisedSystems:
     matcher = _matcher(catalogue, settings.fuzzy_threshold)
     out = systems.copy(deep=False)
+    # names are the most varied column: with two cores a child codes them meanwhile
+    naming = Background(functools.partial(_text_codes, out, "name")) \
+        if len(out) >= PARALLEL_ROWS else None
     product, product_texts = _text_codes(out, "product")
-    name, name_texts = _text_codes(out, "name")
     vendor, vendor_texts = _text_codes(out, "vendor")
     cap_text, cap_texts = _text_codes(out, "capability")
+    name, name_texts = naming.result() if naming is not None else _text_codes(out, "name")
 
     bespoke_product = _bespoke_marks(product_texts, product)
     product = np.where(bespoke_product, -1, product)
@@ -1709,9 +1745,33 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         "fallback": (fallback[firsts], len(name_texts))})
     res = pd.concat([unique, results], axis=1)
 
-    unknown_names = sorted(set(res.loc[res["match_stage"] == "unrecognised", "input"]))
-    rows_per_input = keys.input_rows(unknown_names)
-    groups = _group_unknowns(unknown_names, matcher)
+    unrec = res["match_stage"] == "unrecognised"
+    # an unrecognised row always has an input text: its code is that text's
+    unknown = np.unique(match_input[firsts][unrec.to_numpy(dtype=bool)])
+    unknown_names = sorted(input_texts[unknown].tolist())
+    # grouping the unknown names is the longest step left: a child does it meanwhile
+    grouping = Background(functools.partial(_group_unknowns, unknown_names, matcher)) \
+        if len(unknown_names) >= PARALLEL_TEXTS else None
+    rows_per_input = dict(zip(input_texts[unknown].tolist(), np.bincount(
+        match_input + 1, minlength=len(input_texts) + 1)[unknown + 1].tolist()))
+
+    prod = catalogue.products_by_id
+
+    def catalogue_side(known: pd.Series):
+        others, adopted = _other_capabilities(res, keys, known, matcher.threshold)
+        other_id = _map_unique(res["capability"],
+                               lambda t: others[t].id if t in others else None)
+        return (known, _vendor_names(matcher, res, known), others, adopted, other_id,
+                _map_unique(res["product_id"].where(known),
+                            lambda p: prod[p].capability if isinstance(p, str) else None))
+
+    # worked out while the names are grouped: every product id so far is a catalogue
+    # product's, and an unknown name's group id is none (unless a catalogue product has
+    # that very id, checked below)
+    side = catalogue_side(res["product_id"].notna())
+
+    groups = grouping.result() if grouping is not None else \
+        _group_unknowns(unknown_names, matcher)
     members: dict[int, list[str]] = defaultdict(list)
     for nm, g in groups.items():
         members[g].append(nm)
@@ -1726,23 +1786,19 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
             gid, n = f"{base}-{n}", n + 1
         used_ids.add(gid)
         group_id[g], group_name[g] = gid, rep
-    unrec = res["match_stage"] == "unrecognised"
     res.loc[unrec, "product_id"] = _map_unique(res.loc[unrec, "input"],
                                                lambda n: group_id[groups[n]])
+    if not prod.keys().isdisjoint(group_id.values()):
+        side = catalogue_side(res["product_id"].isin(list(prod)))
+    known, vendor_names, others, adopted, other_id, from_product = side
+    from_column = res["capability_id_column"].notna()
+    use_other = other_id.isin(adopted).to_numpy()
 
-    prod = catalogue.products_by_id
     pid = res["product_id"]
-    known = pid.isin(list(prod))
     res["product_name"] = _map_unique(pid, lambda p: prod[p].name if p in prod else None)
     res.loc[unrec, "product_name"] = _map_unique(res.loc[unrec, "input"],
                                                  lambda n: group_name[groups[n]])
-    res["vendor_name"] = _vendor_names(matcher, res, known)
-    others, adopted = _other_capabilities(res, keys, known, matcher.threshold)
-    from_column = res["capability_id_column"].notna()
-    other_id = _map_unique(res["capability"], lambda t: others[t].id if t in others else None)
-    use_other = other_id.isin(adopted).to_numpy()
-    from_product = _map_unique(pid.where(known),
-                               lambda p: prod[p].capability if isinstance(p, str) else None)
+    res["vendor_name"] = vendor_names
     res["capability_id"] = res["capability_id_column"].where(
         from_column, other_id.where(use_other, from_product))
     res["capability_source"] = np.where(from_column | use_other, "column",
@@ -1771,17 +1827,15 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
 
     unrecognised = unrec.to_numpy(dtype=bool)[codes]
     findings = _findings(out, keys, unrecognised, group_name, groups, others, adopted, use_name)
-    resolutions = res.assign(rows=np.bincount(codes, minlength=len(res)))
-    order = np.lexsort([_rank(texts, column[firsts]) for texts, column in (
-        (name_texts, fallback), (cap_texts, cap_text), (vendor_texts, vendor),
-        (input_texts, match_input))])
-    resolutions = (resolutions.drop(columns=["capability_id_column"])
-                   .rename(columns={"capability": "capability_text"})
-                   .take(order).reset_index(drop=True))
+    resolutions = _UnsortedResolutions(
+        res.assign(rows=np.bincount(codes, minlength=len(res))),
+        [(texts, column[firsts]) for texts, column in (
+            (name_texts, fallback), (cap_texts, cap_text), (vendor_texts, vendor),
+            (input_texts, match_input))])
     matcher._forms_cache.clear()
     matcher._token_cache.clear()
     matcher._relation_cache.clear()
-    return NormalisedSystems(systems=out, resolutions=resolutions, findings=findings)
+    return NormalisedSystems(systems=out, _resolutions=resolutions, findings=findings)
 
 
 def _rank(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
@@ -1802,10 +1856,6 @@ class _RowKeys:
     input_texts: np.ndarray
     capability: np.ndarray
     cap_texts: np.ndarray
-
-    def input_rows(self, texts: list[str]) -> dict[str, int]:
-        """How many rows match each of ``texts``."""
-        return self._rows(texts, self.input, self.input_texts)
 
     def capability_rows(self, texts: list[str]) -> dict[str, int]:
         """How many rows give each of the capability ``texts``."""
@@ -1877,15 +1927,21 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         (bespoke_col, 2)])
     n1 = len(first_rows)
     chosen1: list[Candidate | None] = [None] * n1
-    final1: list[str | None] = [None] * n1
     notes1: list[str] = [""] * n1
     columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
+    raw_c, vend_c = columns[0], columns[1]
+    in1, v1 = codes["input"][0][first_rows], codes["vendor"][0][first_rows]
+    from_product1, bespoke1 = from_product_col[first_rows], bespoke_col[first_rows]
+    has_raw, has_vend = raw_c != "", vend_c != ""
     # names tried with the vendor in front, ruled out together where no stage can match
     strong = {raw for raw, found in cands.items() if any(c.stage != "fuzzy" for c in found)}
+    at = np.flatnonzero(has_raw & has_vend & ~bespoke1)
+    at = at[~_per_distinct(in1[at], raw_c[at], strong.__contains__)]
+    _, pairs = np.unique(in1[at].astype(np.int64) * (codes["vendor"][1] + 1) + (v1[at] + 1),
+                         return_index=True)
     asked_prefixed = sorted({
-        f"{vend} {raw}" for raw, vend in {
-            (raw, vend) for raw, vend, is_bespoke in zip(columns[0], columns[1], columns[4])
-            if raw and vend and not is_bespoke and raw not in strong}
+        f"{vend} {raw}" for raw, vend in zip(raw_c[at[pairs]].tolist(),
+                                             vend_c[at[pairs]].tolist())
         if _clean(vend) not in _clean(raw)})
     prefixed = _in_halves(functools.partial(_prefixed_candidates, matcher), asked_prefixed)
 
@@ -1893,21 +1949,20 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         found = prefixed.get(text)
         return matcher.token_candidates(text) if found is None else found
 
-    rows = list(zip(*columns))
-    asked: list[int] = []
+    final1: list[str | None] = np.where(
+        ~has_raw, "none", np.where(bespoke1 & ~from_product1, "bespoke", None)).tolist()
+    has_cands = np.zeros(n1, dtype=bool)
+    at = np.flatnonzero(has_raw)
+    has_cands[at] = _per_distinct(in1[at], raw_c[at], lambda raw: bool(cands.get(raw)))
+    asked = np.flatnonzero(has_raw & ~(bespoke1 & ~from_product1)
+                           & (bespoke1 | has_vend | has_cands))
     # the decision reads where the text came from only for a bespoke system, and the
     # vendor only for one that is not: rows equal in the rest are decided once
-    same: dict[tuple, int] = {}
-    decided_as: list[int] = []
-    for k, (raw, vend, cid, from_product, is_bespoke) in enumerate(rows):
-        if not raw:
-            final1[k] = "none"
-        elif is_bespoke and not from_product:
-            final1[k] = "bespoke"
-        elif is_bespoke or vend or cands[raw]:
-            asked.append(k)
-            decided_as.append(same.setdefault(
-                (raw, None if is_bespoke else vend, cid, is_bespoke), k))
+    same_codes, same_firsts = _group_codes([
+        (in1[asked], codes["input"][1]),
+        (np.where(bespoke1[asked], -1, v1[asked]), codes["vendor"][1]),
+        (cap_codes[first_rows][asked], cap_count), (bespoke1[asked], 2)])
+    same = asked[same_firsts]
 
     def cands_of(text: str) -> list[Candidate]:
         return cands.get(text, [])  # no insertion: a child's would not come back
@@ -1915,7 +1970,7 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     def decide(ks: list[int]) -> dict[int, tuple[Candidate | None, str | None, str]]:
         out = {}
         for k in ks:
-            raw, vend, cid, from_product, is_bespoke = rows[k]
+            raw, vend, cid, from_product, is_bespoke = (c[k] for c in columns)
             notes: list[str] = []
             chosen, final = _decide_direct(matcher, raw, vend or None, cid, from_product,
                                            is_bespoke, cands_of, notes,
@@ -1923,8 +1978,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
             out[k] = (chosen, final, "; ".join(notes))
         return out
 
-    decided = _in_halves(decide, list(same.values()))
-    for k, first_k in zip(asked, decided_as):
+    decided = _in_halves(decide, same.tolist())
+    for k, first_k in zip(asked.tolist(), same[same_codes].tolist()):
         chosen1[k], final1[k], notes1[k] = decided[first_k]
 
     pending = np.array([f is None for f in final1], dtype=bool)[first_codes]
@@ -1946,9 +2001,13 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         chosen2[k] = matcher.choose(cands[text], vend or None, cid, notes)
         notes2[k] = "; ".join(notes)
 
-    top = {raw: "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
-        cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3])
-        for raw in set(raw_all)}
+    # the best candidates of each distinct input, found by its code
+    input_codes = np.asarray(codes["input"][0], dtype=np.int64)
+    _, first_at, which = np.unique(input_codes, return_index=True, return_inverse=True)
+    top = object_array([
+        "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
+            cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3])
+        for raw in raw_all[first_at].tolist()])
     second_of = np.full(len(unique), -1, dtype=np.int64)
     second_of[np.flatnonzero(pending)] = second_codes
     pid, score, via = _chosen_fields(chosen1)
@@ -1977,20 +2036,32 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         stage[rest] = np.where(~from_product & (vendors == ""), "none", "unrecognised")
     used[used == ""] = None
     return pd.DataFrame({
-        "product_id": pd.Series(pid.tolist()),
-        "match_stage": pd.Series(stage.tolist()),
+        "product_id": pd.Series(pid),
+        "match_stage": pd.Series(stage),
         "match_score": pd.Series(score.tolist()),
-        "match_input": pd.Series(used.tolist()),
-        "via": pd.Series(via.tolist()), "capability_id_column": cap_id,
-        "candidates": [top[r] for r in raw_all], "notes": pd.Series(notes.tolist()),
+        "match_input": pd.Series(used),
+        "via": pd.Series(via), "capability_id_column": cap_id,
+        "candidates": pd.Series(top[which]), "notes": pd.Series(notes),
     })
+
+
+def _per_distinct(codes: np.ndarray, values: np.ndarray, func) -> np.ndarray:
+    """``func(value)`` (a bool) per row, called once per distinct code (rows with one
+    code hold one value)."""
+    if not len(codes):
+        return np.zeros(0, dtype=bool)
+    _, first, which = np.unique(codes, return_index=True, return_inverse=True)
+    found = np.fromiter(map(func, values[first].tolist()), dtype=bool, count=len(first))
+    return found[which]
 
 
 def _chosen_fields(chosen: list[Candidate | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Product ids, scores and keys of chosen candidates (None where nothing was)."""
-    pid = np.array([c.product_id if c is not None else None for c in chosen], dtype=object)
-    score = np.array([c.score if c is not None else None for c in chosen], dtype=object)
-    via = np.array([c.key if c is not None else None for c in chosen], dtype=object)
+    nothing = (None, None, None)
+    fields = [(c.product_id, c.score, c.key) if c is not None else nothing for c in chosen]
+    if not fields:
+        return tuple(np.array([], dtype=object) for _ in range(3))  # type: ignore[return-value]
+    pid, score, via = (object_array(column) for column in zip(*fields))
     return pid, score, via
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
+from estate.arrays import missing_mask
 from estate.memory import gc_paused
 from estate.schema import FIELD_NAMES
 
@@ -69,8 +70,9 @@ def filled_mask(column: pd.Series) -> pd.Series:
             return column.str.len().fillna(0).gt(0)
         return pd.Series(sizes > 0, index=column.index)
     if pd.api.types.is_string_dtype(column):
-        missing = column.isna().to_numpy(dtype=bool)
-        values = np.where(missing, "-", column.to_numpy(dtype=object))
+        objects = column.to_numpy(dtype=object)
+        missing = np.asarray(missing_mask(column, objects), dtype=bool)
+        values = np.where(missing, "-", objects)
         filled = ~missing
         try:
             # only a value that is empty or starts with whitespace can be blank, and

@@ -103,7 +103,22 @@ def test_matching_in_a_child_gives_what_matching_here_gives(monkeypatch):
     here = resolve_products(table, _CATALOGUE, Settings())
     monkeypatch.setenv("ESTATE_WORKERS", "2")
     monkeypatch.setattr(normalise, "PARALLEL_TEXTS", 1)
+    monkeypatch.setattr(normalise, "PARALLEL_ROWS", 1)
     _same(resolve_products(table, _CATALOGUE, Settings()), here)
+
+
+def test_text_columns_are_coded_as_stripping_and_single_spacing_them():
+    table = pd.DataFrame({"name": pd.array(
+        [" a  b ", "a b", "\ta\u00a0b", "", "   ", None, "c", "a\u2003b\n"], dtype="string")})
+    codes, texts = normalise._text_codes(table, "name")
+    expected = table["name"].str.strip().str.replace(r"\s+", " ", regex=True)
+    expected = expected.mask(expected == "", pd.NA)
+    assert [texts[c] if c >= 0 else None for c in codes] == \
+        [None if pd.isna(v) else v for v in expected]
+    assert list(texts) == ["a b", "c"]
+    mixed = pd.DataFrame({"name": pd.Series([" x ", 3, None, "x"], dtype=object)})
+    codes, texts = normalise._text_codes(mixed, "name")
+    assert [texts[c] if c >= 0 else None for c in codes] == ["x", "3", None, "x"]
 
 
 def test_resolutions_are_sorted_by_their_texts():
