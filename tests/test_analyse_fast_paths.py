@@ -104,7 +104,7 @@ def _blocks(count: int) -> list:
 
 
 def test_blocks_shared_with_a_child_give_the_groups_of_one_process(monkeypatch):
-    from estate.analyse import _unit_groups
+    from estate.analyse import _BlockGroups
     from estate.analyse.clusters import unit_groups
 
     settings = Settings()
@@ -113,4 +113,17 @@ def test_blocks_shared_with_a_child_give_the_groups_of_one_process(monkeypatch):
     assert any(len(g) > 1 for g in expected)  # some blocks split into several groups
     for count in ("1", "2"):
         monkeypatch.setenv("ESTATE_WORKERS", count)
-        assert _unit_groups(blocks, settings) == expected
+        # busy: this process has other work first, so the child takes more (or all)
+        for busy in (0.0, 50.0, 1e9):
+            groups = _BlockGroups(blocks, settings, busy=busy)
+            done = [x * 2 for x in range(3)]  # work of this process meanwhile
+            assert groups.result() == expected and done == [0, 2, 4]
+
+
+def test_block_groups_wait_for_the_child_when_this_process_fails(monkeypatch):
+    from estate.analyse import _BlockGroups
+
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    groups = _BlockGroups(_blocks(4), Settings(), busy=10.0)
+    groups.abandon()  # what the analysis does when its own work raises
+    assert groups.later is None

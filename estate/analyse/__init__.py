@@ -17,6 +17,8 @@ the groups are, not on the order rows came in, so an audit can diff two runs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 
 import networkx as nx
@@ -27,15 +29,15 @@ from estate.arrays import object_array
 from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      apply_constraints, block_inputs, group_keys,
                                      out_of_scope, unit_groups, zone_of)
-from estate.analyse.duplicates import find_duplicates, implementation_keys
-from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame, with_none
+from estate.analyse.duplicates import Coded, find_duplicates, implementation_keys
+from estate.analyse.frame import edge_ends, map_unique, slug, sorted_codes, systems_frame
 from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)
 from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
                                     score_members, standards_columns, target_reasons, waves)
 from estate.memory import gc_paused
-from estate.parallel import split_work, workers
+from estate.parallel import Background, workers
 from estate.schema import CLASSIFICATION_TIER
 from estate.settings import Settings
 from estate.standards import Standards, load_standards
@@ -65,14 +67,15 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
     if standards is None:
         standards, findings = load_standards(settings.standards)
     tier = CLASSIFICATION_TIER.get(str(settings.assume_classification).upper(), "OFFICIAL")
-    systems = systems_frame(graph, tier, systems)
+    systems = systems_frame(graph, tier, systems,
+                            columns=[*_READ_COLUMNS, *(r.field for r in settings.rules)])
     result = Analysis(findings=findings, as_of=as_of.isoformat())
     if systems.empty:
         return result
     edges, *ends = edge_ends(graph, systems)
-    impl = implementation_keys(systems)
-    result.duplicates = find_duplicates(systems, impl)
-    for col, values in standards_columns(systems, standards).items():
+    coded = Coded(systems)  # each column factorised once, for every step below
+    impl = implementation_keys(systems, coded)
+    for col, values in standards_columns(systems, standards, coded).items():
         systems[col] = values.to_numpy()  # same index: no join (a copy of every column)
     systems["impl"] = impl
     systems["product_key"] = systems["product_id"].fillna("sys:" + systems["system_key"])
@@ -80,14 +83,29 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
     systems["retiring"] = retiring_mask(systems, settings)
     systems["eligible"] = ~systems["retiring"] & (systems["ring"] != "retire")
     systems["out_of_scope"] = out_of_scope(systems, settings.constraints)
-    parts = _candidate_parts(systems, edges, ends, settings, result.blocked_pairs)
+
+    def duplicates(frame: pd.DataFrame = systems) -> None:  # while a child groups blocks
+        result.duplicates = find_duplicates(frame, impl, coded)
+
+    parts = _candidate_parts(systems, edges, ends, settings, result.blocked_pairs,
+                             meanwhile=duplicates)
     result.clusters, members = _build_clusters(parts, systems, (edges, *ends), settings,
                                                as_of, result.blocked_pairs)
     result.blocked_pairs.sort(key=lambda b: b["id"])
-    systems = with_none(systems[[c for c in _LATE_COLUMNS if c in systems]])
+    # the text columns of systems_frame hold None for missing already (no with_none)
+    systems = systems[[c for c in _LATE_COLUMNS if c in systems]]
     result.standards_flags = _standards_flags(systems)
-    result.dispositions = _dispositions(systems, *members)
+    result.dispositions = _dispositions(systems, *members, ranks=(
+        coded("department"), coded("system_id")))
     return result
+
+
+_READ_COLUMNS = ("system_key", "department", "system_id", "name", "vendor", "instance",
+                 "hosting", "region", "users", "annual_cost", "contract_end", "lifecycle",
+                 "data_domains", "product_id", "product_name", "vendor_name", "capability_id",
+                 "capability_name", "tier", "tier_assumed")
+"""The columns of the systems the analysis reads (with the fields the user's rules
+name): the others are not read into its table."""
 
 
 _LATE_COLUMNS = ("department", "system_id", "capability_id", "capability_name", "product_id",
@@ -104,13 +122,12 @@ copied when the rows are picked)."""
 
 
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.ndarray],
-                     settings: Settings, blocked: list[dict]) -> list[Candidate]:
+                     settings: Settings, blocked: list[dict],
+                     meanwhile: Callable[[], None] = lambda: None) -> list[Candidate]:
+    """The constraint-split candidate groups of every capability. ``meanwhile`` is other
+    work of the caller, done while a forked child (with two cores) groups the largest
+    capability blocks (see :class:`_BlockGroups`)."""
     parts: list[Candidate] = []
-    needed = ["system_key", "tier", "region", *(r.field for r in settings.rules)]
-    narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
-    if "zone" not in narrow:  # once for the estate, not once per candidate group
-        narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
-    values = ConstraintValues(narrow)
     with_cap = systems.loc[systems["capability_id"].notna(), list(_BLOCK_COLUMNS)]
     inside = with_cap[~with_cap["out_of_scope"]]
     cap_of = inside["capability_id"]
@@ -121,14 +138,32 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
     same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
     inputs = block_inputs(inside, cap_of, same, settings.similarity)
-    names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
     sizes = with_cap.groupby("capability_id", sort=True).size()
     inside_sizes = cap_of.value_counts()
-    outside = with_cap[with_cap["out_of_scope"]]
-    outside_keys = {c: sorted(k) for c, k in outside.groupby("capability_id")[
-        "system_key"].agg(list).items()}
     todo = [c for c in sizes.index.tolist() if inside_sizes.get(c, 0) >= 2]
-    grouped = dict(zip(todo, _unit_groups([inputs[c] for c in todo], settings)))
+    groups = _BlockGroups([inputs[c] for c in todo], settings,
+                          busy=_OWN_WORK * len(systems))
+    try:
+        meanwhile()
+        names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
+        outside = with_cap[with_cap["out_of_scope"]]
+        outside_keys = {c: sorted(k) for c, k in outside.groupby("capability_id")[
+            "system_key"].agg(list).items()}
+        needed = ["system_key", "tier", "region", *(r.field for r in settings.rules)]
+        narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
+        if "zone" not in narrow:  # once for the estate, not once per candidate group
+            narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
+        values = ConstraintValues(narrow)
+        grouped = dict(zip(todo, groups.result()))
+    except BaseException:
+        groups.abandon()
+        raise
+    found = {c: [(keys, anchor) for keys, anchor in group_keys(inputs[c], grouped[c])
+                 if len(keys) >= 2] for c in todo}
+    # every candidate's rows in one lookup, not one per candidate
+    flat = [k for c in todo for keys, _ in found[c] for k in keys]
+    cuts = np.cumsum([len(keys) for c in todo for keys, _ in found[c]]).tolist()
+    rows = iter(np.split(values.positions_of(flat), cuts[:-1]) if cuts else [])
     for cap_id, total in sizes.items():
         name = names.get(cap_id)
         cap_name = str(cap_id) if name is None or pd.isna(name) else str(name)
@@ -146,34 +181,64 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
             note = [f"scope: {reason}"]
         if inside_sizes.get(cap_id, 0) < 2:
             continue
-        for keys, anchor in group_keys(inputs[cap_id], grouped[cap_id]):
-            if len(keys) < 2:
-                continue
+        for keys, anchor in found[cap_id]:
             candidate = Candidate(cap_id, cap_name, keys, labels=[anchor] if anchor else [],
                                   blockers=list(note))
-            parts.extend(apply_constraints(candidate, values, settings, blocked))
+            parts.extend(apply_constraints(candidate, values, settings, blocked, next(rows)))
     return parts
 
 
-def _unit_groups(blocks: list[BlockInputs], settings: Settings) -> list[list[list[int]]]:
-    """:func:`unit_groups` of every block, in order. With two cores a forked child works
-    out about half of them (shared out largest first by units and bespoke names) and
-    sends back their groups (lists of integers); the result is the same either way."""
-    def run(at: list[int]) -> list[list[list[int]]]:
-        return [unit_groups(blocks[i], settings) for i in at]
+_OWN_WORK = 0.05
+"""This process's work per system while the child groups blocks (the duplicate groups
+and the constraint columns), in the block weight that costs as much (a unit or bespoke
+name of a block costs about 75 us to group, the duplicate groups about 3 us a system)."""
 
-    if len(blocks) < 2 or workers() < 2:
-        return run(list(range(len(blocks))))
-    weight = [len(b.units) + len(b.names) for b in blocks]
-    mine, theirs, load = [], [], [0, 0]
-    for i in sorted(range(len(blocks)), key=lambda i: -weight[i]):
-        side = 0 if load[0] <= load[1] else 1
-        (mine, theirs)[side].append(i)
-        load[side] += weight[i]
-    mine_groups, their_groups = split_work(run, mine, theirs)
-    found = dict(zip(mine, mine_groups))
-    found.update(zip(theirs, their_groups))
-    return [found[i] for i in range(len(blocks))]
+
+class _BlockGroups:
+    """:func:`unit_groups` of every block, started at once.
+
+    With two cores a forked child works out the largest blocks while this process does
+    its own work (``busy``, in block weight: units and bespoke names) and then the rest,
+    shared out so both finish together; the child sends back its groups (lists of
+    integers). :meth:`result` gives them all in block order, the same either way.
+    """
+
+    def __init__(self, blocks: list[BlockInputs], settings: Settings, busy: float = 0.0):
+        self.blocks, self.settings = blocks, settings
+        self.mine, self.theirs = list(range(len(blocks))), []
+        self.later: Background | None = None
+        if len(blocks) < 2 or workers() < 2:
+            return
+        weight = [len(b.units) + len(b.names) for b in blocks]
+        mine, theirs, load = [], [], [busy, 0.0]
+        for i in sorted(range(len(blocks)), key=lambda i: -weight[i]):
+            side = 0 if load[0] <= load[1] else 1
+            (mine, theirs)[side].append(i)
+            load[side] += weight[i]
+        if theirs:
+            self.mine, self.theirs = mine, theirs
+            self.later = Background(lambda: self._run(theirs))
+
+    def _run(self, at: list[int]) -> list[list[list[int]]]:
+        return [unit_groups(self.blocks[i], self.settings) for i in at]
+
+    def result(self) -> list[list[list[int]]]:
+        try:
+            found = dict(zip(self.mine, self._run(self.mine)))
+        except BaseException:
+            self.abandon()
+            raise
+        if self.later is not None:
+            found.update(zip(self.theirs, self.later.result()))
+            self.later = None
+        return [found[i] for i in range(len(self.blocks))]
+
+    def abandon(self) -> None:
+        """Wait for the child (its result unused) when this process's work failed."""
+        if self.later is not None:
+            with suppress(BaseException):
+                self.later.result()
+            self.later = None
 
 
 def _cluster_ids(parts: list[Candidate]) -> list[str]:
@@ -197,6 +262,12 @@ CLUSTER_COLUMNS = [
 ]
 
 
+_SCORE_COLUMNS = ["system_key", "product_id", "product_key", "users", "annual_cost",
+                  "contract_end", "hosting", "lifecycle", "strategic", "integrations",
+                  "has_standard", "ring"]
+"""What :func:`score_members` reads of each member."""
+
+
 def _build_clusters(parts, systems, edges, settings, as_of, blocked
                     ) -> tuple[list[ConsolidationCluster], tuple]:
     """Turn constraint-split candidate parts into scored clusters (sorted by id).
@@ -212,8 +283,12 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
     if not sized:
         return none
     sizes = [len(p.keys) for p in sized]
-    # systems are indexed by their unique key: one lookup gives every member's row
-    at = systems.index.get_indexer([k for p in sized for k in p.keys])
+    # systems are indexed by their unique key: the constraints looked every member's row
+    # up already (else one lookup gives them)
+    if systems.index.is_unique and all(p.rows is not None for p in sized):
+        at = np.concatenate([p.rows for p in sized])
+    else:
+        at = systems.index.get_indexer([k for p in sized for k in p.keys])
     facts = narrow[["product_key", "impl", "eligible"]].iloc[at].assign(
         part=np.repeat(np.arange(len(sized)), sizes))
     implementations = facts.drop_duplicates(["part", "product_key", "impl"]).groupby(
@@ -242,19 +317,22 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
     ids = _cluster_ids(keep)
     rows = at[np.repeat(kept, sizes)]
     number = np.repeat(np.arange(len(keep)), [len(p.keys) for p in keep])
-    m = with_none(narrow.iloc[rows])
-    m["cluster"] = np.array(ids, dtype=object)[number]
-    scores = score_members(m, settings, as_of, groups=number)
-    for col in ["score", "cpu", *(c for c in scores if c.startswith("points_")),
-                "same_product"]:
-        m[col] = scores[col].to_numpy()
-    m["users_rank"] = m["users"].fillna(-1)
-    m["key_rank"] = rows  # systems are sorted by key
+    # scored from the columns the score reads (each row on its own and within its
+    # cluster, so in any row order); the members' table is then read once, in order
+    scores = score_members(systems[_SCORE_COLUMNS].iloc[rows], settings, as_of,
+                           groups=number)
+    users_rank = np.nan_to_num(systems["users"].to_numpy(float)[rows], nan=-1.0)
     # clusters in id order; in each, eligible first, then by score, users, key
     id_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"))
-    order = np.lexsort((rows, -m["users_rank"].to_numpy(float), -m["score"].to_numpy(float),
-                        ~m["eligible"].to_numpy(bool), id_rank[number]))
-    m = m.take(order)
+    order = np.lexsort((rows, -users_rank, -scores["score"].to_numpy(float),
+                        ~systems["eligible"].to_numpy(bool)[rows], id_rank[number]))
+    m = narrow.iloc[rows[order]]  # None for missing text, as systems_frame reads it
+    m["cluster"] = np.array(ids, dtype=object)[number[order]]
+    for col in ["score", "cpu", *(c for c in scores if c.startswith("points_")),
+                "same_product"]:
+        m[col] = scores[col].to_numpy()[order]
+    m["users_rank"] = users_rank[order]
+    m["key_rank"] = rows[order]  # systems are sorted by key
     number = id_rank[number][order]  # now 0, 0, ..., 1, ... (clusters in id order)
     first = np.r_[True, number[1:] != number[:-1]]
     starts = np.flatnonzero(first)
@@ -582,21 +660,23 @@ def _standards_flags(systems: pd.DataFrame) -> list[StandardsFlag]:
 
 
 def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows: np.ndarray,
-                  member_clusters: np.ndarray) -> TableItems:
+                  member_clusters: np.ndarray, ranks: tuple | None = None) -> TableItems:
     """TIME disposition of every analysed system: from its cluster role, else its state.
 
     One :class:`SystemDisposition` table sorted by department and system id: the cluster
     members' (from the member table; ``member_rows`` their systems-table rows) and, for
     every system whose department and system id no member has, one from its state;
-    ``member_clusters`` is the cluster id of each member row)."""
+    ``member_clusters`` is the cluster id of each member row; ``ranks``, the sorted codes
+    of the department and system id columns when the caller has them)."""
     department = systems["department"].to_numpy(object)
     system_id = systems["system_id"].to_numpy(object)
-    dept_rank, depts = pd.factorize(department, sort=True)
-    sid_rank, sids = pd.factorize(system_id, sort=True)
-    pair = dept_rank.astype(np.int64) * (len(sids) + 1) + sid_rank
+    (dept_rank, _), (sid_rank, sids) = ranks or (sorted_codes(department),
+                                                 sorted_codes(system_id))
+    pair = pd.factorize(dept_rank * (len(sids) + 1) + sid_rank)[0]
     member_rows = np.asarray(member_rows, dtype=np.int64)
-    outside = ~np.isin(pair, pair[member_rows]) if len(member_rows) else \
-        np.ones(len(systems), dtype=bool)
+    hit = np.zeros(int(pair.max(initial=-1)) + 1, dtype=bool)
+    hit[pair[member_rows]] = True
+    outside = ~hit[pair]
     rest = systems[outside]
     parts: list[dict] = []
     if members is not None:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from estate.analyse.frame import map_unique, phrases_in, slug
+from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes
 from estate.settings import Constraints, Rule, Settings, SimilarityModel
 
 _CHARS = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
@@ -52,6 +52,9 @@ class Candidate:
     labels: list[str] = field(default_factory=list)
     blockers: list[str] = field(default_factory=list)
     tier: str | None = None
+    rows: np.ndarray | None = field(default=None, repr=False, compare=False)
+    """The positions of ``keys`` in the systems table, once :func:`apply_constraints`
+    has looked them up (None before)."""
 
 
 LOCAL_UNIT_LIMIT = 1000
@@ -217,8 +220,7 @@ def _runs(frame: pd.DataFrame, by: list[str]) -> list[tuple[tuple, int, int]]:
 def _sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     """Codes that follow the sorted order of the distinct values (-1 where missing), and
     those values: sorting or grouping by the codes is sorting or grouping by the values."""
-    codes, uniques = pd.factorize(np.asarray(values, dtype=object), sort=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    return sorted_codes(values)
 
 
 def _code_runs(*codes: np.ndarray) -> tuple[list[int], list[int]]:
@@ -869,8 +871,15 @@ class ConstraintValues:
 
     def __init__(self, systems: pd.DataFrame) -> None:
         self.systems = systems
-        self.position = dict(zip(systems.index.tolist(), range(len(systems))))
+        self._position: dict[str, int] | None = None
         self.columns: dict[tuple[str, str], tuple[list, np.ndarray]] = {}
+
+    @property
+    def position(self) -> dict[str, int]:
+        """The row of each key (made on first use: :meth:`positions_of` needs none)."""
+        if self._position is None:
+            self._position = dict(zip(self.systems.index.tolist(), range(len(self.systems))))
+        return self._position
 
     def coded(self, constraint: "_Constraint") -> tuple[list, np.ndarray]:
         """Every system's value, and its code (-1 where missing; equal values, equal code)."""
@@ -885,6 +894,17 @@ class ConstraintValues:
     def positions(self, keys: list[str]) -> np.ndarray:
         return np.fromiter(map(self.position.__getitem__, keys), dtype=np.int64,
                            count=len(keys))
+
+    def positions_of(self, keys: list[str]) -> np.ndarray:
+        """:meth:`positions` of many keys at once (one hash lookup pass of the index when
+        its keys are unique, as they normally are)."""
+        index = self.systems.index
+        if self._position is not None or not index.is_unique:
+            return self.positions(keys)
+        at = index.get_indexer(np.asarray(keys, dtype=object)).astype(np.int64)
+        if len(at) and at.min() < 0:
+            raise KeyError(keys[int(np.argmin(at))])
+        return at
 
     def of(self, constraint: "_Constraint", keys: list[str]) -> tuple[list, list[bool]]:
         values, codes = self.coded(constraint)
@@ -963,24 +983,26 @@ def _value_text(constraint: _Constraint, value: object) -> str:
 
 
 def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintValues,
-                      settings: Settings, blocked: list[dict]) -> list[Candidate]:
+                      settings: Settings, blocked: list[dict],
+                      rows: np.ndarray | None = None) -> list[Candidate]:
     """Split a candidate group by every hard constraint, recording each split.
 
     ``systems`` is the systems table or, when many groups are split, its
-    :class:`ConstraintValues` (made once and passed to every call).
+    :class:`ConstraintValues` (made once and passed to every call); ``rows``, the
+    positions of the candidate's keys in it when the caller looked them up already.
     """
     table = systems if isinstance(systems, ConstraintValues) else ConstraintValues(systems)
-    parts = [candidate]
+    parts: list[tuple[Candidate, np.ndarray | None]] = [(candidate, rows)]
     for constraint in constraints_for(settings, candidate.capability_id, candidate.capability):
         next_parts = []
         values, codes = table.coded(constraint)
-        for part in parts:
-            at = table.positions(part.keys)
+        for part, at in parts:
+            at = table.positions(part.keys) if at is None else at  # once per part
             split = _split(part.keys, at, values, codes)
             if split is None:
                 if constraint.name == "tier":
                     part.tier = str(values[at[0]])
-                next_parts.append(part)
+                next_parts.append((part, at))
                 continue
             tier = part.tier
             record = {
@@ -997,6 +1019,7 @@ def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintVa
                 [slug(constraint.name), slug(candidate.capability_id), slug(tier or "all")]
                 + [slug(x) for x in part.labels] + [slug(k[0]) for _, k in split[:1]])
             blocked.append(record)
+            row_of = dict(zip(part.keys, at.tolist()))  # the children's rows, from the part's
             for value, keys in split:
                 others = [k for v, ks in split if v != value for k in ks]
                 label = constraint.label(value)
@@ -1007,9 +1030,12 @@ def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintVa
                         f"{constraint.describe}: kept apart from {len(others)} "
                         f"system(s) of this capability ({_show(others)})"],
                     tier=str(value) if constraint.name == "tier" else tier)
-                next_parts.append(child)
+                next_parts.append((child, np.fromiter(map(row_of.__getitem__, keys),
+                                                      dtype=np.int64, count=len(keys))))
         parts = next_parts
-    return parts
+    for part, at in parts:
+        part.rows = at
+    return [part for part, _ in parts]
 
 
 def out_of_scope(systems: pd.DataFrame, constraints: Constraints) -> pd.Series:

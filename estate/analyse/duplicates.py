@@ -12,17 +12,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.analyse.frame import slug
+from estate.analyse.frame import slug, sorted_codes
 from estate.analyse.model import DuplicateGroup, SystemRef
 
 
-def implementation_keys(systems: pd.DataFrame) -> pd.Series:
+def implementation_keys(systems: pd.DataFrame, coded: Coded | None = None) -> pd.Series:
     """The implementation each system belongs to (see the module docstring).
 
-    Worked out once per distinct (department, instance) pair, then spread to the rows."""
-    department, instance = systems["department"], systems["instance"]
-    dept = pd.factorize(department.to_numpy(object))[0]
-    inst = pd.factorize(instance.to_numpy(object))[0]
+    Worked out once per distinct (department, instance) pair, then spread to the rows
+    (``coded``: the codes of ``systems`` when the caller has them)."""
+    if coded is not None:
+        dept, inst = coded("department")[0], coded("instance")[0]
+    else:
+        dept = pd.factorize(systems["department"].to_numpy(object))[0]
+        inst = pd.factorize(systems["instance"].to_numpy(object))[0]
     pair = (dept.astype(np.int64) + 1) * (int(inst.max(initial=-1)) + 2) + inst + 1
     codes, first = np.unique(pair, return_index=True)
     at = np.searchsorted(codes, pair)
@@ -66,8 +69,8 @@ def _cost_text(total: float | None, known: int, size: int) -> str:
             "cost (the others' cost is missing)")
 
 
-class _Coded:
-    """The columns the duplicate groups read, each factorised once.
+class Coded:
+    """The columns the duplicate groups (and the dispositions) read, each factorised once.
 
     A text column's codes follow the sorted order of its distinct values (-1 where
     missing), so sorting by it, or listing its distinct values per group in sorted
@@ -80,8 +83,7 @@ class _Coded:
 
     def __call__(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         if column not in self._coded:
-            codes, uniques = pd.factorize(self.systems[column].to_numpy(object), sort=True)
-            self._coded[column] = (codes, np.asarray(uniques, dtype=object))
+            self._coded[column] = sorted_codes(self.systems[column].to_numpy(object))
         return self._coded[column]
 
     def rank(self) -> np.ndarray:
@@ -134,7 +136,7 @@ def _nunique(group: np.ndarray, k: int, codes: np.ndarray) -> np.ndarray:
     return np.bincount(pair // (int(codes.max(initial=0)) + 1), minlength=k)
 
 
-def _group_facts(table: _Coded, rows: np.ndarray, group: np.ndarray, k: int,
+def _group_facts(table: Coded, rows: np.ndarray, group: np.ndarray, k: int,
                  refs: np.ndarray, rank: np.ndarray) -> list[dict]:
     """Per group 0..k-1 of ``rows``: sorted members, departments, tiers, instances and
     the cost sums (pandas' sum, so the same float as a groupby of the rows in order)."""
@@ -155,7 +157,7 @@ def _group_facts(table: _Coded, rows: np.ndarray, group: np.ndarray, k: int,
              "size": size[i], "known": known[i], "cost": sums[i]} for i in range(k)]
 
 
-def _main_capability(table: _Coded, rows: np.ndarray, group: np.ndarray,
+def _main_capability(table: Coded, rows: np.ndarray, group: np.ndarray,
                      k: int) -> list[tuple[str | None, object]]:
     """Per group: its most common capability (ties: the first id) and that capability's
     first known name among ``rows``."""
@@ -176,9 +178,11 @@ def _main_capability(table: _Coded, rows: np.ndarray, group: np.ndarray,
     return found
 
 
-def find_duplicates(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGroup]:
-    """Both kinds of duplicate groups, sorted by id."""
-    table = _Coded(systems)
+def find_duplicates(systems: pd.DataFrame, impl: pd.Series,
+                    table: Coded | None = None) -> list[DuplicateGroup]:
+    """Both kinds of duplicate groups, sorted by id (``table``: the codes of ``systems``
+    when the caller has them, to share them)."""
+    table = Coded(systems) if table is None else table
     rank = table.rank()
     product = _product_groups(table, impl)
     capability = _capability_groups(table)
@@ -193,7 +197,7 @@ def find_duplicates(systems: pd.DataFrame, impl: pd.Series) -> list[DuplicateGro
                   + _same_capability(table, *capability, refs, rank), key=lambda g: g.id)
 
 
-def _product_groups(table: _Coded, impl: pd.Series):
+def _product_groups(table: Coded, impl: pd.Series):
     """Rows of products run as two or more implementations, their group and counts."""
     pid, pids = table("product_id")
     has = pid >= 0
@@ -203,7 +207,7 @@ def _product_groups(table: _Coded, impl: pd.Series):
     return rows, group, pids[keep], counts[keep]
 
 
-def _capability_groups(table: _Coded):
+def _capability_groups(table: Coded):
     """Rows of capabilities served by two or more products or bespoke systems."""
     cid, cids = table("capability_id")
     has = np.flatnonzero(cid >= 0)
@@ -217,7 +221,7 @@ def _capability_groups(table: _Coded):
     return rows, group, cids[keep], counts[keep]
 
 
-def _same_product(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
+def _same_product(table: Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
                   counts: np.ndarray, refs: np.ndarray,
                   rank: np.ndarray) -> list[DuplicateGroup]:
     if not len(rows):
@@ -251,7 +255,7 @@ def _same_product(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np.nd
     return groups
 
 
-def _same_capability(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
+def _same_capability(table: Coded, rows: np.ndarray, group: np.ndarray, ids: np.ndarray,
                      counts: np.ndarray, refs: np.ndarray,
                      rank: np.ndarray) -> list[DuplicateGroup]:
     if not len(rows):
@@ -263,8 +267,7 @@ def _same_capability(table: _Coded, rows: np.ndarray, group: np.ndarray, ids: np
     with_product = ~pd.isna(product)
     label = table.systems["product_name"].to_numpy(object)[rows][with_product]
     label = np.where(pd.isna(label), product[with_product], label)
-    codes, uniques = pd.factorize(label, sort=True)
-    products = _distinct(group[with_product], k, codes, np.asarray(uniques, dtype=object))
+    products = _distinct(group[with_product], k, *sorted_codes(label))
     bespoke = np.bincount(group[~with_product], minlength=k).tolist()
     groups = []
     for cap_id, f, name, product_labels, n, bespoke_n in zip(

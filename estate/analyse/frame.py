@@ -8,6 +8,7 @@ that works on those.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
@@ -66,8 +67,28 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     return pd.Series(table[codes], index=values.index, dtype=object)
 
 
+def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)`` as int64 codes (-1 where missing) and an object
+    array of the distinct values: sorting or grouping by the codes is sorting or grouping
+    by the values. Distinct texts are sorted as numpy strings (see :func:`_text_order`),
+    much faster than comparing Python objects."""
+    array = np.asarray(values, dtype=object)
+    codes, uniques = pd.factorize(array)
+    uniques = np.asarray(uniques, dtype=object)
+    if len(uniques) < 2:
+        return codes.astype(np.int64), uniques
+    order = _text_order(uniques)
+    if order is None:  # not all text: pandas' own sort
+        codes, uniques = pd.factorize(array, sort=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques[order]
+
+
 def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
-                  systems: pd.DataFrame | None = None) -> pd.DataFrame:
+                  systems: pd.DataFrame | None = None,
+                  columns: Iterable[str] | None = None) -> pd.DataFrame:
     """One row per analysed system node, indexed by ``system_key``, sorted.
 
     ``default_tier`` fills a missing ``tier`` (graph.py normally sets it already). With
@@ -75,26 +96,37 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
     from its columns and only ``tier``/``tier_assumed`` from the nodes: column copies
     instead of one dict per system. Without it, the graph's own systems table
     (``graph.graph["systems"]``, indexed by node id) is read the same way; only a graph
-    without that table is read from its node dicts.
+    without that table is read from its node dicts. With ``columns``, only those of
+    :data:`COLUMNS` (and what the derived columns are made from) are read: a column
+    nobody reads is not cleaned.
     """
+    wanted = list(COLUMNS) if columns is None else [
+        c for c in COLUMNS if c in set(columns) | _ALWAYS]
     table = graph.graph.get("systems")
+    in_order = True  # the table is read in key order, texts trimmed and keys filled
     if systems is not None:
-        df = _from_table(graph, systems)
+        df = _from_table(graph, systems, wanted=wanted)
     elif isinstance(table, pd.DataFrame):
-        df = _from_table(graph, table.assign(system_key=_keys_of(table)), own_tiers=True)
+        df = _from_table(graph, table.assign(system_key=_keys_of(table)), own_tiers=True,
+                         wanted=wanted)
     else:
-        df = _from_nodes(graph)
+        df, in_order = _from_nodes(graph), False
+        df = df[[*wanted, "node"]]
     if df.empty:
         return df.set_index("system_key", drop=False)
-    for col in _TEXT_IN:
-        df[col] = _texts(df[col])
-    missing_key = df["system_key"].isna()
-    df.loc[missing_key, "system_key"] = (df.loc[missing_key, "department"].astype(str) + ":"
-                                         + df.loc[missing_key, "system_id"].astype(str))
+    if not in_order:
+        for col in _TEXT_IN:
+            if col in df:
+                df[col] = _texts(df[col])
+        missing_key = df["system_key"].isna()
+        df.loc[missing_key, "system_key"] = (
+            df.loc[missing_key, "department"].astype(str) + ":"
+            + df.loc[missing_key, "system_id"].astype(str))
     df["name"] = df["name"].fillna(df["system_id"])
     df["users"] = pd.to_numeric(df["users"], errors="coerce").astype("float64")
     df["annual_cost"] = pd.to_numeric(df["annual_cost"], errors="coerce").astype("float64")
-    df["contract_end"] = _dates(df["contract_end"])
+    if not in_order:
+        df["contract_end"] = _dates(df["contract_end"])
     df["data_domains"] = _domains(df["data_domains"])
     nodes = graph._node
 
@@ -109,21 +141,31 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
                                   lambda v: slug(v) if v else None)
     df["tier"] = df["tier"].fillna(default_tier)
     df["tier_assumed"] = df["tier_assumed"].eq(True).astype(bool)
-    df = df.take(_key_order(df["system_key"].to_numpy(dtype=object))).set_index(
-        "system_key", drop=False)
+    if not in_order:
+        df = df.take(_key_order(df["system_key"].to_numpy(dtype=object)))
+    df = df.set_index("system_key", drop=False)
     df.index.name = None
     return df
 
 
 def _key_order(keys: np.ndarray) -> np.ndarray:
-    """The stable sort order of the system keys (``sort_values`` of them): compared as
-    numpy strings when they all are text (UTF-8 bytes sort as the code points do)."""
-    if pd.api.types.infer_dtype(keys, skipna=False) == "string":
-        try:
-            return np.argsort(keys.astype(np.dtypes.StringDType()), kind="stable")
-        except (UnicodeError, TypeError, ValueError):
-            pass
-    return pd.Series(keys, dtype=object).sort_values(kind="stable").index.to_numpy()
+    """The stable sort order of the system keys (``sort_values`` of them)."""
+    order = _text_order(keys)
+    if order is None:
+        return pd.Series(keys, dtype=object).sort_values(kind="stable").index.to_numpy()
+    return order
+
+
+def _text_order(values: np.ndarray) -> np.ndarray | None:
+    """The stable sort order of an object array that holds only text, compared as numpy
+    strings (UTF-8 bytes sort as the code points do); None when it holds anything else
+    (or text numpy cannot hold)."""
+    if pd.api.types.infer_dtype(values, skipna=False) != "string":
+        return None
+    try:
+        return np.argsort(values.astype(np.dtypes.StringDType()), kind="stable")
+    except (UnicodeError, TypeError, ValueError):
+        return None
 
 
 def _domain_key(value: object) -> tuple:
@@ -145,30 +187,44 @@ def _domains(values: pd.Series) -> pd.Series:
 def _texts(values: pd.Series) -> pd.Series:
     """``map_unique(values, _text)``; when every distinct value is text (the usual case),
     trimmed with one C-level pass over the distinct values instead of a call each."""
+    return pd.Series(_texts_at(values), index=values.index, dtype=object)
+
+
+def _texts_at(values: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
+    """:func:`_texts` of the cells at positions ``at`` (all when None), as an object
+    array: the column is factorised where it is and only the codes are picked, so the
+    text cells are never copied to pick rows first."""
     raw = getattr(values.array, "_ndarray", None) if isinstance(values.dtype, pd.StringDtype) \
         else None
     if not isinstance(raw, np.ndarray) or raw.dtype != object:
         raw = values.to_numpy(dtype=object) if values.dtype == object else None
     if raw is None:
-        return map_unique(values, _text)
+        mapped = map_unique(values, _text).to_numpy(object)
+        return mapped if at is None else mapped[at]
     if len(raw) > _SAMPLE and len(pd.unique(raw[:_SAMPLE])) > _SAMPLE // 2:
         # mostly distinct (ids, names): trimming each cell costs less than hashing them
-        missing = pd.isna(raw)
-        cells = raw[~missing]
+        picked = raw if at is None else raw[at]
+        missing = pd.isna(picked)
+        cells = picked[~missing]
         if pd.api.types.infer_dtype(cells, skipna=False) == "string":
-            out = np.full(len(raw), None, dtype=object)
+            out = np.full(len(picked), None, dtype=object)
             out[~missing] = [t.strip() or None for t in cells.tolist()]
-            return pd.Series(out, index=values.index, dtype=object)
+            return out
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     distinct = np.asarray(uniques, dtype=object).tolist()
     if set(map(type, distinct)) - {str}:
-        return map_unique(values, _text)
+        mapped = map_unique(values, _text).to_numpy(object)
+        return mapped if at is None else mapped[at]
     table = np.empty(len(distinct) + 1, dtype=object)
     table[:-1] = [t or None for t in map(str.strip, distinct)]
     table[-1] = None
-    return pd.Series(table[codes], index=values.index, dtype=object)
+    return table[codes if at is None else codes[at]]
 
 
+_ALWAYS = frozenset({"system_key", "department", "system_id", "name", "users", "annual_cost",
+                     "contract_end", "data_domains", "product_id", "vendor_name", "vendor",
+                     "tier", "tier_assumed"})
+"""What :func:`systems_frame` reads whatever ``columns`` says (the derived columns)."""
 _SAMPLE = 4096
 """Cells looked at to tell a mostly distinct text column from a repetitive one."""
 _TEXT_IN = ("department", "system_id", "name", "vendor", "product", "instance", "hosting",
@@ -214,13 +270,14 @@ def _keys_of(table: pd.DataFrame) -> pd.Series:
     return table["system_key"].where(table["system_key"].notna(), from_index)
 
 
-def _from_table(graph: nx.DiGraph, systems: pd.DataFrame,
-                own_tiers: bool = False) -> pd.DataFrame:
-    """The analysed rows of the table that have a system node in ``graph``.
+def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = False,
+                wanted: list[str] = list(COLUMNS)) -> pd.DataFrame:
+    """The analysed rows of the table that have a system node in ``graph``, with the
+    text columns already read as :func:`_texts` and the keys filled, in key order.
 
     ``tier``/``tier_assumed`` come from the nodes, or from the table when ``own_tiers``
-    (the graph's own table holds the nodes' values). The rows are picked first and each
-    column needed is copied once, with only those rows.
+    (the graph's own table holds the nodes' values). The rows and their key order are
+    worked out first; then each column is read once, straight at those rows.
     """
     n = len(systems)
     rows = np.flatnonzero((systems["status"] == "analysed").to_numpy(bool, na_value=False)) \
@@ -231,22 +288,45 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame,
     attrs = list(map(graph._node.get, nodes))  # the node dicts, one C pass
     keep = np.fromiter((a is not None and a.get("type") == "system" and not a.get("external")
                         for a in attrs), dtype=bool, count=len(attrs))
-    rows = rows[keep]
+    rows, keys = rows[keep], keys[keep]
+
+    def texts(c: str, at: np.ndarray) -> np.ndarray:
+        if c not in systems:
+            return np.full(len(at), None, dtype=object)
+        return _texts_at(systems[c], at)
+
+    missing = pd.isna(keys)
+    if missing.any():
+        keys = keys.copy()
+        keys[missing] = (pd.Series(texts("department", rows[missing]), dtype=object).astype(str)
+                         + ":" + pd.Series(texts("system_id", rows[missing]),
+                                           dtype=object).astype(str)).to_numpy(object)
+    order = _key_order(keys)
+    at = rows[order]
 
     def column(c: str) -> pd.Series:
-        if c not in systems:
-            return pd.Series([None] * len(rows), dtype=object)
-        values = systems[c]
-        if c in _TEXT_IN or (c in _NUMBERS and pd.api.types.is_numeric_dtype(values)):
-            return pd.Series(values.array.take(rows), dtype=values.dtype)
-        return pd.Series(values.to_numpy(dtype=object)[rows], dtype=object)
+        if c == "contract_end":  # parsed in row order (the first value sets the format)
+            return pd.Series(_dates(pd.Series(texts(c, rows), dtype=object)).to_numpy()[order])
+        values = systems[c] if c in systems else None
+        if c in _NUMBERS and values is not None and pd.api.types.is_numeric_dtype(values):
+            return pd.Series(values.array.take(at), dtype=values.dtype)
+        if c == "system_key":
+            found = keys[order]
+        elif c in _TEXT_IN and (c != "tier" or own_tiers):
+            found = texts(c, at)
+        elif values is None:
+            found = np.full(len(at), None, dtype=object)
+        else:
+            found = values.to_numpy(dtype=object)[at]
+        return pd.Series(found, dtype=object)
 
-    df = pd.DataFrame({c: column(c) for c in COLUMNS}, copy=False)
-    df["node"] = np.asarray(nodes, dtype=object)[keep]
+    df = pd.DataFrame({c: column(c) for c in wanted}, copy=False)
+    df["node"] = np.asarray(nodes, dtype=object)[keep][order]
     if not own_tiers:
-        attrs = [a for a, k in zip(attrs, keep.tolist()) if k]
-        df["tier"] = [a.get("tier") for a in attrs]
-        df["tier_assumed"] = [a.get("tier_assumed") for a in attrs]
+        kept = [a for a, k in zip(attrs, keep.tolist()) if k]
+        kept = [kept[i] for i in order.tolist()]
+        df["tier"] = _texts(pd.Series([a.get("tier") for a in kept], dtype=object))
+        df["tier_assumed"] = [a.get("tier_assumed") for a in kept]
     return df
 
 

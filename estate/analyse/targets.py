@@ -7,7 +7,9 @@ instead of a figure.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -27,14 +29,18 @@ CRITERIA = ("standard", "users", "cost_per_user", "hosting", "lifecycle", "contr
             "strategic", "integrations", "product_share")
 
 
-def standards_columns(systems: pd.DataFrame, standards: Standards) -> pd.DataFrame:
+def standards_columns(systems: pd.DataFrame, standards: Standards,
+                      coded: Callable[[str], tuple[np.ndarray, np.ndarray]] | None = None
+                      ) -> pd.DataFrame:
     """``has_standard``, ``ring`` and ``adopted`` (names) per system, from unique combos
-    (each column factorised once; a combination is a row of their integer codes)."""
+    (each column factorised once; a combination is a row of their integer codes).
+    ``coded(column)``, when given, gives a column's codes (-1: missing) and values, so a
+    caller that factorised them already shares them."""
     cols = ["capability_id", "capability_name", "product_id", "product_name"]
     codes, texts = [], []
     for col in cols:
-        code, distinct = pd.factorize(systems[col].to_numpy(dtype=object),
-                                      use_na_sentinel=True)
+        code, distinct = coded(col) if coded is not None else pd.factorize(
+            systems[col].to_numpy(dtype=object), use_na_sentinel=True)
         codes.append(code.astype(np.int64) + 1)  # 0: missing, read as ""
         texts.append([""] + [str(v) for v in np.asarray(distinct, dtype=object).tolist()])
     combo = codes[0]
@@ -146,7 +152,8 @@ def score_members(m: pd.DataFrame, settings: Settings, as_of: date,
     c["contract_end"] = _share_of_max(days, groups, count)
     c["strategic"] = m["strategic"].astype(float)
     c["integrations"] = _share_of_max(m["integrations"].to_numpy(np.float64), groups, count)
-    product, products = group_codes(m["product_id"].fillna("sys:" + m["system_key"]))
+    product, products = group_codes(m["product_key"] if "product_key" in m else
+                                    m["product_id"].fillna("sys:" + m["system_key"]))
     pair = np.unique(groups * max(products, 1) + product, return_inverse=True)[1].ravel()
     same = np.bincount(pair)[pair]
     c["product_share"] = same / np.bincount(groups, minlength=count)[groups]
@@ -267,22 +274,12 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
         missing.append(f"{target['system_key']} (target) annual_cost or users, so its "
                        "cost per user")
     inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
-    costs_out, users_out, on_target, saved = [], [], [], []
-    for key, cost, users in zip(keys, costs, users_of):
-        cost = (cost if cost == cost else None) if type(cost) is float else _num(cost)
-        users = (users if users == users else None) if type(users) is float else _num(users)
-        if cost is None:
-            missing.append(f"{key} annual_cost")
-        if users is None:
-            missing.append(f"{key} users")
-        if cost is not None and users is not None and per_user is not None:
-            on_target.append(round(users * per_user, 2))
-            saved.append(round(cost - users * per_user, 2))
-        else:
-            on_target.append(None)
-            saved.append(None)
-        costs_out.append(cost)
-        users_out.append(users)
+    if all(type(v) is float for v in chain(costs, users_of)):
+        costs_out, users_out, on_target, saved = _float_rows(keys, costs, users_of, per_user,
+                                                             missing)
+    else:
+        costs_out, users_out, on_target, saved = _rows(keys, costs, users_of, per_user,
+                                                       missing)
     # one list per key, not a dict per system (see ColumnRows)
     inputs["migrating"] = ColumnRows(MIGRATING_KEYS, (list(keys), costs_out, users_out,
                                                       on_target, saved), optional=3)
@@ -319,6 +316,58 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
         text += " No payback: the estimate shows no annual saving."
     return {"annual_saving": annual, "one_off_cost": one_off, "payback_years": payback,
             "inputs": inputs, "explanation": text}
+
+
+def _float_rows(keys: list, costs: list[float], users_of: list[float],
+                per_user: float | None, missing: list[str]) -> tuple[list, list, list, list]:
+    """:func:`_rows` when every cost and user count is a float (NaN for unknown, as the
+    analysis passes them): the same values, with array arithmetic for the products (the
+    same IEEE operations) and Python's ``round`` for the rounding."""
+    cost, users = np.asarray(costs, dtype=np.float64), np.asarray(users_of, dtype=np.float64)
+    cost_ok, users_ok = ~np.isnan(cost), ~np.isnan(users)
+    for i in np.flatnonzero(~(cost_ok & users_ok)).tolist():
+        if not cost_ok[i]:
+            missing.append(f"{keys[i]} annual_cost")
+        if not users_ok[i]:
+            missing.append(f"{keys[i]} users")
+
+    def known(values: np.ndarray, ok: np.ndarray) -> list:
+        out = values.astype(object)
+        out[~ok] = None
+        return out.tolist()
+
+    on_target = np.full(len(cost), None, dtype=object)
+    saved = np.full(len(cost), None, dtype=object)
+    both = cost_ok & users_ok
+    if per_user is not None and both.any():
+        product = users[both] * per_user
+        on_target[both] = [round(x, 2) for x in product.tolist()]
+        saved[both] = [round(x, 2) for x in (cost[both] - product).tolist()]
+    return known(cost, cost_ok), known(users, users_ok), on_target.tolist(), saved.tolist()
+
+
+def _rows(keys: list, costs: list, users_of: list, per_user: float | None,
+          missing: list[str]) -> tuple[list, list, list, list]:
+    """Each migrating system's known cost and users (None when unknown), its cost on the
+    target and its saving (None unless all are known); the unknown inputs are added to
+    ``missing``."""
+    costs_out, users_out, on_target, saved = [], [], [], []
+    for key, cost, users in zip(keys, costs, users_of):
+        cost = (cost if cost == cost else None) if type(cost) is float else _num(cost)
+        users = (users if users == users else None) if type(users) is float else _num(users)
+        if cost is None:
+            missing.append(f"{key} annual_cost")
+        if users is None:
+            missing.append(f"{key} users")
+        if cost is not None and users is not None and per_user is not None:
+            on_target.append(round(users * per_user, 2))
+            saved.append(round(cost - users * per_user, 2))
+        else:
+            on_target.append(None)
+            saved.append(None)
+        costs_out.append(cost)
+        users_out.append(users)
+    return costs_out, users_out, on_target, saved
 
 
 def _num(value) -> float | None:

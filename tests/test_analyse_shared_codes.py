@@ -1,0 +1,136 @@
+"""The shared and narrowed steps of the analysis give what the steps they replace give:
+sorted codes, the systems table read straight in key order and only in the columns
+asked for, candidate rows looked up at once, and savings worked out on arrays."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import numpy as np
+import pandas as pd
+from test_analyse_helpers import M365, make_graph, systems_table
+
+from estate.analyse.clusters import ConstraintValues
+from estate.analyse.frame import COLUMNS, sorted_codes, systems_frame, with_none
+from estate.analyse.targets import _float_rows, _rows
+
+TEXTS = ["b", "a", "é", "A", None, "a", "zz", "", "b:1", "b-1", "日本", "a", float("nan")]
+
+
+def test_sorted_codes_are_pandas_sorted_factorize():
+    for values in (TEXTS, TEXTS + ["bad \ud800 surrogate"], [3, 1, None, 3], [], [None],
+                   ["x", "a", "x"]):
+        array = np.array(values, dtype=object)
+        codes, uniques = sorted_codes(array)
+        expected_codes, expected_uniques = pd.factorize(array, sort=True)
+        assert codes.tolist() == expected_codes.tolist()
+        assert list(uniques) == list(expected_uniques)
+
+
+def _estate(rows: int = 40):
+    rnd = random.Random(3)
+    table = []
+    for n in range(rows):
+        table.append(dict(dept=rnd.choice(["DWP", "HMRC", " MOJ "]),
+                          id=f"S{rnd.randint(1, 99)}-{n}",
+                          hosting=rnd.choice([None, " SaaS", "On premises "]),
+                          owner=rnd.choice([None, "  Ops", "IT"]), users=rnd.choice([None, 10]),
+                          **M365))
+    return table
+
+
+def test_the_table_read_in_key_order_is_the_one_sorted_afterwards():
+    rows = _estate()
+    graph = make_graph(rows)
+    systems = systems_table(rows)
+    from_table = systems_frame(graph, "OFFICIAL", systems)
+    from_nodes = systems_frame(graph, "OFFICIAL")
+    assert list(from_table.columns) == [*COLUMNS, "node", "strategic", "vendor_key"]
+    assert from_table.index.is_monotonic_increasing
+    pd.testing.assert_frame_equal(from_table, from_nodes[from_table.columns])
+
+
+def test_only_the_columns_asked_for_are_read():
+    rows = _estate()
+    graph, systems = make_graph(rows), systems_table(rows)
+    full = systems_frame(graph, "OFFICIAL", systems)
+    some = systems_frame(graph, "OFFICIAL", systems, columns=["region", "owner"])
+    assert "owner" in some and "notes" not in some and "classification" not in some
+    pd.testing.assert_frame_equal(some, full[some.columns])
+
+
+def test_candidate_rows_looked_up_at_once_are_the_ones_looked_up_one_by_one():
+    index = pd.Index(np.array(["a", "c", "b", "d"], dtype=object))
+    values = ConstraintValues(pd.DataFrame({"tier": ["X"] * 4}, index=index))
+    keys = ["d", "a", "b"]
+    assert values.positions_of(keys).tolist() == values.positions(keys).tolist() == [3, 0, 2]
+    repeated = ConstraintValues(pd.DataFrame({"tier": ["X"] * 3},
+                                             index=pd.Index(["a", "b", "a"], dtype=object)))
+    assert repeated.positions_of(["a", "b"]).tolist() == [2, 1]  # the last row of a key
+
+
+def _same(a: list, b: list) -> bool:
+    return len(a) == len(b) and all(
+        (x is None and y is None) or (type(x) is type(y) and (x == y or (
+            isinstance(x, float) and math.isnan(x) and math.isnan(y)))) for x, y in zip(a, b))
+
+
+def test_savings_rows_on_arrays_are_the_rows_of_the_loop():
+    rnd = random.Random(7)
+    nan = float("nan")
+    for per_user in (None, 12.345, 0.1):
+        for _ in range(20):
+            n = rnd.randint(0, 30)
+            keys = [f"K{i}" for i in range(n)]
+            costs = [rnd.choice([nan, round(rnd.uniform(0, 1e6), 2), 0.0]) for _ in keys]
+            users = [rnd.choice([nan, float(rnd.randint(0, 5000)), 0.0]) for _ in keys]
+            missing_a, missing_b = ["target"], ["target"]
+            got = _float_rows(keys, costs, users, per_user, missing_a)
+            expected = _rows(keys, costs, users, per_user, missing_b)
+            assert missing_a == missing_b
+            assert all(_same(list(x), list(y)) for x, y in zip(got, expected))
+
+
+def test_the_systems_table_holds_none_for_missing_text_already():
+    """The analysis reads its columns without :func:`with_none`: it would change nothing."""
+    rows = _estate() + [dict(dept="DWP", id="blank", name="  ", hosting="", **M365)]
+    graph, systems = make_graph(rows), systems_table(rows)
+    for frame in (systems_frame(graph, "OFFICIAL", systems), systems_frame(graph, "OFFICIAL")):
+        again = with_none(frame)
+        for col in frame.columns:
+            assert frame[col].dtype == again[col].dtype
+            if frame[col].dtype == object:
+                assert all(a is b for a, b in zip(frame[col].tolist(), again[col].tolist()))
+
+
+def test_steps_given_the_shared_codes_give_what_they_give_alone():
+    from estate.analyse.duplicates import Coded, implementation_keys
+    from estate.analyse.targets import standards_columns
+    from estate.settings import Settings
+    from estate.standards import load_standards
+
+    rows = _estate() + [dict(dept="DWP", id="t1", instance="x.onmicrosoft.com", **M365),
+                        dict(dept="HMRC", id="t2", instance="Tenant A", **M365),
+                        dict(dept="MOJ", id="t3", instance=" Tenant A", **M365)]
+    frame = systems_frame(make_graph(rows), "OFFICIAL")
+    coded = Coded(frame)
+    assert implementation_keys(frame, coded).equals(implementation_keys(frame))
+    standards, _ = load_standards(Settings().standards)
+    pd.testing.assert_frame_equal(standards_columns(frame, standards, coded),
+                                  standards_columns(frame, standards))
+
+
+def test_member_rows_carried_from_the_constraints_are_their_keys_rows():
+    from estate.analyse.clusters import Candidate, apply_constraints
+    from estate.settings import Settings
+
+    rows = [dict(dept="DWP", id=f"S{i}", classification=c, **M365)
+            for i, c in enumerate(["OFFICIAL", "SECRET", "OFFICIAL", None, "SECRET"])]
+    frame = systems_frame(make_graph(rows), "OFFICIAL")
+    keys = sorted(frame.index)
+    parts = apply_constraints(Candidate("collaboration", "Collaboration", keys), frame,
+                              Settings(), [])
+    assert len(parts) == 2
+    for part in parts:
+        assert part.rows.tolist() == frame.index.get_indexer(part.keys).tolist()
