@@ -90,7 +90,7 @@ def test_load_document_refuses_what_is_not_findings(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"hello": 1}))
     with pytest.raises(AuditError, match="not a findings.json document"):
         load_document(str(tmp_path / "x.json"))
-    (tmp_path / "y.json").write_text(json.dumps({"schema_version": "2.0", "summary": {}}))
+    (tmp_path / "y.json").write_text(json.dumps({"schema_version": "3.0", "summary": {}}))
     with pytest.raises(AuditError, match="newer estate"):
         load_document(str(tmp_path / "y.json"))
     with pytest.raises(AuditError, match="give --history"):

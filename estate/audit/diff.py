@@ -1,7 +1,9 @@
 """Compare two findings documents (findings.json) and say what changed and what got worse.
 
 The diff reads plain dicts so that any two stored runs or findings files can be compared,
-including files written by an older estate: a key a document lacks reads as empty.
+including files written by an older estate: a key a document lacks reads as empty. It reads
+only what schema 1.x and 2.x both have (systems and members by department and system id),
+so a 1.0 file and a 2.0 file of the same estate give the same diff as two 2.0 files.
 
 Duplicate groups and clusters are matched on their ``id`` first (analysis ids are
 designed to be stable: ``dup-product-microsoft-365``). A group whose id vanished is then
@@ -13,6 +15,7 @@ new tenant joined reads as "grown", not as "one removed, one added".
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from operator import itemgetter
 
 MATCH_THRESHOLD = 0.5
 
@@ -409,12 +412,20 @@ def _entries(systems: dict[str, dict], keys) -> list[SystemEntry]:
 
 def _system_changes(before: dict[str, dict], after: dict[str, dict]) -> list[SystemChange]:
     changes = []
+    read = itemgetter(*SYSTEM_FIELDS)
     for key in before.keys() & after.keys():
         a, b = before[key], after[key]
-        if a != b:  # one C-level comparison settles the (usual) identical entry
+        if a != b and _fields(a, read) != _fields(b, read):  # entries of 1.x and 2.x differ
             changes.extend(SystemChange(key, f, a.get(f), b.get(f)) for f in SYSTEM_FIELDS
                            if a.get(f) != b.get(f))
     return sorted(changes, key=lambda c: (c.key, SYSTEM_FIELDS.index(c.field)))
+
+
+def _fields(system: dict, read) -> tuple:
+    try:
+        return read(system)
+    except KeyError:  # a document without some of the fields: they read as None
+        return tuple(system.get(f) for f in SYSTEM_FIELDS)
 
 
 def _scores(document: dict) -> dict[str, float | None]:

@@ -8,8 +8,11 @@ from estate.audit._files import read_json
 from estate.audit.history import MARKER, History
 from estate.errors import AuditError
 
-READABLE_SCHEMA_MAJOR = 1
-"""findings.json schema versions this estate reads: every 1.x (older keys read as empty)."""
+READABLE_SCHEMA_MAJOR = 2
+"""The newest findings.json schema this estate reads. It reads every 1.x and 2.x: the diff
+reads only what both have (systems by department and system id, members by the same,
+cluster targets, figures, data quality), and keys a document lacks read as empty, so
+the first audit after an upgrade compares with the last run's 1.0 file."""
 
 
 def check_document(document: dict, where: str) -> dict:
@@ -25,7 +28,7 @@ def check_document(document: dict, where: str) -> dict:
     if major > READABLE_SCHEMA_MAJOR:
         raise AuditError(
             f"findings schema {version} was written by a newer estate "
-            f"({document.get('version', '?')}); this estate reads schema "
+            f"({document.get('version', '?')}); this estate reads schema 1.x to "
             f"{READABLE_SCHEMA_MAJOR}.x: upgrade estate", file=where)
     return document
 

@@ -49,8 +49,17 @@ def file_slug(text: str, taken: set[str] | None = None) -> str:
     return slug
 
 
+def _written(data: dict) -> dict:
+    """What the file holds of ``data``: a findings document (which holds more in memory)
+    gives its ``json_document()``."""
+    shaped = getattr(data, "json_document", None)
+    return shaped() if callable(shaped) else data
+
+
 def write_json(path: Path, data: dict) -> Path:
     """Write :func:`dumps_json`'s text for ``data`` to ``path``, streamed item by item."""
+    data = _written(data)
+
     def write(handle: IO[bytes]) -> None:
         text = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
         for chunk in _json_chunks(data):
@@ -111,4 +120,4 @@ def dumps_json(data: dict) -> str:
     only runs without ``indent``) and makes a million-row file unwieldy; findings.json is
     this text, written by :func:`write_json` without holding it whole.
     """
-    return "".join(_json_chunks(data))
+    return "".join(_json_chunks(_written(data)))

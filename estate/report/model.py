@@ -19,17 +19,18 @@ from datetime import date, datetime
 from functools import partial
 from itertools import chain
 from operator import attrgetter
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
 from estate.analyse.model import ColumnRows, TableItems
+from estate.arrays import object_array
 from estate.graph import type_counts
 from estate.report._files import file_slug
-from estate.report.rows import JsonColumnRows, LazyOrder, Rows, sort_ranks
+from estate.report.rows import JsonColumnRows, LazyColumns, LazyOrder, Rows, sort_ranks
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 
 # output key -> (systems-table column, kind)
 SYSTEM_COLUMNS: tuple[tuple[str, str, str], ...] = (
@@ -70,6 +71,14 @@ SYSTEM_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("extra", "extra", "json"),
 )
 SYSTEM_KEYS: tuple[str, ...] = tuple(k for k, _, _ in SYSTEM_COLUMNS)
+"""The keys of systems.csv (findings.json's ``systems[]`` has these, then
+:data:`DISPOSITION_KEYS`)."""
+
+# output key -> (the analysis' disposition field, joined onto the systems as this source)
+DISPOSITION_FIELDS: tuple[tuple[str, str], ...] = (
+    ("disposition", "disposition"), ("disposition_reason", "reason"), ("cluster", "cluster"))
+DISPOSITION_KEYS: tuple[str, ...] = tuple(k for k, _ in DISPOSITION_FIELDS)
+_JOINED = "(disposition) "  # prefix of the joined sources: never a systems-table column
 
 
 _AS_IS = frozenset({str, int, bool, type(None)})
@@ -90,10 +99,14 @@ def plain(value: Any) -> Any:
                 v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
                 for k, v in value.items()}
     if kind is list or kind is tuple:
-        if len(value) > 64 and type(value[0]) is dict:  # per-system rows (saving inputs)
-            rows = _plain_rows(value)
-            if rows is not None:
-                return rows
+        if len(value) > 64:
+            kinds = set(map(type, value))
+            if kinds <= _AS_IS:  # long lists of text (the saving inputs' missing values)
+                return list(value)
+            if kinds == {dict}:  # per-system rows (saving inputs)
+                rows = _plain_rows(value)
+                if rows is not None:
+                    return rows
         return [v if type(v) in _AS_IS or (type(v) is float and -_INF < v < _INF) else plain(v)
                 for v in value]
     if isinstance(value, ColumnRows):
@@ -158,15 +171,15 @@ def _is_midnight(value) -> bool:
     return (value.hour, value.minute, value.second, value.microsecond) == (0, 0, 0, 0)
 
 
-def sorted_positions(frame: pd.DataFrame) -> np.ndarray:
+def sorted_positions(frame: pd.DataFrame, keep: dict | None = None) -> np.ndarray:
     """Row positions of the systems table in a stable display order: department, system
-    id, source."""
+    id, source (the columns' factorisations put in ``keep``, see :func:`sort_ranks`)."""
     keys = [c for c in ("department", "system_id", "source_file", "source_line")
             if c in frame.columns]
     if not keys or frame.empty:
         return np.arange(len(frame))
     try:
-        ranks = [sort_ranks(frame[c]) for c in keys]
+        ranks = [sort_ranks(frame[c], keep, c) for c in keys]
     except TypeError:
         ordered = frame[keys].reset_index(drop=True).sort_values(keys, kind="mergesort",
                                                                  na_position="last")
@@ -175,11 +188,19 @@ def sorted_positions(frame: pd.DataFrame) -> np.ndarray:
     return np.lexsort([np.where(r < 0, r.max() + 1, r) for r in reversed(ranks)])
 
 
-def system_records(frame: pd.DataFrame) -> Rows:
-    """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order (made
-    on demand: findings.json and systems.csv are written from the columns; their order
-    when first needed)."""
-    return Rows(frame, SYSTEM_COLUMNS, LazyOrder(lambda: sorted_positions(frame), len(frame)))
+def system_records(frame: pd.DataFrame, links: "Links | None" = None) -> Rows:
+    """One JSON-ready dict per systems-table row, keys in :data:`SYSTEM_KEYS` order and then
+    :data:`DISPOSITION_KEYS` (what ``links`` joins onto the row: None without them, or for a
+    row without a disposition, such as a quarantined one). Made on demand: findings.json
+    and systems.csv are written from the columns, their order made and the dispositions
+    joined when first needed."""
+    arrays: dict = {}
+    order = LazyOrder(lambda: sorted_positions(frame, arrays), len(frame))
+    links = links if links is not None else Links(frame, ())
+    links.order = order
+    joined = LazyColumns([_JOINED + k for k in DISPOSITION_KEYS], links.system_columns)
+    columns = SYSTEM_COLUMNS + tuple((k, _JOINED + k, "any") for k in DISPOSITION_KEYS)
+    return Rows(frame, columns, order, _arrays=arrays, joined=joined)
 
 
 def dataclass_rows(items) -> Rows | list:
@@ -311,10 +332,12 @@ def _ref_rows(groups: list) -> Rows | None:
         return None
     sizes = [len(g.members) for g in groups]
 
+    arrays: dict = {}
+
     def order() -> np.ndarray:
-        ranks = [sort_ranks(frame[c]) for c in ("system_id", "department")]
+        ranks = [sort_ranks(frame[c], arrays, c) for c in ("system_id", "department")]
         return np.lexsort((*ranks, np.repeat(np.arange(len(groups)), sizes)))
-    return Rows(frame, _REF_COLUMNS, LazyOrder(order, len(frame)))
+    return Rows(frame, _REF_COLUMNS, LazyOrder(order, len(frame)), _arrays=arrays)
 
 
 MEMBER_KEYS = ("department", "system_id", "name", "product", "role", "disposition", "users",
@@ -345,7 +368,7 @@ def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
             "runner_up": _ref(c.runner_up) if c.runner_up else None,
             "annual_saving": plain(c.annual_saving),
             "saving_explanation": c.saving_explanation,
-            "saving_inputs": plain(c.saving_inputs),
+            "saving_inputs": _saving_inputs(c.saving_inputs),
             "one_off_cost": plain(c.one_off_cost),
             "payback_years": plain(c.payback_years),
             "waves": c.waves,
@@ -356,6 +379,306 @@ def cluster_records(analysis, pages: dict[str, str]) -> list[dict]:
         }))
         start = stop
     return records
+
+
+def _saving_inputs(inputs) -> Any:
+    """:func:`plain` of a cluster's saving inputs, but its per-system ``migrating`` rows
+    not checked value by value: findings.json has their figures on the members (see
+    :func:`json_clusters`, which converts them) and the other reports leave them out."""
+    rows = inputs.get("migrating") if type(inputs) is dict else None
+    if not isinstance(rows, ColumnRows):
+        return plain(inputs)
+    rows = JsonColumnRows(rows.keys, rows.columns, rows.optional)
+    return {str(k): rows if k == "migrating" else plain(v) for k, v in inputs.items()}
+
+
+MEMBER_JSON_KEYS = ("department", "system_id", "system_key", "role", "wave", "earliest_date",
+                    "score", "order", "wave_reason", "cost_on_target", "saving")
+"""The keys of a member in findings.json (then any further field the analysis adds)."""
+SYSTEM_REPEATS = frozenset({"name", "product", "product_id", "users", "annual_cost",
+                            "contract_end", "tier", "region", "disposition",
+                            "disposition_reason"})
+"""Member fields findings.json leaves out: the member's entry in ``systems[]`` has them."""
+_MEMBER_JOINED = {k: f"(member) {k}" for k in ("system_key", "cost_on_target", "saving")}
+_TELLING = ("name", "product_id", "users", "annual_cost", "contract_end", "tier", "region")
+"""What tells apart the systems-table rows of one department and system id (an inventory
+may repeat an id: every row is kept, the later ones keyed ``<department>:<id>#2`` ...)."""
+
+
+class Links:
+    """Which systems-table row each cluster member is, and what that gives either side:
+    each system's disposition and cluster, each member's system key and per-system
+    saving figures. Joined once, when findings.json is written (after the reports fork),
+    not while the document is built.
+
+    A member is the analysed row whose ``system_key`` is ``<department>:<system_id>``;
+    where an inventory repeats an id, the row of that id whose fields the member repeats.
+    The systems outside every cluster take their disposition from the analysis'
+    dispositions, on department and system id."""
+
+    def __init__(self, frame: pd.DataFrame, dispositions):
+        self.frame = frame
+        self.dispositions = dispositions
+        self.clusters: list[dict] = []  # the cluster records, once they are made
+        self.order: LazyOrder | None = None  # the systems' display order
+        self._members = None
+        self._index: pd.Index | None = None
+
+    def members(self) -> tuple[Rows, np.ndarray, np.ndarray, np.ndarray]:
+        """:func:`members_table` of the clusters and each member's systems-table row (-1:
+        none found)."""
+        if self._members is None:
+            table, cluster_of, starts = members_table(self.clusters)
+            self._members = (table, cluster_of, starts, self._member_rows(table))
+        return self._members
+
+    def _analysed(self) -> np.ndarray:
+        frame = self.frame
+        if "status" not in frame.columns:
+            return np.arange(len(frame))
+        return np.flatnonzero(frame["status"].to_numpy(dtype=object) == "analysed")
+
+    def keys(self) -> np.ndarray:
+        """The system key of each analysed row (None elsewhere), and an index of them."""
+        if self._index is None:
+            frame = self.frame
+            rows = self._analysed()
+            base = _key_text(frame["department"].to_numpy(dtype=object)[rows],
+                             frame["system_id"].to_numpy(dtype=object)[rows])
+            if "system_key" in frame.columns:
+                given = frame["system_key"].astype(object)
+                keys = given.where(given.notna(), None).to_numpy()[rows]
+            else:
+                keys = base
+            self._keys = np.full(len(frame), None, dtype=object)
+            self._keys[rows] = keys
+            self._base = np.full(len(frame), None, dtype=object)
+            self._base[rows] = base
+            index = pd.Index(keys)
+            if not index.is_unique:
+                first = ~index.duplicated()
+                index, rows = index[first], rows[first]
+            self._index, self._rows = index, rows
+        return self._keys
+
+    def rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The analysed row whose system key is each of ``keys`` (-1: none)."""
+        self.keys()
+        hit = self._index.get_indexer(keys)
+        return np.where(hit >= 0, self._rows[np.maximum(hit, 0)], -1)
+
+    def _member_rows(self, table: Rows) -> np.ndarray:
+        if not len(table) or not {"department", "system_id"} <= set(self.frame.columns):
+            return np.full(len(table), -1, dtype=np.int64)
+        self.keys()
+        base = _key_text(table.column("department").to_numpy(dtype=object),
+                         table.column("system_id").to_numpy(dtype=object))
+        rows = self.rows_of(base)
+        # a key other than <department>:<system_id> means the id is repeated (or empty):
+        # the members of such an id are matched on their other fields
+        analysed = self._rows
+        odd = analysed[self._keys[analysed] != self._base[analysed]]
+        loose = np.zeros(len(base), dtype=bool)
+        if len(odd):
+            loose = pd.Series(base, dtype=object).isin(set(self._base[odd])).to_numpy()
+            rows[loose] = -1
+            self._match(table, base, rows, loose)
+        self._base = None  # (a text per system) only the matching reads it
+        return rows
+
+    def _match(self, table: Rows, base: np.ndarray, rows: np.ndarray, loose: np.ndarray) -> None:
+        """Rows for the members in ``loose``: of the analysed rows with their department and
+        system id, the first not taken whose telling fields agree most with theirs."""
+        which = np.flatnonzero(loose)
+        wanted = set(base[which].tolist())
+        candidates: dict[str, list[int]] = {}
+        for r in self._rows.tolist():
+            if self._base[r] in wanted:
+                candidates.setdefault(self._base[r], []).append(r)
+        systems = Rows(self.frame, SYSTEM_COLUMNS)
+        fields = [k for k in _TELLING if k in table.keys]
+        flat = sorted({r for rs in candidates.values() for r in rs})
+        theirs = dict(zip(flat, zip(*systems.cells(fields, np.asarray(flat, dtype=np.int64)))))
+        mine = list(zip(*table.cells(fields, table.positions()[which]))) if fields else \
+            [()] * len(which)
+        taken: set[int] = set()
+        for i, values in zip(which.tolist(), mine):
+            free = [r for r in candidates.get(base[i], ()) if r not in taken]
+            if free:
+                best = max(free, key=lambda r: (sum(a == b for a, b in zip(values, theirs[r])),
+                                                -r))
+                rows[i] = best
+                taken.add(best)
+
+    def system_columns(self) -> dict:
+        """The joined disposition columns of the systems table (see :func:`system_records`)."""
+        frame = self.frame
+        out = {_JOINED + k: np.full(len(frame), None, dtype=object) for k in DISPOSITION_KEYS}
+        if not {"department", "system_id"} <= set(frame.columns):
+            return out
+        taken = np.zeros(len(frame), dtype=bool)
+        if self.clusters:
+            table, cluster_of, _, rows = self.members()
+            found = rows >= 0
+            ids = object_array([c["id"] for c in self.clusters])[cluster_of]
+            for key, value in (("disposition", table.column("disposition").to_numpy(object)),
+                               ("disposition_reason",
+                                table.column("disposition_reason").to_numpy(object)),
+                               ("cluster", ids)):
+                out[_JOINED + key][rows[found]] = value[found]
+            taken[rows[found]] = True
+        if not len(self.dispositions):
+            return out
+        dept, sid, *values = _field_arrays(
+            self.dispositions, ["department", "system_id", *(f for _, f in DISPOSITION_FIELDS)])
+        outside = np.flatnonzero(pd.isna(values[-1])) if self.clusters else \
+            np.arange(len(dept))
+        dept, sid, values = dept[outside], sid[outside], [v[outside] for v in values]
+        analysed = np.zeros(len(frame), dtype=bool)
+        analysed[self._analysed()] = True
+        display = np.asarray(self.order.get() if self.order is not None
+                             else np.arange(len(frame)), dtype=np.int64)
+        rows = display[(analysed & ~taken)[display]]
+        own = [frame[c].to_numpy(dtype=object) for c in ("department", "system_id")]
+        which = None
+        if len(rows) == len(dept):  # the dispositions are in display order: one comparison
+            try:
+                if (own[0][rows] == dept).all() and (own[1][rows] == sid).all():
+                    which = np.arange(len(rows))
+            except (TypeError, ValueError):  # a value that does not compare (pd.NA)
+                pass
+        if which is None:
+            keys = pd.MultiIndex.from_arrays([dept, sid])
+            first = np.flatnonzero(~keys.duplicated())
+            hit = keys[first].get_indexer(pd.MultiIndex.from_arrays([own[0][rows],
+                                                                     own[1][rows]]))
+            rows, which = rows[hit >= 0], first[hit[hit >= 0]]
+        for (key, _), column in zip(DISPOSITION_FIELDS, values):
+            out[_JOINED + key][rows] = column[which]
+        return out
+
+    def member_columns(self) -> dict:
+        """Each member-table row's ``system_key``, ``cost_on_target`` and ``saving`` (from
+        its cluster's ``migrating`` saving inputs, joined on cluster and system; None for
+        a member they do not list, such as the target)."""
+        table, cluster_of, _, rows = self.members()
+        out = {source: np.full(len(table.frame), None, dtype=object)
+               for source in _MEMBER_JOINED.values()}
+        if not len(table):
+            return out
+        positions = table.positions()
+        keys = self.keys() if len(self.frame) else np.zeros(0, dtype=object)
+        found = rows >= 0
+        out[_MEMBER_JOINED["system_key"]][positions[found]] = keys[rows[found]]
+        names = ("system", "cost_on_target", "saving")
+        parts = [_per_system_rows(c.get("saving_inputs"), names) for c in self.clusters]
+        lengths = np.asarray([len(p[0]) for p in parts], dtype=np.int64)
+        if not lengths.sum() or not found.any():
+            return out
+        listed = self.rows_of(object_array([k for p in parts for k in p[0]]))
+        span = len(self.frame) + 1
+        wanted = np.where(found, np.asarray(cluster_of, dtype=np.int64) * span + rows, -1)
+        known = np.where(listed >= 0, np.repeat(np.arange(len(parts), dtype=np.int64),
+                                                lengths) * span + listed, -2)
+        present, first = np.unique(known, return_index=True)
+        at = np.minimum(np.searchsorted(present, wanted), len(present) - 1)
+        hit = present[at] == wanted
+        for i, name in enumerate(names[1:], start=1):
+            column = object_array([v for p in parts for v in p[i]])
+            out[_MEMBER_JOINED[name]][positions[hit]] = column[first[at[hit]]]
+        self._index = None  # the last join that needs the index of the keys
+        return out
+
+
+def _key_text(department: np.ndarray, system_id: np.ndarray) -> np.ndarray:
+    """``<department>:<system_id>`` of each row (how the loader keys a system)."""
+    if set(map(type, department)) <= {str} and set(map(type, system_id)) <= {str}:
+        return department + ":" + system_id
+    return object_array([f"{d}:{s}" for d, s in zip(department.tolist(), system_id.tolist())])
+
+
+def _field_arrays(items, names: Sequence[str]) -> list[np.ndarray]:
+    """One object array per attribute of ``items`` (a :class:`TableItems` read from its
+    table's columns)."""
+    if isinstance(items, TableItems) and all(n in items.table.frame for n in names):
+        return [items.table.frame[n].to_numpy(dtype=object)[items.start:items.stop]
+                for n in names]
+    items = list(items)
+    return [np.fromiter(map(attrgetter(n), items), dtype=object, count=len(items))
+            for n in names]
+
+
+def _per_system_rows(inputs, names: Sequence[str]) -> list[list]:
+    """Each of ``names`` of the saving inputs' ``migrating`` rows, as one list per name
+    (a missing key reads as None)."""
+    rows = inputs.get("migrating") if isinstance(inputs, dict) else None
+    if isinstance(rows, ColumnRows):
+        n = len(rows)
+        return [list(rows.columns[rows.keys.index(k)]) if k in rows.keys else [None] * n
+                for k in names]
+    rows = [r for r in rows or () if isinstance(r, dict)]
+    return [[r.get(k) for r in rows] for k in names]
+
+
+def json_clusters(clusters: list[dict], links: Links | None = None) -> list[dict]:
+    """The cluster records as findings.json has them: members by department, system id and
+    system key with what belongs to the membership (:data:`MEMBER_JSON_KEYS`), each one's
+    ``cost_on_target`` and ``saving`` taken from the saving inputs' ``migrating`` rows,
+    which ``saving_inputs`` then leaves out. ``links`` joins members to the systems."""
+    if not clusters:
+        return []
+    if links is None or links.clusters is not clusters:
+        links = Links(pd.DataFrame(), ())
+        links.clusters = clusters
+    table, _, starts, _ = links.members()
+    sources = {k: (source, kind) for k, source, kind in table.columns}
+    keys = [k for k in MEMBER_JSON_KEYS if k in sources or k in _MEMBER_JOINED]
+    keys += [k for k in table.keys if k not in SYSTEM_REPEATS and k not in keys]
+    columns = [(k, _MEMBER_JOINED[k], "any") if k in _MEMBER_JOINED else (k, *sources[k])
+               for k in keys]
+    members = table.with_columns(columns, LazyColumns(_MEMBER_JOINED.values(),
+                                                      links.member_columns))
+    out = []
+    for c, start in zip(clusters, starts.tolist()):
+        record = dict(c, members=members.view(start, start + len(c["members"])))
+        inputs = c.get("saving_inputs")
+        if isinstance(inputs, dict) and "migrating" in inputs:
+            record["saving_inputs"] = {k: v for k, v in inputs.items() if k != "migrating"}
+        out.append(record)
+    return out
+
+
+class Document(dict):
+    """The findings document every report reads; findings.json is :meth:`json_document`.
+
+    In memory it holds more than the file: the cluster members with the system fields the
+    pages and tables show (``name``, ``product``, ``users``, ...), each cluster's
+    per-system saving inputs (``saving_inputs.migrating``) and the ``dispositions`` as a
+    list. Since schema 2.0 findings.json has these once, in ``systems[]``."""
+
+    def __init__(self, data: dict, links: Links | None = None):
+        super().__init__(data)
+        self.links = links
+        self.pending = None
+
+    def complete(self) -> "Document":
+        """Fill in what :func:`build_document` deferred (nothing when it deferred nothing)."""
+        if self.pending is not None:
+            make, self.pending = self.pending, None
+            self.update(make())
+        return self
+
+    def json_document(self) -> dict:
+        """The document as findings.json has it (see docs/findings-schema.md)."""
+        self.complete()
+        out = {k: v for k, v in self.items() if k not in MEMORY_ONLY}
+        if "clusters" in out:
+            out["clusters"] = json_clusters(out["clusters"], self.links)
+        return out
+
+
+MEMORY_ONLY = frozenset({"dispositions"})
+"""Top-level keys of the in-memory document that findings.json leaves out."""
 
 
 def members_table(clusters: list[dict]) -> tuple[Rows, np.ndarray, np.ndarray]:
@@ -430,12 +753,26 @@ def graph_counts(graph) -> dict:
     return {"nodes": dict(sorted(nodes.items())), "edges": dict(sorted(edges.items()))}
 
 
-def build_document(findings) -> dict:
-    """The findings.json document (see docs/findings-schema.md)."""
+DEFERRABLE = ("duplicates", "blocked_pairs", "standards_flags", "dispositions",
+              "data_quality")
+"""Keys of the document that the graph pages and the workbook (the half of the reports
+that runs in a forked child) never read: :func:`build_document` can leave them to
+:meth:`Document.complete`, which the parent calls after the fork."""
+
+
+def build_document(findings, defer: bool = False) -> Document:
+    """The findings document (see :class:`Document` and docs/findings-schema.md).
+
+    With ``defer`` the keys in :data:`DEFERRABLE` hold None until
+    :meth:`Document.complete` fills them in (in the same order: the written bytes do not
+    change)."""
     analysis = findings.analysis
     pages = cluster_pages(analysis.clusters)
     departments = _departments(findings)
-    return {
+    links = Links(findings.systems, analysis.dispositions)
+    clusters = cluster_records(analysis, pages)
+    links.clusters = clusters
+    doc = Document({
         "schema_version": SCHEMA_VERSION,
         "tool": "estate",
         "version": findings.version,
@@ -444,14 +781,14 @@ def build_document(findings) -> dict:
         "inputs": [plain(i) for i in sorted(findings.inputs, key=lambda i: i.path)],
         "settings": plain(findings.settings.to_dict()),
         "graph": graph_counts(findings.graph),
-        "systems": system_records(findings.systems),
-        "duplicates": duplicate_records(analysis),
-        "clusters": cluster_records(analysis, pages),
-        "blocked_pairs": [plain(p) for p in analysis.blocked_pairs],
+        "systems": system_records(findings.systems, links),
+        "duplicates": None,
+        "clusters": clusters,
+        "blocked_pairs": None,
         "as_of": plain(analysis.as_of),
-        "standards_flags": [plain(f) for f in analysis.standards_flags],
-        "dispositions": dataclass_rows(analysis.dispositions),
-        "data_quality": data_quality_record(findings.data_quality),
+        "standards_flags": None,
+        "dispositions": None,
+        "data_quality": None,
         "pages": {
             "report": "report.html",
             "estate_graph": "estate-graph.html",
@@ -459,7 +796,17 @@ def build_document(findings) -> dict:
             "clusters": pages,
             "departments": department_pages(departments, _department_sizes(findings)),
         },
+    }, links)
+    doc.pending = lambda: {
+        "duplicates": duplicate_records(analysis),
+        "blocked_pairs": [plain(p) for p in analysis.blocked_pairs],
+        "standards_flags": [plain(f) for f in analysis.standards_flags],
+        "dispositions": dataclass_rows(analysis.dispositions),
+        "data_quality": data_quality_record(findings.data_quality),
     }
+    if not defer:
+        doc.complete()
+    return doc
 
 
 def _department_sizes(findings) -> dict[str, int]:
@@ -473,6 +820,7 @@ def _departments(findings) -> list[str]:
     names = set()
     if "department" in findings.systems.columns:
         names.update(str(d) for d in findings.systems["department"].dropna().unique())
-    names.update(str(n[5:]) for n, t in findings.graph.nodes(data="type")
-                 if t == "department" and str(n).startswith("dept:"))
+    graph = findings.graph
+    names.update(str(n)[5:] for n in graph if (n if type(n) is str else str(n)).startswith(
+        "dept:") and graph.nodes[n].get("type") == "department")
     return sorted(names)

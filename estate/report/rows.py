@@ -15,6 +15,7 @@ import ctypes
 import json
 import math
 from collections.abc import Iterator, Sequence
+from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
 from typing import Any
 
@@ -65,6 +66,7 @@ def json_text(value) -> str:
 
 _NONE = type(None)
 _AS_IS = frozenset({str, int, bool, _NONE})  # types estate.report.model.plain keeps as they are
+_IS_FLOAT = partial(type.__instancecheck__, float)
 _NOT_FINITE = ("inf", "-inf", "nan")
 _ENCODERS = {str: encode_basestring, int: int.__repr__, float: float.__repr__}
 
@@ -109,10 +111,30 @@ def py_values(series: pd.Series, kind: str) -> list:
         numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
         return numbers.astype(object).where(numbers.notna(), None).tolist()
     if kind == "any":
+        values = series.tolist()
+        if _plain_already(values):
+            return values
         from estate.report.model import plain
-        return [plain(v) for v in series.tolist()]
-    out = series.astype(object).where(series.notna(), None)
-    return [None if v is None else str(v) for v in out.tolist()]
+        return [plain(v) for v in values]
+    values = series.astype(object).where(series.notna(), None).tolist()
+    if set(map(type, values)) <= _TEXT:
+        return values
+    return [None if v is None else str(v) for v in values]
+
+
+_TEXT = frozenset({str, _NONE})
+
+
+def _plain_already(values: list) -> bool:
+    """Whether :func:`estate.report.model.plain` would give every one of ``values`` as it
+    is (text, whole numbers, booleans, None and finite floats), judged in C."""
+    kinds = set(map(type, values))
+    if kinds <= _AS_IS:
+        return True
+    if not kinds <= _AS_IS | {float}:
+        return False
+    floats = np.fromiter(filter(_IS_FLOAT, values), dtype=np.float64)
+    return bool(np.isfinite(floats).all())
 
 
 def _json_objects(series: pd.Series) -> list:
@@ -199,15 +221,25 @@ def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return by_value[by_object], np.asarray(uniques, dtype=object)
 
 
-def sort_ranks(series: pd.Series) -> np.ndarray:
+def sort_ranks(series: pd.Series, keep: dict | None = None, source: str = "") -> np.ndarray:
     """Each cell's rank among the column's distinct values in sorted order (-1: missing),
     sorting only the distinct values. A categorical column ranks by its categories, as
-    pandas sorts it. Raises ``TypeError`` when the values do not sort."""
+    pandas sorts it. Raises ``TypeError`` when the values do not sort. The codes and
+    distinct values are put in ``keep`` (a :class:`Rows` cache: its writers then need not
+    factorise the column again)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy().astype(np.int64)
     codes, distinct = _factorize(series)
+    if keep is not None:
+        keep[("factorized", source)] = (codes, distinct)
+    values = distinct.to_numpy()
     try:
-        order = np.argsort(distinct.to_numpy(), kind="stable")
+        if values.dtype == object:  # Python's sort compares text twice as fast as numpy's
+            items = values.tolist()
+            order = np.fromiter(sorted(range(len(items)), key=items.__getitem__),
+                                dtype=np.int64, count=len(items))
+        else:
+            order = np.argsort(values, kind="stable")
     except TypeError:  # mixed types: pandas' own order (numbers before text), if any
         return pd.factorize(series.to_numpy(dtype=object), sort=True)[0].astype(np.int64)
     rank = np.empty(len(order) + 1, dtype=np.int64)
@@ -269,7 +301,8 @@ class Coded:
 
     __slots__ = ("codes", "values", "kind", "tables")
 
-    def __init__(self, series: pd.Series | None, kind: str):
+    def __init__(self, series: pd.Series | None, kind: str,
+                 factorized: tuple[np.ndarray, pd.Series] | None = None):
         self.kind = kind
         self.tables: dict = {}
         if series is None:
@@ -279,7 +312,7 @@ class Coded:
             self.values = py_values(series.reset_index(drop=True), kind) + [None]
             return
         try:
-            codes, distinct = _factorize(series)
+            codes, distinct = factorized if factorized is not None else _factorize(series)
         except TypeError:  # unhashable cells: one value per row
             codes, distinct = np.arange(len(series)), series.reset_index(drop=True)
         self.codes = codes.astype(np.int32 if len(distinct) < 2**31 - 1 else np.int64)
@@ -353,19 +386,42 @@ class LazyOrder:
         return self._value
 
 
+class LazyColumns:
+    """Columns aligned with a table's frame rows that are not in the frame (what another
+    table says of each row, joined on demand), made together when first read and kept.
+
+    ``make`` returns ``{name: array}``, one value per frame row; a :class:`Rows` reads
+    a source named in ``names`` from here. Like :class:`LazyOrder`, the join runs in the
+    writer that needs it, not while the document is built."""
+
+    __slots__ = ("names", "_make", "_value")
+
+    def __init__(self, names: Sequence[str], make):
+        self.names = frozenset(names)
+        self._make, self._value = make, None
+
+    def get(self, name: str) -> np.ndarray:
+        if self._value is None:
+            self._value = self._make()
+            self._make = None
+        return self._value[name]
+
+
 class Rows(Sequence):
     """A table's rows, in order, as JSON-ready dicts made on demand (see the module doc).
 
     ``columns`` is ``(key, source column, kind)`` per output key; ``order`` the frame's row
     positions in display order (None: as they are; a :class:`LazyOrder`: made when first
     needed). ``start``/``stop`` select a range of the ordered rows (a cluster's members
-    are one range of all members)."""
+    are one range of all members). A source not in the frame is read from ``joined``
+    when it names it (else every value is missing)."""
 
     def __init__(self, frame: pd.DataFrame, columns: Sequence[tuple[str, str, str]],
                  order: np.ndarray | LazyOrder | None = None, start: int = 0,
                  stop: int | None = None, _cache: dict | None = None,
-                 _arrays: dict | None = None):
+                 _arrays: dict | None = None, joined: LazyColumns | None = None):
         self.frame = frame
+        self.joined = joined
         self.columns = tuple(columns)
         self.keys = tuple(k for k, _, _ in self.columns)
         self._order = order
@@ -385,7 +441,24 @@ class Rows(Sequence):
     def view(self, start: int, stop: int) -> "Rows":
         """Rows ``start:stop`` of this table (positions relative to it), sharing its cache."""
         return Rows(self.frame, self.columns, self._order, self.start + start,
-                    self.start + stop, self._cache, self._arrays)
+                    self.start + stop, self._cache, self._arrays, self.joined)
+
+    def with_columns(self, columns: Sequence[tuple[str, str, str]],
+                     joined: LazyColumns | None = None) -> "Rows":
+        """The same rows with other ``columns`` (and ``joined`` sources), sharing the
+        order and the factorised columns (not the cached texts, which depend on the
+        columns)."""
+        return Rows(self.frame, columns, self._order, self.start, self.stop, None,
+                    self._arrays, joined if joined is not None else self.joined)
+
+    def _source(self, source: str) -> pd.Series | None:
+        """The column ``source`` in frame order, or None when neither the frame nor the
+        joined columns have it."""
+        if source in self.frame.columns:
+            return self.frame[source]
+        if self.joined is not None and source in self.joined.names:
+            return pd.Series(self.joined.get(source), dtype=object, copy=False)
+        return None
 
     def positions(self) -> np.ndarray:
         """Frame row positions of these rows, in order."""
@@ -395,10 +468,10 @@ class Rows(Sequence):
 
     def column(self, key: str) -> pd.Series:
         """The source column of ``key`` for these rows, in order (raw, not converted)."""
-        source = dict((k, c) for k, c, _ in self.columns)[key]
-        if source not in self.frame.columns:
+        series = self._source(dict((k, c) for k, c, _ in self.columns)[key])
+        if series is None:
             return pd.Series([None] * len(self), dtype=object)
-        return self.frame[source].iloc[self.positions()].reset_index(drop=True)
+        return series.iloc[self.positions()].reset_index(drop=True)
 
     def coded(self, start: int, stop: int, keys: Sequence[str] | None = None) -> list[Coded]:
         """Each column (or each of ``keys``) of rows ``start:stop`` (absolute), factorised.
@@ -411,12 +484,15 @@ class Rows(Sequence):
         for _, source, kind in columns:
             whole = self._arrays.get(("coded", source, kind))
             if whole is None:
-                if source in self.frame.columns:
+                series = self._source(source)
+                if series is not None:
                     # factorised in frame order (the cells in memory order: fewer cache
-                    # misses than in display order), then the codes put in display order
-                    whole = Coded(self.frame[source], kind)
-                    if self.order is not None:
-                        whole.codes = whole.codes[np.asarray(self.order)]
+                    # misses than in display order), then the codes put in display order;
+                    # the order first, as it may have factorised the column already
+                    order = self.order
+                    whole = Coded(series, kind, self._arrays.get(("factorized", source)))
+                    if order is not None:
+                        whole.codes = whole.codes[np.asarray(order)]
                 else:
                     whole = Coded(pd.Series([None] * self._total(), dtype=object), kind)
                 self._arrays[("coded", source, kind)] = whole
@@ -452,29 +528,36 @@ class Rows(Sequence):
         source, kind = next((c, k) for name, c, k in self.columns if name == key)
         if ("coded", source, kind) in self._arrays:
             return self.values(key)
-        if source not in self.frame.columns:
+        series = self._source(source)
+        if series is None:
             return [copy.copy(_MISSING.get(kind)) for _ in range(len(self))]
         positions = self.positions()
         if kind != "any":
-            return py_values(self.frame[source].iloc[positions], kind)
-        values = self.frame[source].iloc[positions].tolist()  # pandas scalars as Python's
+            return py_values(series.iloc[positions], kind)
+        values = series.iloc[positions].tolist()  # pandas scalars as Python's
         kinds = set(map(type, values))
         if kinds <= _AS_IS:
             return values
         from estate.report.model import plain
         return [v if type(v) in _AS_IS else plain(v) for v in values]
 
+    def cells(self, keys: Sequence[str], positions: np.ndarray) -> list[list]:
+        """The JSON-ready values of each of ``keys`` at frame rows ``positions`` (a few
+        rows, converted without factorising the columns)."""
+        sources = {k: (source, kind) for k, source, kind in self.columns}
+        return [self._few(*sources[k], np.asarray(positions, dtype=np.int64)) for k in keys]
+
     def _few(self, source: str, kind: str, positions: np.ndarray) -> list:
-        if source not in self.frame.columns:
+        series = self._source(source)
+        if series is None:
             return [_MISSING.get(kind)] * len(positions)
         if kind == "any":
             if source not in self._arrays:
-                series = self.frame[source]
                 self._arrays[source] = series.to_numpy() if series.dtype == object else None
             if self._arrays[source] is not None:
                 from estate.report.model import plain
                 return [plain(v) for v in self._arrays[source][positions].tolist()]
-        return py_values(self.frame[source].iloc[positions], kind)
+        return py_values(series.iloc[positions], kind)
 
     def _records(self, start: int, stop: int) -> Iterator[dict]:
         if stop - start <= SMALL_ROWS:  # a few rows: convert them, without factorising
