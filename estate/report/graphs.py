@@ -56,10 +56,13 @@ PYVIS_TEMPLATES = Path(importlib.util.find_spec("pyvis").submodule_search_locati
 PHYSICS_MAX_NODES = 300
 OVERVIEW_MAX_NODES = 2000
 SEARCH_LIST_MAX = 5000
-GROUP_ABOVE_NODES = 1500
+GROUP_ABOVE_NODES = 600
 """Above this many nodes a cluster or department page draws groups of systems (same
 department and product, or same capability and product) instead of one node per system:
-DESIGN.md's "about 1-2k nodes per view at most"."""
+no page draws more systems one by one than a grouped page draws groups
+(:data:`GROUP_DRAWN_MAX`), which keeps every view well within DESIGN.md's "about 1-2k nodes
+per view at most" and its pages small (a page of 1,500 dots, each with its own tooltip, was
+about 1 MB)."""
 GROUP_DRAWN_MAX = 600
 """A grouped page draws at most this many groups (or :data:`GROUP_ABOVE_NODES`, if lower):
 the largest, with the rest merged into one node per department (cluster page) or
@@ -339,6 +342,24 @@ class EdgeBlock(_Block):
         """:func:`edge` ``(u, v, kind, **extra)`` for each pair."""
         return cls([u for u, _ in pairs], [v for _, v in pairs], [(kind, extra)], known=known)
 
+    @classmethod
+    def keyed(cls, rows: list[tuple[str, str, object]], kind_of,
+              known: dict[str, str] | None = None) -> EdgeBlock:
+        """Edges whose title and fields follow from a small key (an integration count, a
+        flag): ``rows`` are (source, target, key), and ``kind_of(key)`` gives the
+        ``(kind, extra)`` of :func:`edge`, made once per distinct key, not a dict per
+        edge."""
+        index: dict = {}
+        kinds: list[tuple[str, dict]] = []
+        choice = []
+        for _, _, key in rows:
+            at = index.get(key)
+            if at is None:
+                at = index[key] = len(kinds)
+                kinds.append(kind_of(key))
+            choice.append(at)
+        return cls([u for u, _, _ in rows], [v for _, v, _ in rows], kinds, choice, known)
+
     def __len__(self) -> int:
         return len(self.sources)
 
@@ -369,10 +390,12 @@ class EdgeBlock(_Block):
 def _search_options(labels: list) -> Markup:
     """One ``<option>`` per label: the labels escaped in one call when they are plain text
     (escaping is per character, so it is the same as escaping each)."""
-    if labels and all(type(x) is str for x in labels) and \
-            not any("\x00" in x for x in labels):
-        text = str(escape("\x00".join(labels)))
-        return Markup('<option value="' + text.replace("\x00", '"><option value="') + '">')
+    if labels and set(map(type, labels)) == {str}:
+        joined = "\x00".join(labels)
+        if joined.count("\x00") == len(labels) - 1:
+            text = str(escape(joined))
+            return Markup('<option value="' + text.replace("\x00", '"><option value="')
+                          + '">')
     return Markup("".join(f'<option value="{escape(label)}">' for label in labels))
 
 
@@ -576,7 +599,10 @@ class EstateView:
             values = np.full(size, None, dtype=object)
             if name in self.table.columns:  # column by column: no copy of the whole table
                 column = self.table[name]
-                values[inside] = _values(column if at is None else column.iloc[rows])
+                # by position, without the index (pandas would hash its labels to
+                # look up attribute names on the subset)
+                values[inside] = _values(column if at is None
+                                         else pd.Series(column.array.take(rows)))
             if unlisted:
                 values[outside] = [_get(self.node[n], name) for n in unlisted]
             out[name] = values
@@ -677,11 +703,13 @@ class EstateView:
                 into[v].append(u)
         return dict(out), dict(into)
 
-    def edges_from(self, sources, kind: str, keep) -> list[tuple[str, str]]:
-        """Edges of one type from ``sources`` to nodes in ``keep``, sorted."""
+    def edges_from(self, sources, kind: str, keep,
+                   codes: np.ndarray | None = None) -> list[tuple[str, str]]:
+        """Edges of one type from ``sources`` to nodes in ``keep``, sorted; ``codes``: the
+        sources' codes (:meth:`codes`), when the caller has them."""
         if kind == "integrates_with":
             names, out_ptr, out_to, _, _ = self.adjacency
-            at = self.codes(sources)
+            at = self.codes(sources) if codes is None else codes
             pairs = zip(map(names.__getitem__, np.repeat(at, out_ptr[at + 1] - out_ptr[at])
                             .tolist()),
                         map(names.__getitem__, _gather(out_ptr, out_to, at).tolist()))
@@ -748,14 +776,25 @@ class EstateView:
         """:meth:`connected`, with the code of each system found."""
         names, out_ptr, out_to, in_ptr, in_from = self.adjacency
         at = systems if isinstance(systems, np.ndarray) else self.codes(systems)
-        found = np.unique(np.concatenate([_gather(out_ptr, out_to, at),
-                                          _gather(in_ptr, in_from, at)]))
+        found = np.concatenate([_gather(out_ptr, out_to, at), _gather(in_ptr, in_from, at)])
         drop = exclude if isinstance(exclude, np.ndarray) else self.codes(exclude)
-        if len(drop) and len(found):
-            found = found[~np.isin(found, drop)]
-        pairs = sorted(zip(map(names.__getitem__, found.tolist()), found.tolist()))
-        return [n for n, _ in pairs], np.fromiter((c for _, c in pairs), dtype=np.intp,
-                                                  count=len(pairs))
+        if len(found) * 16 > len(names):   # many: a mark per code, not a sort
+            mark = self._mark
+            mark[found] = True
+            mark[drop] = False
+            found = np.flatnonzero(mark)
+            mark[found] = False
+        else:
+            found = np.unique(found)
+            if len(drop) and len(found):
+                found = found[~np.isin(found, drop)]
+        codes = sorted(found.tolist(), key=names.__getitem__)   # node ids are distinct
+        return list(map(names.__getitem__, codes)), np.array(codes, dtype=np.intp)
+
+    @cached_property
+    def _mark(self) -> np.ndarray:
+        """A flag per code, all False between uses (:meth:`connected_codes`)."""
+        return np.zeros(len(self.adjacency[0]), dtype=bool)
 
     def department_of(self, codes: np.ndarray) -> list[str]:
         """The department of the nodes at ``codes`` as a group name (``"external"`` when
@@ -771,6 +810,22 @@ class EstateView:
     @cached_property
     def _departments(self) -> np.ndarray:
         return np.full(len(self.adjacency[0]), None, dtype=object)
+
+    def system_ids(self, codes: np.ndarray) -> list[str]:
+        """The system id (else the node id) of the nodes at ``codes``, as a group's tooltip
+        names them, read from each node once per run."""
+        names, cache, node = self.adjacency[0], self._system_ids, self.node
+        out = []
+        for c in codes.tolist():
+            text = cache.get(c)
+            if text is None:
+                text = cache[c] = str(node[names[c]].get("system_id") or names[c])
+            out.append(text)
+        return out
+
+    @cached_property
+    def _system_ids(self) -> dict[int, str]:
+        return {}
 
     def grouped_counts(self, parts, labels: list[str]) -> dict[tuple[str, str], int]:
         """Integrations between the groups systems are drawn in, with their number.
@@ -834,7 +889,8 @@ class EstateView:
     def capabilities(self, systems) -> list[str]:
         """The capability nodes ``systems`` provide, sorted."""
         codes, nodes = self.capability_codes
-        found = np.unique(codes[self.code_of(systems)])
+        at = systems if isinstance(systems, np.ndarray) else self.code_of(systems)
+        found = np.unique(codes[at])
         return sorted(nodes[c] for c in found.tolist() if c >= 0)
 
 
@@ -891,7 +947,6 @@ def grouped_positions(groups: dict[str, list[str]], hubs: dict[str, str],
                       outer: list[str], spacing: float = 34.0) -> dict[str, tuple[float, float]]:
     """Positions for a large view, O(n): each group is a sunflower round its hub, groups
     are packed in rows (largest first), and ``outer`` nodes sit on a ring round them all."""
-    golden = math.pi * (3 - math.sqrt(5))
     ordered = sorted(groups, key=lambda g: (-len(groups[g]), g))
     radius = {g: spacing * (math.sqrt(len(groups[g]) + 1) + 1.5) for g in ordered}
     total_area = sum((2 * r) ** 2 for r in radius.values()) or 1.0
@@ -905,9 +960,10 @@ def grouped_positions(groups: dict[str, list[str]], hubs: dict[str, str],
         cx, cy = x + r, y + r
         if group in hubs:
             pos[hubs[group]] = (cx, cy)
-        for i, node in enumerate(groups[group]):
-            d = spacing * math.sqrt(i + 1.5)
-            pos[node] = (cx + d * math.cos(i * golden), cy + d * math.sin(i * golden))
+        members = groups[group]
+        dx, dy = _sunflower(spacing, len(members))
+        pos.update(zip(members, zip(map(cx.__add__, dx[:len(members)]),
+                                    map(cy.__add__, dy[:len(members)]))))
         x += 2 * r
         row_height = max(row_height, 2 * r)
     width, height = row_width, y + row_height
@@ -918,14 +974,31 @@ def grouped_positions(groups: dict[str, list[str]], hubs: dict[str, str],
     return pos
 
 
+_SUNFLOWERS: dict[float, tuple[list[float], list[float]]] = {}
+
+
+def _sunflower(spacing: float, count: int) -> tuple[list[float], list[float]]:
+    """The offsets of the first ``count`` seats of a sunflower round its hub (seat ``i``
+    at distance ``spacing * sqrt(i + 1.5)``, turned by the golden angle each seat), kept
+    for the run: every group of every page reuses them."""
+    dx, dy = _SUNFLOWERS.setdefault(spacing, ([], []))
+    golden = math.pi * (3 - math.sqrt(5))
+    for i in range(len(dx), count):
+        d = spacing * math.sqrt(i + 1.5)
+        dx.append(d * math.cos(i * golden))
+        dy.append(d * math.sin(i * golden))
+    return dx, dy
+
+
 def _place(nodes: list[dict], positions: dict[str, tuple[float, float]]) -> None:
     if isinstance(nodes, PageRows):
         nodes.place(positions)
         return
+    at = positions.get
     for node in nodes:
-        if node["id"] in positions:
-            x, y = positions[node["id"]]
-            node["x"], node["y"] = round(x, 1), round(y, 1)
+        xy = at(node["id"])
+        if xy is not None:
+            node["x"], node["y"] = round(xy[0], 1), round(xy[1], 1)
 
 
 def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str],
@@ -1027,12 +1100,14 @@ def _group_of(view: EstateView, systems: list[str], sized_by: str,
               at: np.ndarray | None = None) -> tuple[list[str], int, float]:
     """The first system ids (id, else node id), the number and the summed size of a group
     of graph systems (summed in order, as floats add); ``at``: their positions."""
-    node = view.node
     if at is None:
+        node = view.node
         at = np.fromiter(map(view.pos.__getitem__, systems), dtype=np.intp,
                          count=len(systems))
-    return ([str(node[s].get("system_id") or s) for s in systems[:GROUP_TOOLTIP_IDS]],
-            len(systems), sum(view.size_array[sized_by][at].tolist()))
+        ids = [str(node[s].get("system_id") or s) for s in systems[:GROUP_TOOLTIP_IDS]]
+    else:
+        ids = view.system_ids(at[:GROUP_TOOLTIP_IDS])
+    return ids, len(systems), sum(view.size_array[sized_by][at].tolist())
 
 
 def _legend(colours: dict[str, str], used: set[str], shape: str = "dot") -> list[dict]:
@@ -1134,9 +1209,11 @@ def estate_overview(view: EstateView, departments: list[str], systems: int,
     nodes += [{"id": f"capgroup:{c}", "label": c, "shape": "diamond", "color": colours[c],
                "value": float(n), "legend": c, "title": f"Capability: {c}\n{n:,} systems"}
               for c, n in sorted(per_cap.items())]
-    edges = [edge(d, f"capgroup:{c}", f"{n:,} systems", value=float(n),
-                  color={"color": "rgba(120,135,150,0.35)"}, arrows={"to": {"enabled": False}})
-             for (d, c), n in sorted(counts.items())]
+    edges = PageRows([EdgeBlock.keyed(
+        [(d, f"capgroup:{c}", n) for (d, c), n in sorted(counts.items())],
+        lambda n: (f"{n:,} systems", {"value": float(n),
+                                      "color": {"color": "rgba(120,135,150,0.35)"},
+                                      "arrows": {"to": {"enabled": False}}}))])
     legend = [{"key": "Department", "label": "Department", "color": DEPARTMENT,
                "shape": "square"}] + _legend(colours, set(per_cap), "diamond")
     page = _finish(GraphPage(
@@ -1155,10 +1232,12 @@ def estate_overview(view: EstateView, departments: list[str], systems: int,
 
 
 def _department_hubs(view: EstateView, department: str, own: list[str],
-                     colours: dict[str, str]) -> tuple[list[str], list[dict]]:
-    """The department's own node and one node per capability its systems provide."""
+                     colours: dict[str, str], codes: np.ndarray | None = None
+                     ) -> tuple[list[str], list[dict]]:
+    """The department's own node and one node per capability its systems provide
+    (``codes``: the systems' codes, when the caller has them)."""
     node = view.node
-    cap_nodes = view.capabilities(own)
+    cap_nodes = view.capabilities(own if codes is None else codes)
     nodes = [hub_node(f"dept:{department}", department, DEPARTMENT, "square", "Department",
                       f"Department: {department}\n{len(own):,} systems", size=26)]
     nodes += [hub_node(c, str(node[c].get("label") or c),
@@ -1169,30 +1248,58 @@ def _department_hubs(view: EstateView, department: str, own: list[str],
     return cap_nodes, nodes
 
 
-def department_systems(view: EstateView, department: str) -> tuple[list[str], list[str]]:
+@dataclass
+class DepartmentSystems:
+    """A department's own systems and the systems elsewhere linked to them, each sorted,
+    with their codes (:meth:`EstateView.code_of`); reads as the pair ``(own, partners)``."""
+
+    own: list[str]
+    partners: list[str]
+    own_codes: np.ndarray
+    partner_codes: np.ndarray
+
+    def __iter__(self):
+        return iter((self.own, self.partners))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i):
+        return (self.own, self.partners)[i]
+
+
+def department_systems(view: EstateView, department: str) -> DepartmentSystems:
     """A department's own systems and the systems elsewhere linked to them, each sorted."""
     dept = f"dept:{department}"
-    own = sorted(v for v in view.succ.get(dept, ()) if v in view.pos)
-    return own, view.connected(own, set(own))
+    pos = view.pos
+    own = sorted(v for v in view.succ.get(dept, ()) if v in pos)
+    at = view.code_of(own)
+    partners, partner_codes = view.connected_codes(at[at >= 0], at[at >= 0])
+    return DepartmentSystems(own, partners, at, partner_codes)
 
 
 def department_page(view: EstateView | nx.DiGraph, department: str,
                     dept_pages: dict[str, str],
-                    systems: tuple[list[str], list[str]] | None = None) -> GraphPage:
+                    systems: DepartmentSystems | tuple | None = None) -> GraphPage:
     """One department's systems, the capabilities they provide, and their integrations.
     ``systems``: :func:`department_systems`, when the caller has it already."""
     view = _as_view(view)
-    own, partners = systems or department_systems(view, department)
+    systems = systems or department_systems(view, department)
+    own, partners = systems
     if len(own) + len(partners) > GROUP_ABOVE_NODES:
-        return grouped_department_page(view, department, own, partners, dept_pages)
+        return grouped_department_page(view, department, own, partners, dept_pages,
+                                       systems)
+    codes = getattr(systems, "own_codes", None)
+    if codes is None:
+        codes = view.code_of(own)
     node = view.node
     dept = f"dept:{department}"
     own_set = set(own)
     caps = {s: view.capability[view.pos[s]] for s in own}
     colours = palette(caps.values())
-    sized_by = view.sized_by(own)
+    sized_by = view.sized_by(codes)
     up = "../"
-    cap_nodes, hubs = _department_hubs(view, department, own, colours)
+    cap_nodes, hubs = _department_hubs(view, department, own, colours, codes)
     own_legend = [caps[s] for s in own]
     labels, extra, urls = [], [], []
     for w in partners:
@@ -1209,7 +1316,10 @@ def department_page(view: EstateView | nx.DiGraph, department: str,
                     ["Other department's system"] * len(partners), sized_by,
                     labels=labels, extra=extra, urls=urls)])
     keep = {*(n["id"] for n in hubs), *own, *partners}
-    links = [(u, v) for u, v in view.edges_from(own + partners, "integrates_with", keep)
+    partner_codes = getattr(systems, "partner_codes", None)
+    both = None if partner_codes is None else np.concatenate([codes, partner_codes])
+    links = [(u, v) for u, v in view.edges_from(own + partners, "integrates_with", keep,
+                                                both)
              if u in own_set or v in own_set]
     known = view.id_texts
     edges = PageRows([
@@ -1238,32 +1348,36 @@ def department_page(view: EstateView | nx.DiGraph, department: str,
 
 
 def grouped_department_page(view: EstateView, department: str, own: list[str],
-                            partners: list[str], dept_pages: dict[str, str]) -> GraphPage:
+                            partners: list[str], dept_pages: dict[str, str],
+                            systems: DepartmentSystems | tuple | None = None) -> GraphPage:
     """A large department: one node per capability and product, one per other department.
     Worked on system positions, as :func:`grouped_cluster_page` is on member rows."""
     dept = f"dept:{department}"
     up = "../"
-    node, ids = view.node, view.ids
-    at = view.code_of(own)
+    node = view.node
+    at = getattr(systems, "own_codes", None)
+    if at is None:
+        at = view.code_of(own)
     caps = view.capability_array[at]
     colours = palette(caps.tolist())
     sized_by = view.sized_by(at)
     group_keys, order, bounds = _grouping(caps, view.product_array[at])
     sizes = np.diff(bounds).tolist()
     ordered = at[order]
-    pos_at = ordered.tolist()
     value_at = view.size_array[sized_by][ordered].tolist()
     cap_at = view.capability_codes[0][ordered].tolist()
     cap_names = view.capability_codes[1]
-    partner_codes = view.code_of(partners)
+    partner_codes = getattr(systems, "partner_codes", None)
+    if partner_codes is None:
+        partner_codes = view.code_of(partners)
     outside: dict[str, list[int]] = defaultdict(list)
     for i, other in enumerate(view.department_of(partner_codes)):
         outside[other].append(i)
-    cap_nodes, nodes = _department_hubs(view, department, own, colours)
+    cap_nodes, nodes = _department_hubs(view, department, own, colours, at)
     by_cap: dict[str, list[str]] = defaultdict(list)
     provides: set[tuple[str, str]] = set()
     drawn = cap_plan(group_keys, sizes)
-    group_label = np.empty(len(group_keys), dtype=np.intp)
+    group_label = [0] * len(group_keys)
     labels: list[str] = []
     starts = bounds.tolist()
     for cap, name, groups in drawn:
@@ -1271,17 +1385,20 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         spans = [(starts[i], starts[i + 1]) for i in groups]
         if len(spans) == 1:
             (a, b), = spans
-            systems, value, found = pos_at[a:b], value_at[a:b], set(cap_at[a:b])
+            count, value, found = b - a, value_at[a:b], set(cap_at[a:b])
+            first = ordered[a:min(b, a + GROUP_TOOLTIP_IDS)]
         else:
-            systems = [k for a, b in spans for k in pos_at[a:b]]
+            count = sum(b - a for a, b in spans)
             value = [k for a, b in spans for k in value_at[a:b]]
             found = {k for a, b in spans for k in cap_at[a:b]}
-        group_label[groups] = len(labels)
+            first = np.concatenate([ordered[a:min(b, a + GROUP_TOOLTIP_IDS)]
+                                    for a, b in spans])
+        for i in groups:
+            group_label[i] = len(labels)
         labels.append(gid)
         by_cap[cap].append(gid)
         provides.update((gid, cap_names[c]) for c in found if c >= 0)
-        group = ([str(node[ids[p]].get("system_id") or ids[p])
-                  for p in systems[:GROUP_TOOLTIP_IDS]], len(systems), sum(value))
+        group = (view.system_ids(first[:GROUP_TOOLTIP_IDS]), count, sum(value))
         if name is None:
             merged = [(group_keys[i][1], sizes[i]) for i in groups]
             nodes.append(merged_node(
@@ -1300,15 +1417,21 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
             gid, other, GREY, "Other department's systems",
             *_group_of(view, [partners[i] for i in where], sized_by, partner_codes[where]),
             "connected systems in another department", url=up + href if href else None))
-    edges = [edge(dept, gid, "owns", color={"color": "#dde2e7"})
-             for gid in sorted(gid for values in by_cap.values() for gid in values)]
-    edges += [edge(g, c, "provides", dashes=True) for g, c in sorted(provides)]
+    known: dict[str, str] = {}
     integrations = view.grouped_counts(
-        [(ordered, np.repeat(group_label, sizes)), (partner_codes, partner_label)],
+        [(ordered, np.repeat(np.asarray(group_label, dtype=np.intp), sizes)),
+         (partner_codes, partner_label)],
         labels)
-    edges += [edge(a, b, f"{n:,} integration(s)", value=float(n), color={"color": "#4c6a88"})
-              for (a, b), n in sorted(integrations.items())
-              if not (a.startswith("other:") and b.startswith("other:"))]
+    edges = PageRows([
+        EdgeBlock.of([(dept, gid) for gid in sorted(
+            gid for values in by_cap.values() for gid in values)], "owns", known,
+            color={"color": "#dde2e7"}),
+        EdgeBlock.of(sorted(provides), "provides", known, dashes=True),
+        EdgeBlock.keyed([(a, b, n) for (a, b), n in sorted(integrations.items())
+                         if not (a.startswith("other:") and b.startswith("other:"))],
+                        lambda n: (f"{n:,} integration(s)",
+                                   {"value": float(n), "color": {"color": "#4c6a88"}}),
+                        known)])
     legend = ([{"key": "Department", "label": "Department", "color": DEPARTMENT,
                 "shape": "square"}] + _legend(colours, set(caps.tolist())))
     if partners:
@@ -1415,17 +1538,22 @@ def cluster_systems(view: EstateView, cluster: dict,
     :func:`member_columns`, when the caller has them already."""
     if columns is None:
         columns = member_columns([cluster])[0]
-    keys = [f"sys:{d}:{i}" for d, i in zip(columns["department"].tolist(),
-                                           columns["system_id"].tolist())]
+    departments, ids = columns["department"], columns["system_id"]
+    if set(map(type, departments.tolist())) | set(map(type, ids.tolist())) <= {str}:
+        keys = ("sys:" + departments + ":" + ids).tolist()   # element-wise, as below
+    else:
+        keys = [f"sys:{d}:{i}" for d, i in zip(departments.tolist(), ids.tolist())]
     last = dict(zip(keys, range(len(keys))))   # first place, last record
     if len(last) < len(keys):
         rows = np.fromiter(last.values(), dtype=np.intp, count=len(last))
         columns = {k: v[rows] for k, v in columns.items()}
         keys = list(last)
     code = view.code_of(keys)
-    pairs = sorted((k, c) for k, c in zip(keys, code.tolist()) if 0 <= c < len(view.ids))
-    present = [k for k, _ in pairs]
-    present_codes = np.fromiter((c for _, c in pairs), dtype=np.intp, count=len(pairs))
+    placed = np.flatnonzero((code >= 0) & (code < len(view.ids)))
+    found = list(map(keys.__getitem__, placed.tolist()))
+    order = sorted(range(len(found)), key=found.__getitem__)   # the keys are distinct
+    present = list(map(found.__getitem__, order))
+    present_codes = code[placed][np.asarray(order, dtype=np.intp)]
     neighbours, neighbour_codes = view.connected_codes(present_codes, code[code >= 0])
     return ClusterSystems(
         columns=columns, keys=keys, codes=code,
@@ -1474,7 +1602,8 @@ def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[
         return grouped_cluster_page(view, cluster, plan, dept_pages)
     members, target, present, neighbours = plan.members, plan.target, plan.present, \
         plan.neighbours
-    sized_by = view.sized_by(present) if present else "users"
+    sized_by = view.sized_by(present if plan.present_codes is None
+                             else plan.present_codes) if present else "users"
     parts: list = [list(_department_hub_nodes(plan.departments, dept_pages, up))]
     rows: list = []   # (key, colour, legend, tooltip lines) per member in the graph
     ordered = sorted(members.items())
@@ -1508,7 +1637,9 @@ def cluster_page(view: EstateView | nx.DiGraph, cluster: dict, dept_pages: dict[
     owns = EdgeBlock([f"dept:{m['department']}" for _, m in ordered], [k for k, _ in ordered],
                      [("owns", {"color": {"color": "#dde2e7"}})], known=known)
     repoint = {(f"sys:{a}", f"sys:{b}") for a, b in cluster["integrations_to_repoint"]}
-    links = view.edges_from(present + neighbours, "integrates_with", keep)
+    links = view.edges_from(present + neighbours, "integrates_with", keep,
+                            None if plan.present_codes is None or plan.neighbour_codes is None
+                            else np.concatenate([plan.present_codes, plan.neighbour_codes]))
     links = EdgeBlock([u for u, _ in links], [v for _, v in links],
                       [("integrates with", {"color": {"color": "#4c6a88"}, "width": 2}),
                        ("integration to re-point", {"color": {"color": "#d4351c"}, "width": 2})],
@@ -1566,15 +1697,14 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         nodes.append(node)
     # the members' fields in group order, as lists: a group is a slice of them
     ordered = order.tolist()
-    key_at = key_of[order].tolist()
     id_at = cols["system_id"][order].tolist()
     wave_at = cols["wave"][order].tolist()
     value_at = [float(v or 0) for v in cols[sized_by][order].tolist()]
     drawn = cap_plan(group_keys, sizes)
-    migrating: list[tuple[str, list[str]]] = []
+    migrating: list[tuple[str, int]] = []   # each group's node and number of members
     owner: list[tuple[str, str]] = []   # each group's node and department
     label_of = np.full(len(keys), -1, dtype=np.intp)
-    group_label = np.empty(len(group_keys), dtype=np.intp)
+    group_label = [0] * len(group_keys)
     labels = [target]
     starts = bounds.tolist()
     for dept, product, at in drawn:
@@ -1582,18 +1712,20 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         spans = [(starts[i], starts[i + 1]) for i in at]
         if len(spans) == 1:
             (a, b), = spans
-            members, ids, waves, value = key_at[a:b], id_at[a:b], wave_at[a:b], value_at[a:b]
+            count, ids, waves, value = b - a, id_at[a:min(b, a + GROUP_TOOLTIP_IDS)], \
+                set(wave_at[a:b]), value_at[a:b]
         else:
-            members = [k for a, b in spans for k in key_at[a:b]]
-            ids = [k for a, b in spans for k in id_at[a:b]]
-            waves = [k for a, b in spans for k in wave_at[a:b]]
+            count = sum(b - a for a, b in spans)
+            ids = [k for a, b in spans for k in id_at[a:min(b, a + GROUP_TOOLTIP_IDS)]]
+            waves = {k for a, b in spans for k in wave_at[a:b]}
             value = [k for a, b in spans for k in value_at[a:b]]
-        migrating.append((gid, members))
+        migrating.append((gid, count))
         owner.append((gid, dept))
-        group_label[at] = len(labels)
+        for i in at:
+            group_label[i] = len(labels)
         labels.append(gid)
-        waves = sorted({w for w in waves if w is not None})
-        group = (ids[:GROUP_TOOLTIP_IDS], len(members), sum(value),
+        waves = sorted(waves - {None})
+        group = (ids[:GROUP_TOOLTIP_IDS], count, sum(value),
                  "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else ""))
         if product is None:
             merged = [(group_keys[i][1], sizes[i]) for i in at]
@@ -1604,7 +1736,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
             nodes.append(group_node(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
                                     *group))
     if len(ordered):
-        label_of[order] = np.repeat(group_label, sizes)
+        label_of[order] = np.repeat(np.asarray(group_label, dtype=np.intp), sizes)
     neighbour_label = np.empty(len(neighbours), dtype=np.intp)
     for other, at in sorted(outside.items()):
         gid = f"other:{other}"
@@ -1618,18 +1750,11 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     if t is not None:
         owns.add((f"dept:{t['department']}", target))
     owns = sorted(owns)
-    edges = [edge(d, g, "owns", color={"color": "#dde2e7"}) for d, g in owns]
-    neighbour_set = dict(zip(neighbours, neighbour_label.tolist()))
-    row_of = dict(zip(keys, label_of.tolist()))
-
-    def node_of(key: str) -> str | None:   # as a dict of every member and neighbour would
-        if key in neighbour_set:
-            return labels[neighbour_set[key]]
-        if row_of.get(key, -1) >= 0:
-            return labels[row_of[key]]
-        return target if key == target else None
-
-    red = {(node_of(f"sys:{a}"), node_of(f"sys:{b}"))
+    # the node each member and neighbour is drawn in (a neighbour's first, then a member's)
+    node_of = {target: target}
+    node_of.update((k, labels[i]) for k, i in zip(keys, label_of.tolist()) if i >= 0)
+    node_of.update(zip(neighbours, map(labels.__getitem__, neighbour_label.tolist())))
+    red = {(node_of.get(f"sys:{a}"), node_of.get(f"sys:{b}"))
            for a, b in cluster["integrations_to_repoint"]}
     red |= {(b, a) for a, b in red}
     placed = plan.codes >= 0
@@ -1637,13 +1762,22 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         [(view.code_of([target]), np.zeros(1, dtype=np.intp)),
          (plan.codes[placed & (label_of >= 0)], label_of[placed & (label_of >= 0)]),
          (neighbour_codes, neighbour_label)], labels)
-    edges += [edge(a, b, f"{n:,} integration(s)" + (" to re-point" if (a, b) in red else ""),
-                   value=float(n), color={"color": "#d4351c" if (a, b) in red else "#4c6a88"})
-              for (a, b), n in sorted(integrations.items())
-              if not (a.startswith("other:") and b.startswith("other:"))]
-    edges += [edge(gid, target, f"{len(keys):,} migrate to the target", dashes=True,
-                   value=float(len(keys)), color={"color": ROLES["migrate"]})
-              for gid, keys in sorted(migrating)]
+    known: dict[str, str] = {}
+    edges = PageRows([
+        EdgeBlock.of(owns, "owns", known, color={"color": "#dde2e7"}),
+        EdgeBlock.keyed([(a, b, (n, (a, b) in red)) for (a, b), n in
+                         sorted(integrations.items())
+                         if not (a.startswith("other:") and b.startswith("other:"))],
+                        lambda key: (f"{key[0]:,} integration(s)"
+                                     + (" to re-point" if key[1] else ""),
+                                     {"value": float(key[0]), "color": {
+                                         "color": "#d4351c" if key[1] else "#4c6a88"}}),
+                        known),
+        EdgeBlock.keyed([(gid, target, count) for gid, count in sorted(migrating)],
+                        lambda n: (f"{n:,} migrate to the target",
+                                   {"dashes": True, "value": float(n),
+                                    "color": {"color": ROLES["migrate"]}}),
+                        known)])
     page = _cluster_graph_page(
         cluster, nodes, edges, up, neighbours=bool(neighbours),
         size=f"{len(plan.keys):,} systems in {len(group_keys):,} groups of one department "
@@ -1687,8 +1821,8 @@ def _shown(drawn: list, groups: int, bucket: str) -> str:
             f"{merged:,} node(s), one per {bucket})")
 
 
-def _cluster_graph_page(cluster: dict, nodes: list[dict], edges: list[dict], up: str, *,
-                        neighbours: bool, size: str, note: str) -> GraphPage:
+def _cluster_graph_page(cluster: dict, nodes: list[dict], edges: list[dict] | PageRows,
+                        up: str, *, neighbours: bool, size: str, note: str) -> GraphPage:
     """The page around a cluster's nodes: title, figures, role legend and links."""
     legend = [{"key": "Target", "label": "Target", "color": ROLES["target"], "shape": "star"},
               {"key": "Migrate", "label": "Migrate", "color": ROLES["migrate"], "shape": "dot"},
@@ -1729,8 +1863,10 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     held: dict[tuple[str, str], int] = defaultdict(int)
     for v in view.of_type["data_domain"]:
         for u, d in pred[v].items():
-            if d.get("type") == "holds_data" and dept_of(u):
-                held[(dept_of(u), v)] += 1
+            if d.get("type") == "holds_data":
+                holder = dept_of(u)
+                if holder:
+                    held[(holder, v)] += 1
     departments = sorted({d for pair in flows for d in pair} | {d for d, _ in held} |
                          {str(node[d].get("label") or d[5:])
                           for d in view.of_type["department"]})

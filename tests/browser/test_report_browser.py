@@ -178,7 +178,9 @@ def test_large_views_draw_every_node_without_errors(browser, tmp_path):
     from test_report import synthetic_graph
     big, huge = make_findings(), make_findings()
     big.graph = synthetic_graph(graphs.PHYSICS_MAX_NODES + 100)
-    huge.graph = synthetic_graph(graphs.OVERVIEW_MAX_NODES + 1)
+    # 16 departments: each department page (about 390 nodes) is laid out here but still
+    # drawn one system at a time (below GROUP_ABOVE_NODES)
+    huge.graph = synthetic_graph(graphs.OVERVIEW_MAX_NODES + 1, departments=16)
     write_reports(big, tmp_path / "big")
     write_reports(huge, tmp_path / "huge")
     g = huge.graph
@@ -187,7 +189,7 @@ def test_large_views_draw_every_node_without_errors(browser, tmp_path):
                 if g.nodes[w]["type"] == "system"} - own
     caps = {c for s in own for c in g.successors(s) if g.nodes[c]["type"] == "capability"}
     cases = {tmp_path / "big" / "estate-graph.html": graphs.PHYSICS_MAX_NODES + 100 + 8,
-             tmp_path / "huge" / "estate-graph.html": 8 + 12,
+             tmp_path / "huge" / "estate-graph.html": 16 + 12,
              tmp_path / "huge" / "departments" / "D3.html": 1 + len(own) + len(partners)
              + len(caps)}
     for path, count in cases.items():
@@ -196,3 +198,26 @@ def test_large_views_draw_every_node_without_errors(browser, tmp_path):
         assert w.page.evaluate("network.body.data.nodes.length") == count, path
         w.assert_clean()
         w.page.close()
+
+
+def test_a_department_above_the_grouping_threshold_draws_its_groups(browser, tmp_path):
+    """8 departments of 250 systems, each linked to 500 elsewhere: above
+    GROUP_ABOVE_NODES, so a department page draws groups, and they draw cleanly."""
+    import json
+    import re
+    from estate.report import graphs
+    from test_report import synthetic_graph
+    findings = make_findings()
+    findings.graph = synthetic_graph(graphs.OVERVIEW_MAX_NODES + 1)
+    files = write_reports(findings, tmp_path)
+    path = files.department_graphs["D3"]
+    data = json.loads(re.search(r"var ESTATE_GRAPH = (\{.*\});\n",
+                                path.read_text(encoding="utf-8")).group(1))
+    ids = [n["id"] for n in data["nodes"]]
+    assert any(i.startswith("group:") for i in ids) and "other:D2" in ids
+    assert not any(i.startswith("sys:") for i in ids)
+    w = Watched(browser)
+    w.open_graph(path.as_uri())
+    assert w.page.evaluate("network.body.data.nodes.length") == len(ids)
+    w.assert_clean()
+    w.page.close()
