@@ -33,12 +33,37 @@ def gc_paused() -> Iterator[None]:
     try:
         yield
     finally:
-        frozen = gc.get_freeze_count()
+        frozen = heap_frozen()
         gc.freeze()
         if not frozen:
             gc.unfreeze()
         if enabled:
             gc.enable()
+
+
+_kept_frozen = False
+
+
+def keep_frozen() -> None:
+    """``gc.freeze()`` by a process that keeps what it freezes frozen until it ends (a
+    one-shot command after each stage, a forked child): :func:`heap_frozen` then knows
+    without asking ``gc.get_freeze_count()``, which counts by walking every frozen
+    object (tens of millions after a large run)."""
+    global _kept_frozen
+    gc.freeze()
+    _kept_frozen = True
+
+
+def unfreeze() -> None:
+    """``gc.unfreeze()``, undoing :func:`keep_frozen` too."""
+    global _kept_frozen
+    _kept_frozen = False
+    gc.unfreeze()
+
+
+def heap_frozen() -> bool:
+    """Whether objects are kept frozen (see :func:`keep_frozen`), or frozen at all."""
+    return _kept_frozen or gc.get_freeze_count() > 0
 
 
 def release_free_memory() -> None:

@@ -14,13 +14,14 @@ files, when ``estate.load.SPLIT_BYTES`` is set).
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 import sys
 import traceback
 from contextlib import suppress
 from typing import Callable, Generic, Sequence, TypeVar
+
+from estate.memory import keep_frozen
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -64,7 +65,7 @@ class Background(Generic[T]):
             os.close(read)
             # what it inherited is never collected here: a collection would walk, and so
             # copy, the whole of the parent's heap
-            gc.freeze()
+            keep_frozen()
             code = 0
             try:
                 payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
@@ -105,6 +106,29 @@ class Background(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+
+class Claim:
+    """One piece of work that whichever of two processes is free first does: a byte in a
+    pipe made before the fork. :meth:`take` reads it; only one reader can get it (the
+    other reads the end of the pipe), so the work is done once, by one side or the other,
+    and with no fork by the first to ask."""
+
+    def __init__(self) -> None:
+        self._read, write = os.pipe()
+        os.write(write, b"1")
+        os.close(write)
+
+    def take(self) -> bool:
+        """Whether this caller gets the work (True once, for the first caller)."""
+        if self._read < 0:
+            return False
+        return os.read(self._read, 1) == b"1"
+
+    def close(self) -> None:
+        if self._read >= 0:
+            os.close(self._read)
+            self._read = -1
 
 
 def _pickled_error(exc: BaseException) -> bytes:

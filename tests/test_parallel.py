@@ -6,7 +6,8 @@ import sys
 import pytest
 
 from estate.errors import ReportError
-from estate.parallel import Background, BackgroundError, map_split, split_work, workers
+from estate.parallel import (Background, BackgroundError, Claim, map_split, split_work,
+                             workers)
 
 
 def test_result_comes_back_from_the_child(tmp_path, monkeypatch):
@@ -113,3 +114,30 @@ def test_the_child_leaves_what_it_inherited_to_no_collection(monkeypatch):
     monkeypatch.setenv("ESTATE_WORKERS", "2")
     inherited = Background(lambda: gc.get_freeze_count()).result()
     assert inherited > 0
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+def test_a_claim_is_taken_by_one_side_only(monkeypatch, count):
+    monkeypatch.setenv("ESTATE_WORKERS", count)
+    claim = Claim()
+    try:
+        there = Background(claim.take)
+        here = claim.take()
+        assert sorted([here, there.result()]) == [False, True]
+        assert not claim.take(), "taken once for good"
+    finally:
+        claim.close()
+    assert not claim.take(), "a closed claim is never taken"
+
+
+def test_the_workbook_is_written_once_and_alike_by_either_side(tiny_findings, tmp_path,
+                                                               monkeypatch):
+    from estate.report import write_reports
+
+    written = {}
+    for count in ("1", "2"):
+        monkeypatch.setenv("ESTATE_WORKERS", count)
+        files = write_reports(tiny_findings, tmp_path / count)
+        assert files.proposals_xlsx == tmp_path / count / "proposals.xlsx"
+        written[count] = files.proposals_xlsx.read_bytes()
+    assert written["1"] == written["2"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import sys
 import time
 from contextlib import contextmanager
@@ -13,7 +12,7 @@ from typing import Callable, Iterator
 import click
 
 from estate.errors import EstateError
-from estate.memory import release_free_memory
+from estate.memory import keep_frozen, release_free_memory, unfreeze
 from estate.settings import Settings, load_settings
 
 DEFAULT_INVENTORIES = Path("inventories")
@@ -161,7 +160,7 @@ class StageProgress:
         finally:
             # What a stage leaves behind lives until the process ends: keeping it out of
             # the cyclic collector's scans saves every later stage from re-walking it.
-            gc.freeze()
+            keep_frozen()
             release_free_memory()
             self.timings[stage] = self.timings.get(stage, 0.0) + time.perf_counter() - started
             if self.display is not None:
@@ -178,7 +177,7 @@ class StageProgress:
             # called in-process (tests, CliRunner): what the stages made becomes
             # collectable again; a command about to exit skips the full collection this
             # could start
-            gc.unfreeze()
+            unfreeze()
 
     def write_timings(self, path: Path) -> None:
         import json

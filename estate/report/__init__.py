@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from estate.parallel import Background
+from estate.memory import heap_frozen
+from estate.parallel import Background, Claim
 from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
@@ -85,7 +86,7 @@ def _frozen_heap():
     collection while the reports are written: the writers make millions of short-lived
     objects, and each full collection would walk the whole graph again. It also keeps the
     forked child from writing to the pages it shares with this process."""
-    if gc.get_freeze_count():  # frozen by the caller already
+    if heap_frozen():  # frozen by the caller already
         yield
         return
     gc.freeze()
@@ -97,48 +98,72 @@ def _frozen_heap():
 
 def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSection],
                    document: dict | None) -> ReportFiles:
-    doc = document if document is not None else build_document(findings)
+    doc = document if document is not None else build_document(findings, defer=True)
     # The writers only read the findings: on a machine with two cores a forked copy of
-    # this process draws the graph pages and the workbook while this one writes the rest.
-    pages = Background(lambda: _write_pages(findings, doc, out))
+    # this process draws the graph pages while this one writes the rest, and the workbook
+    # is written by whichever of the two is done first.
+    workbook = Claim()
     try:
-        tables = dict(
-            findings_json=write_json(out / "findings.json", doc),
-            systems_csv=write_systems_csv(out / "systems.csv", doc),
-            clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
-            data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
-            summary_md=write_text(out / "summary.md", summary_markdown(doc)),
-            report_html=write_text(out / "report.html", render_report(doc, findings, sections)),
-        )
-    except BaseException:
-        with suppress(Exception):  # the first error is the one to report
-            pages.result()
-        raise
-    drawn = pages.result()
+        pages = Background(lambda: _write_pages(findings, doc, out, workbook))
+        try:
+            if hasattr(doc, "complete"):
+                doc.complete()  # what only this half reads (see model.DEFERRABLE)
+            tables = dict(
+                findings_json=write_json(out / "findings.json", doc),
+                systems_csv=write_systems_csv(out / "systems.csv", doc),
+                clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
+                data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
+                summary_md=write_text(out / "summary.md", summary_markdown(doc)),
+                report_html=write_text(out / "report.html",
+                                       render_report(doc, findings, sections)),
+            )
+            if workbook.take():
+                tables["proposals_xlsx"] = write_proposals(doc, out / "proposals.xlsx")
+        except BaseException:
+            with suppress(Exception):  # the first error is the one to report
+                pages.result()
+            raise
+        drawn = pages.result()
+    finally:
+        workbook.close()
     files = ReportFiles(out_dir=out, **drawn, **tables)
     files.removed = _remove_stale(out, files)
     return files
 
 
-def _write_pages(findings: "Findings", doc: dict, out: Path) -> dict:
-    """The graph pages and the workbook: the half of the reports run in the background."""
+def _write_pages(findings: "Findings", doc: dict, out: Path, workbook: Claim) -> dict:
+    """The graph pages, and the workbook when this side is done first: the half of the
+    reports run in the background."""
     graphs = write_graphs(findings, doc, out)
-    return dict(
+    drawn = dict(
         estate_graph=graphs["estate_graph"],
         vis_js=graphs["vis_js"],
         data_flow=graphs["data_flow"],
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
-        proposals_xlsx=write_proposals(doc, out / "proposals.xlsx"),
     )
+    if workbook.take():
+        drawn["proposals_xlsx"] = write_proposals(doc, out / "proposals.xlsx")
+    return drawn
 
 
 def _remove_stale(out: Path, files: ReportFiles) -> list[Path]:
-    keep = {p.resolve() for p in files.all()}
+    """The pages in ``clusters/`` and ``departments/`` that this run did not write,
+    removed. Paths are compared with their folders resolved (one call per folder, not
+    one per page: a run writes hundreds of pages)."""
+    folders: dict[Path, Path] = {}
+
+    def real(folder: Path) -> Path:
+        found = folders.get(folder)
+        if found is None:
+            found = folders[folder] = folder.resolve()
+        return found
+
+    keep = {real(p.parent) / p.name for p in files.all()}
     removed = []
     for folder in ("clusters", "departments"):
         for page in sorted((out / folder).glob("*.html")):
-            if page.resolve() not in keep:
+            if real(page.parent) / page.name not in keep:
                 page.unlink(missing_ok=True)
                 removed.append(page)
     return removed

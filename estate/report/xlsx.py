@@ -110,8 +110,8 @@ class Sheet:
         body = ['<row r="1">' + "".join(_text_cell(f"{x}1", name, ' s="1"')
                                          for x, (name, _) in zip(letters, self.columns))
                 + "</row>"]
-        # per column: text -> (the cell's XML after its reference, the width it shows);
-        # a text repeated down a column (a cluster id, a role) is formatted once
+        # per column: value -> (the cell's XML after its reference, the width it shows);
+        # a value repeated down a column (a cluster id, a role, a wave) is formatted once
         seen: list[dict] = [{} for _ in self.columns]
         for r, row in enumerate(self.rows, start=2):
             cells = []
@@ -119,13 +119,15 @@ class Sheet:
             for c, (x, kind, value) in enumerate(zip(letters, kinds, row)):
                 if value is None or value == "":
                     continue
-                if type(value) is str:
-                    known = seen[c].get(value)
-                    if known is None:
-                        known = seen[c][value] = _cell_tail(kind, value)
-                    tail, shown = known
+                kind_of = type(value)
+                if kind_of is float and value == 0:  # 0.0 and -0.0: one key, two texts
+                    known = _cell_tail(kind, value)
                 else:
-                    tail, shown = _cell_tail(kind, value)
+                    key = value if kind_of is str else (kind_of, value)
+                    known = seen[c].get(key)
+                    if known is None:
+                        known = seen[c][key] = _cell_tail(kind, value)
+                tail, shown = known
                 cells.append(f'<c r="{x}{r}"{tail}')
                 if measure and shown > widths[c]:
                     widths[c] = shown
@@ -244,13 +246,15 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
     clusters = doc["clusters"]
     table, cluster_of, starts = members_table(clusters)
     member = {k: table.plain_values(k) if isinstance(table, Rows) else table.values(k)
-              for k in ("department", "system_id", "name", "role", "disposition", "product",
-                        "users", "annual_cost", "contract_end", "wave", "earliest_date")}
+              for k in ("department", "system_id", "role", "annual_cost", "wave",
+                        "earliest_date")}
     roles = np.asarray(member["role"], dtype=object)
     migrating = np.bincount(cluster_of[roles != "target"], minlength=len(clusters))
     targets = {_ref(c["target"]) for c in clusters}
-    names = {key: name for key, name in zip(zip(member["department"], member["system_id"]),
-                                            member["name"]) if key in targets}
+    keys = list(zip(member["department"], member["system_id"]))
+    at_target = [r for r, key in enumerate(keys) if key in targets]
+    names = {keys[r]: name for r, name in zip(at_target, _member_cells(table, "name",
+                                                                        at_target))}
     sheets = [Sheet("Clusters", [
         ("Cluster", "text"), ("Capability", "text"), ("Tier", "text"),
         ("Target department", "text"), ("Target system", "text"), ("Target name", "text"),
@@ -271,7 +275,10 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
             room -= len(clusters[i]["members"])
     shown = [(i, r) for i in sorted(shown_ids)
              for r in range(int(starts[i]), int(starts[i]) + len(clusters[i]["members"]))]
-    m = member
+    m = dict(member)  # the columns only the Members sheet shows, read for its rows alone
+    rows = [r for _, r in shown]
+    for k in ("name", "disposition", "product", "users", "contract_end"):
+        m[k] = dict(zip(rows, _member_cells(table, k, rows)))
     sheets.append(Sheet("Members", [
         ("Cluster", "text"), ("Capability", "text"), ("Role", "text"), ("Disposition", "text"),
         ("Department", "text"), ("System id", "text"), ("Name", "text"), ("Product", "text"),
@@ -294,8 +301,7 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
 
     # nested inputs (per-system breakdowns) are in the Members sheet and findings.json
     input_keys = sorted({k for c in clusters for k, v in (c["saving_inputs"] or {}).items()
-                         if not isinstance(v, dict) and not (
-                             _is_list(v) and any(isinstance(x, (dict, list)) for x in v))})
+                         if not isinstance(v, dict) and not (_is_list(v) and _nested(v))})
     sheets.append(Sheet("Savings", [
         ("Cluster", "text"), ("Capability", "text"), ("Annual saving", "money"),
         ("One-off cost", "money"), ("Payback (years)", "float"), ("Explanation", "text"),
@@ -310,6 +316,17 @@ def workbook(doc: dict, member_rows_max: int | None = None) -> list[Sheet]:
         ("Which", "text"), ("Earliest start", "date"), ("Annual cost moving", "money"),
     ], waves))
     return sheets
+
+
+def _member_cells(table, key: str, rows: list[int]) -> list:
+    """The values of ``key`` at member rows ``rows`` (as :meth:`Rows.plain_values` has
+    them there), without converting the whole column."""
+    if not isinstance(table, Rows):
+        values = table.values(key)
+        return [values[r] for r in rows]
+    if not rows:
+        return []
+    return table.cells([key], table.positions()[np.asarray(rows, dtype=np.int64)])[0]
 
 
 def _waves(clusters: list[dict], m: dict[str, list], cluster_of: np.ndarray,
@@ -349,6 +366,12 @@ def _waves(clusters: list[dict], m: dict[str, list], cluster_of: np.ndarray,
 def _is_list(value) -> bool:
     """A list, or a list-like of rows (e.g. per-system saving inputs held as columns)."""
     return isinstance(value, Sequence) and not isinstance(value, (str, bytes, tuple))
+
+
+def _nested(values: Sequence) -> bool:
+    """Whether any of ``values`` is a dict or a list, read item by item: a column-held
+    list (:class:`~estate.analyse.model.ColumnRows`) would make every row to iterate."""
+    return any(isinstance(values[i], (dict, list)) for i in range(len(values)))
 
 
 def _cell(value):
