@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import numpy as np
@@ -113,17 +114,78 @@ def test_blocks_shared_with_a_child_give_the_groups_of_one_process(monkeypatch):
     assert any(len(g) > 1 for g in expected)  # some blocks split into several groups
     for count in ("1", "2"):
         monkeypatch.setenv("ESTATE_WORKERS", count)
-        # busy: this process has other work first, so the child takes more (or all)
-        for busy in (0.0, 50.0, 1e9):
-            groups = _BlockGroups(blocks, settings, busy=busy)
-            done = [x * 2 for x in range(3)]  # work of this process meanwhile
-            assert groups.result() == expected and done == [0, 2, 4]
+        # however long this process's own work takes first, the child takes more or
+        # fewer (or all) of the blocks: the groups are the same
+        for pause in (0.0, 0.2):
+            groups = _BlockGroups(blocks, settings)
+            time.sleep(pause)  # work of this process meanwhile
+            assert groups.result() == expected
+            assert groups.later is None and (groups.jobs is None or groups.jobs.closed)
+
+
+def test_blocks_shared_in_runs_when_there_are_more_blocks_than_tickets(monkeypatch):
+    import estate.analyse as analyse_module
+    from estate.analyse import _BlockGroups
+    from estate.analyse.clusters import unit_groups
+
+    settings = Settings()
+    blocks = _blocks(7)
+    expected = [unit_groups(b, settings) for b in blocks]
+    monkeypatch.setattr(analyse_module, "_TICKETS", 3)  # runs of 3, 3 and 1 blocks
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    groups = _BlockGroups(blocks, settings)
+    assert [len(run) for run in groups.jobs.items] == [3, 3, 1]
+    assert groups.result() == expected
 
 
 def test_block_groups_wait_for_the_child_when_this_process_fails(monkeypatch):
     from estate.analyse import _BlockGroups
 
     monkeypatch.setenv("ESTATE_WORKERS", "2")
-    groups = _BlockGroups(_blocks(4), Settings(), busy=10.0)
+    groups = _BlockGroups(_blocks(4), Settings())
     groups.abandon()  # what the analysis does when its own work raises
-    assert groups.later is None
+    assert groups.later is None and groups.jobs.closed
+
+
+def _split_by_sorting(keys, at, values, codes):
+    """The constraint split as plainly as it can be said (the reference for _split)."""
+    parts: dict = {}
+    loose = []
+    for key, i in zip(keys, at.tolist()):
+        if codes[i] < 0:
+            loose.append(key)
+        else:
+            parts.setdefault(values[i], []).append(key)
+    if len(parts) < 2:
+        return None
+    largest = sorted(parts, key=lambda k: (-len(parts[k]), str(k)))[0]
+    parts[largest] = parts[largest] + loose
+    return sorted(((v, sorted(k)) for v, k in parts.items()), key=lambda p: (-len(p[1]), str(p[0])))
+
+
+def test_constraint_split_matches_the_plain_split_with_its_positions():
+    import random
+
+    from estate.analyse.clusters import _others, _split
+
+    rnd = random.Random(3)
+    for _ in range(300):
+        n = rnd.randint(1, 30)
+        values = [rnd.choice(["north", "south", "east", None]) for _ in range(n + 5)]
+        codes = np.array([-1 if v is None else ["north", "south", "east"].index(v)
+                          for v in values])
+        at = np.array(rnd.sample(range(n + 5), n), dtype=np.int64)
+        keys = [f"D:{rnd.randint(0, 999):03d}-{k}" for k in range(n)]
+        if rnd.random() < 0.5:
+            keys.sort()
+        found = _split(keys, at, values, codes)
+        expected = _split_by_sorting(keys, at, values, codes)
+        if expected is None:
+            assert found is None
+            continue
+        assert [(v, k) for v, k, _ in found] == expected
+        row_of = dict(zip(keys, at.tolist()))
+        for i, (_, part, rows) in enumerate(found):
+            assert rows.tolist() == [row_of[k] for k in part]
+            others = [k for j, (_, ks, _) in enumerate(found) if j != i for k in ks]
+            assert _others(found, i) == (others[:5], len(others))

@@ -37,7 +37,7 @@ from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, Consolida
 from estate.analyse.targets import (integration_row_counts, retiring_mask, savings,
                                     score_members, standards_columns, target_reasons, waves)
 from estate.memory import gc_paused
-from estate.parallel import Background, workers
+from estate.parallel import Background, Jobs, workers
 from estate.schema import CLASSIFICATION_TIER
 from estate.settings import Settings
 from estate.standards import Standards, load_standards
@@ -88,7 +88,7 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
         result.duplicates = find_duplicates(frame, impl, coded)
 
     parts = _candidate_parts(systems, edges, ends, settings, result.blocked_pairs,
-                             meanwhile=duplicates)
+                             meanwhile=duplicates, coded=coded)
     result.clusters, members = _build_clusters(parts, systems, (edges, *ends), settings,
                                                as_of, result.blocked_pairs)
     result.blocked_pairs.sort(key=lambda b: b["id"])
@@ -123,26 +123,34 @@ copied when the rows are picked)."""
 
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.ndarray],
                      settings: Settings, blocked: list[dict],
-                     meanwhile: Callable[[], None] = lambda: None) -> list[Candidate]:
+                     meanwhile: Callable[[], None] = lambda: None,
+                     coded: Coded | None = None) -> list[Candidate]:
     """The constraint-split candidate groups of every capability. ``meanwhile`` is other
     work of the caller, done while a forked child (with two cores) groups the largest
-    capability blocks (see :class:`_BlockGroups`)."""
+    capability blocks (see :class:`_BlockGroups`); ``coded``, the column codes of
+    ``systems`` when the caller has them."""
     parts: list[Candidate] = []
-    with_cap = systems.loc[systems["capability_id"].notna(), list(_BLOCK_COLUMNS)]
+    has_cap = systems["capability_id"].notna().to_numpy(bool)
+    with_cap = systems.loc[has_cap, list(_BLOCK_COLUMNS)]
     inside = with_cap[~with_cap["out_of_scope"]]
     cap_of = inside["capability_id"]
+    at = np.flatnonzero(has_cap & ~systems["out_of_scope"].to_numpy(bool))
+
+    def block_codes(column: str) -> tuple[np.ndarray, np.ndarray]:
+        codes, values = coded(column)
+        return codes[at], values
     codes, caps = pd.factorize(systems["capability_id"].where(
         systems["capability_id"].notna() & ~systems["out_of_scope"]).to_numpy(object))
     cap_code = [np.where(e >= 0, codes[np.maximum(e, 0)], -1) if len(codes) else
                 np.full(len(e), -1) for e in ends]
     inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
     same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
-    inputs = block_inputs(inside, cap_of, same, settings.similarity)
+    inputs = block_inputs(inside, cap_of, same, settings.similarity,
+                          block_codes if coded is not None else None)
     sizes = with_cap.groupby("capability_id", sort=True).size()
     inside_sizes = cap_of.value_counts()
     todo = [c for c in sizes.index.tolist() if inside_sizes.get(c, 0) >= 2]
-    groups = _BlockGroups([inputs[c] for c in todo], settings,
-                          busy=_OWN_WORK * len(systems))
+    groups = _BlockGroups([inputs[c] for c in todo], settings)
     try:
         meanwhile()
         names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
@@ -188,49 +196,54 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     return parts
 
 
-_OWN_WORK = 0.05
-"""This process's work per system while the child groups blocks (the duplicate groups
-and the constraint columns), in the block weight that costs as much (a unit or bespoke
-name of a block costs about 75 us to group, the duplicate groups about 3 us a system)."""
-
-
 class _BlockGroups:
     """:func:`unit_groups` of every block, started at once.
 
-    With two cores a forked child works out the largest blocks while this process does
-    its own work (``busy``, in block weight: units and bespoke names) and then the rest,
-    shared out so both finish together; the child sends back its groups (lists of
-    integers). :meth:`result` gives them all in block order, the same either way.
+    With two cores a forked child works out blocks from the largest down while this
+    process does its own work and then takes blocks from the smallest up, until the two
+    meet: each block is a ticket (a byte) in a pipe both read, so whichever side is free
+    takes the next one and both finish together whatever the blocks cost. The child sends
+    back its groups (lists of integers). :meth:`result` gives them all in block order,
+    the same either way.
     """
 
-    def __init__(self, blocks: list[BlockInputs], settings: Settings, busy: float = 0.0):
+    def __init__(self, blocks: list[BlockInputs], settings: Settings):
         self.blocks, self.settings = blocks, settings
-        self.mine, self.theirs = list(range(len(blocks))), []
+        weight = [len(b.units) + len(b.names) for b in blocks]
+        self.order = sorted(range(len(blocks)), key=lambda i: (-weight[i], i))
         self.later: Background | None = None
+        self.jobs: Jobs[list[int]] | None = None
         if len(blocks) < 2 or workers() < 2:
             return
-        weight = [len(b.units) + len(b.names) for b in blocks]
-        mine, theirs, load = [], [], [busy, 0.0]
-        for i in sorted(range(len(blocks)), key=lambda i: -weight[i]):
-            side = 0 if load[0] <= load[1] else 1
-            (mine, theirs)[side].append(i)
-            load[side] += weight[i]
-        if theirs:
-            self.mine, self.theirs = mine, theirs
-            self.later = Background(lambda: self._run(theirs))
+        # one job a run of blocks, few enough to fit a pipe's buffer before the fork
+        per = -(-len(blocks) // _TICKETS)
+        self.jobs = Jobs([self.order[k:k + per] for k in range(0, len(blocks), per)])
+        self.later = Background(self._child)
 
-    def _run(self, at: list[int]) -> list[list[list[int]]]:
-        return [unit_groups(self.blocks[i], self.settings) for i in at]
+    def _run(self, at: list[int]) -> dict[int, list[list[int]]]:
+        return {i: unit_groups(self.blocks[i], self.settings) for i in at}
+
+    def _child(self) -> dict[int, list[list[int]]]:
+        found: dict[int, list[list[int]]] = {}
+        for at in self.jobs.taking():  # the largest blocks first
+            found.update(self._run(at))
+        return found
 
     def result(self) -> list[list[list[int]]]:
         try:
-            found = dict(zip(self.mine, self._run(self.mine)))
+            if self.jobs is None:
+                found = self._run(self.order)
+            else:
+                found = {}
+                for at in self.jobs.taking(last=True):  # the smallest blocks first
+                    found.update(self._run(at))
         except BaseException:
             self.abandon()
             raise
         if self.later is not None:
-            found.update(zip(self.theirs, self.later.result()))
+            found.update(self.later.result())
             self.later = None
+        self._close()
         return [found[i] for i in range(len(self.blocks))]
 
     def abandon(self) -> None:
@@ -239,6 +252,15 @@ class _BlockGroups:
             with suppress(BaseException):
                 self.later.result()
             self.later = None
+        self._close()
+
+    def _close(self) -> None:
+        if self.jobs is not None:
+            self.jobs.close()
+
+
+_TICKETS = 4096
+"""At most this many jobs (tickets in a pipe, see :class:`estate.parallel.Jobs`)."""
 
 
 def _cluster_ids(parts: list[Candidate]) -> list[str]:
@@ -425,7 +447,9 @@ def _repoint(edges: tuple, m: pd.DataFrame, first: np.ndarray,
         mine = cluster_of[end]
         hit = moving[end] & (mine != cluster_of[other])
         found.append(mine[hit] * len(table) + np.flatnonzero(hit))
-    code = np.unique(np.concatenate(found))  # cluster order (ids sorted), then edge order
+    # cluster order (ids sorted), then edge order; no repeats: an edge found from both
+    # ends is found under two different clusters
+    code = np.sort(np.concatenate(found))
     if not len(code):
         return {}
     cluster, edge = code // len(table), code % len(table)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -28,6 +29,9 @@ from rapidfuzz import fuzz, process
 
 from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes
 from estate.settings import Constraints, Rule, Settings, SimilarityModel
+
+ColumnCodes = Callable[[str], tuple[np.ndarray, np.ndarray]]
+"""A column's sorted codes at some rows (-1: missing) and its distinct values."""
 
 _CHARS = np.frombuffer(b"0123456789abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 """The characters of a clean name other than the space (sorted)."""
@@ -248,11 +252,14 @@ def _shared_groups(found: dict, attr: str, cap: np.ndarray, caps: np.ndarray,
             getattr(found[caps[group[a] // nv]], attr).append(members[a:b])
 
 
-def block_units(block: pd.DataFrame, cap: pd.Series) -> pd.Series:
+def block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None = None
+                ) -> pd.Series:
     """The unit of each system: its product, else itself; in a block of more than
-    ``LOCAL_UNIT_LIMIT`` units what one department alone runs is that department's unit."""
+    ``LOCAL_UNIT_LIMIT`` units what one department alone runs is that department's unit.
+    ``coded`` (see :func:`block_inputs`) gives the codes of ``cap`` and the department."""
     unit = block["product_id"].fillna("sys:" + block["system_key"]).astype(object)
-    caps = pd.factorize(cap.to_numpy(object))[0].astype(np.int64)
+    caps = coded("capability_id")[0] if coded is not None else pd.factorize(
+        cap.to_numpy(object))[0].astype(np.int64)
     units = pd.factorize(unit.to_numpy(object))[0].astype(np.int64)
     pair = caps * (int(units.max(initial=0)) + 1) + units
     distinct = np.unique(pair)
@@ -260,7 +267,8 @@ def block_units(block: pd.DataFrame, cap: pd.Series) -> pd.Series:
     many = per_cap[caps] > LOCAL_UNIT_LIMIT
     if not many.any():
         return unit
-    department = pd.factorize(block["department"].to_numpy(object))[0].astype(np.int64)
+    department = coded("department")[0] if coded is not None else pd.factorize(
+        block["department"].to_numpy(object))[0].astype(np.int64)
     known = department >= 0
     pairs, at = np.unique(pair, return_inverse=True)
     spread = np.bincount(np.unique(at[known] * (int(department.max()) + 1)
@@ -302,17 +310,20 @@ def _domain_codes(domains: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
-                 sim: SimilarityModel) -> dict[object, BlockInputs]:
-    """:class:`BlockInputs` of every block (systems grouped by ``cap``); ``edges`` are
-    the integrations inside a block, with its ``cap``.
+                 sim: SimilarityModel, coded: ColumnCodes | None = None
+                 ) -> dict[object, BlockInputs]:
+    """:class:`BlockInputs` of every block (systems grouped by ``cap``, the block's
+    ``capability_id``); ``edges`` are the integrations inside a block, with its ``cap``.
 
     Each column is factorised once into codes that sort like its values, so every sort
-    and distinct step below is integer work."""
-    unit = block_units(block, cap)
+    and distinct step below is integer work; ``coded(column)``, when given, has them
+    already (sorted codes of the ``capability_id`` and ``department`` of the block's
+    rows, and their values)."""
+    unit = block_units(block, cap, coded)
     found: dict[object, BlockInputs] = {c: BlockInputs() for c in pd.unique(cap)}
     if block.empty:
         return found
-    cap_code, caps = _sorted_codes(cap)
+    cap_code, caps = coded("capability_id") if coded is not None else _sorted_codes(cap)
     unit_code, units = _sorted_codes(unit)
     keys = block["system_key"]
     rank = (np.arange(len(keys)) if keys.is_monotonic_increasing
@@ -913,10 +924,11 @@ class ConstraintValues:
 
 
 def _split(keys: list[str], at: np.ndarray, values: list, codes: np.ndarray
-           ) -> list[tuple[object, list[str]]] | None:
+           ) -> list[tuple[object, list[str], np.ndarray]] | None:
     """Split system keys (at positions ``at``) by constraint value; unconstrained
     (missing) keys join the largest part. Parts are ordered largest first, then by value
-    text, then by first appearance. Returns None when the constraint does not split.
+    text, then by first appearance; each is its value, its sorted keys and their
+    positions. Returns None when the constraint does not split.
 
     Works on the value codes, so only the distinct values of the group are looped over.
     """
@@ -925,20 +937,40 @@ def _split(keys: list[str], at: np.ndarray, values: list, codes: np.ndarray
     if not known.any() or mine[known].min() == mine[known].max():
         return None
     distinct, first = np.unique(mine[known], return_index=True)
-    order = np.argsort(first, kind="stable")  # the order values first appear in
     where = np.flatnonzero(known)
     array = np.array(keys, dtype=object)
-    parts = {values[at[where[first[i]]]]: sorted(array[mine == distinct[i]].tolist())
-             for i in order.tolist()}
-    loose = array[~known].tolist()
-    largest = sorted(parts, key=lambda k: (-len(parts[k]), str(k)))[0]
-    parts[largest] = sorted(parts[largest] + loose)
-    return sorted(parts.items(), key=lambda kv: (-len(kv[1]), str(kv[0])))
+    found = [[values[at[where[first[i]]]], mine == distinct[i]]
+             for i in np.argsort(first, kind="stable").tolist()]  # in order of appearance
+    sizes = [int(mask.sum()) for _, mask in found]
+    largest = min(range(len(found)), key=lambda j: (-sizes[j], str(found[j][0])))
+    found[largest][1] = found[largest][1] | ~known
+    parts = []
+    for value, mask in found:
+        pos = np.flatnonzero(mask)
+        chosen = array[pos]
+        if len(chosen) > 1 and not np.all(chosen[1:] >= chosen[:-1]):  # keys come sorted
+            order = np.array(sorted(range(len(chosen)), key=chosen.__getitem__), dtype=np.intp)
+            pos, chosen = pos[order], chosen[order]
+        parts.append((value, chosen.tolist(), at[pos]))
+    return sorted(parts, key=lambda p: (-len(p[1]), str(p[0])))
 
 
-def _show(keys: list[str], limit: int = 5) -> str:
+def _others(split: list[tuple[object, list[str], np.ndarray]], i: int, limit: int = 5
+            ) -> tuple[list[str], int]:
+    """The first ``limit`` keys of every part of ``split`` but part ``i``, and how many
+    keys those parts have."""
+    head: list[str] = []
+    for j, (_, keys, _) in enumerate(split):
+        if j != i and len(head) < limit:
+            head.extend(keys[:limit - len(head)])
+    return head, sum(len(keys) for _, keys, _ in split) - len(split[i][1])
+
+
+def _show(keys: list[str], limit: int = 5, count: int | None = None) -> str:
+    """The first ``limit`` keys and how many more (of ``count``, else ``len(keys)``)."""
+    count = len(keys) if count is None else count
     shown = ", ".join(keys[:limit])
-    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
+    return shown + (f" and {count - limit} more" if count > limit else "")
 
 
 @dataclass
@@ -1011,27 +1043,25 @@ def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintVa
                 "reason": (f"{constraint.describe} splits {len(part.keys)} candidate "
                            f"systems of {candidate.capability} into {len(split)} groups: "
                            + "; ".join(f"{_value_text(constraint, v)}: {_show(k)}"
-                                       for v, k in split)),
+                                       for v, k, _ in split)),
                 "groups": [{"label": _value_text(constraint, v), "members": k}
-                           for v, k in split],
+                           for v, k, _ in split],
             }
             record["id"] = "blk-" + "-".join(
                 [slug(constraint.name), slug(candidate.capability_id), slug(tier or "all")]
-                + [slug(x) for x in part.labels] + [slug(k[0]) for _, k in split[:1]])
+                + [slug(x) for x in part.labels] + [slug(k[0]) for _, k, _ in split[:1]])
             blocked.append(record)
-            row_of = dict(zip(part.keys, at.tolist()))  # the children's rows, from the part's
-            for value, keys in split:
-                others = [k for v, ks in split if v != value for k in ks]
+            for i, (value, keys, rows_of) in enumerate(split):
+                head, count = _others(split, i)
                 label = constraint.label(value)
                 child = Candidate(
                     candidate.capability_id, candidate.capability, keys,
                     labels=part.labels + ([label] if label else []),
                     blockers=part.blockers + [
-                        f"{constraint.describe}: kept apart from {len(others)} "
-                        f"system(s) of this capability ({_show(others)})"],
+                        f"{constraint.describe}: kept apart from {count} "
+                        f"system(s) of this capability ({_show(head, count=count)})"],
                     tier=str(value) if constraint.name == "tier" else tier)
-                next_parts.append((child, np.fromiter(map(row_of.__getitem__, keys),
-                                                      dtype=np.int64, count=len(keys))))
+                next_parts.append((child, rows_of.astype(np.int64)))
         parts = next_parts
     for part, at in parts:
         part.rows = at

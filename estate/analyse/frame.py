@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from itertools import repeat
+from operator import truth
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 
+from estate.arrays import object_array
 from estate.graph import integration_index
 
 COLUMNS = (
@@ -284,10 +287,12 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = Fals
         if "status" in systems else np.arange(n)
     keys = systems["system_key"].to_numpy(dtype=object)[rows] if "system_key" in systems \
         else np.full(len(rows), None, dtype=object)
-    nodes = ["sys:" + str(k) for k in keys.tolist()]
-    attrs = list(map(graph._node.get, nodes))  # the node dicts, one C pass
-    keep = np.fromiter((a is not None and a.get("type") == "system" and not a.get("external")
-                        for a in attrs), dtype=bool, count=len(attrs))
+    nodes = list(map("sys:".__add__, map(str, keys.tolist())))
+    # the node dicts ({} for no node) and what is read of them: C passes, no Python loop
+    attrs = list(map(graph._node.get, nodes, repeat({})))
+    keep = ((object_array(list(map(dict.get, attrs, repeat("type")))) == "system")
+            & ~np.fromiter(map(truth, map(dict.get, attrs, repeat("external"))),
+                           dtype=bool, count=len(attrs)))
     rows, keys = rows[keep], keys[keep]
 
     def texts(c: str, at: np.ndarray) -> np.ndarray:
@@ -323,10 +328,9 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = Fals
     df = pd.DataFrame({c: column(c) for c in wanted}, copy=False)
     df["node"] = np.asarray(nodes, dtype=object)[keep][order]
     if not own_tiers:
-        kept = [a for a, k in zip(attrs, keep.tolist()) if k]
-        kept = [kept[i] for i in order.tolist()]
-        df["tier"] = _texts(pd.Series([a.get("tier") for a in kept], dtype=object))
-        df["tier_assumed"] = [a.get("tier_assumed") for a in kept]
+        kept = object_array(attrs)[np.flatnonzero(keep)[order]].tolist()
+        df["tier"] = _texts(pd.Series(list(map(dict.get, kept, repeat("tier"))), dtype=object))
+        df["tier_assumed"] = list(map(dict.get, kept, repeat("tier_assumed")))
     return df
 
 
