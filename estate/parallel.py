@@ -7,9 +7,11 @@ pickled copy of them. Forking is only used on Linux (on macOS the system librari
 may use are not safe to use after a fork; Windows cannot fork). Elsewhere, with one core,
 or with ``ESTATE_WORKERS=1``, the work runs here, one piece after the other, and gives the
 same result. :func:`split_work` does the same for two halves of one job (normalise matches
-half its new texts, the analysis groups half its capability blocks that way), and
+half its new texts, the analysis groups half its capability blocks that way),
 :func:`map_split` for a list of independent items cut in two by weight (the loader's
-files, when ``estate.load.SPLIT_BYTES`` is set).
+files, when ``estate.load.SPLIT_BYTES`` is set), and :class:`Jobs` for pieces of work
+that either side may do, taken by whichever is free (the report files besides the pages
+and findings.json).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pickle
 import sys
 import traceback
 from contextlib import suppress
-from typing import Callable, Generic, Sequence, TypeVar
+from typing import Callable, Generic, Iterator, Sequence, TypeVar
 
 from estate.memory import keep_frozen
 
@@ -108,27 +110,71 @@ class Background(Generic[T]):
         return self._value  # type: ignore[return-value]
 
 
-class Claim:
-    """One piece of work that whichever of two processes is free first does: a byte in a
-    pipe made before the fork. :meth:`take` reads it; only one reader can get it (the
-    other reads the end of the pipe), so the work is done once, by one side or the other,
-    and with no fork by the first to ask."""
+class Jobs(Generic[T]):
+    """Pieces of work that whichever of two processes is free takes, one at a time: one
+    ticket (a byte) per piece in a pipe made, filled and closed for writing before the
+    fork. A ticket read by one side is gone for the other; one side takes the pieces from
+    the first on, the other (``last=True``) from the last back, each counting its own, so
+    with as many tickets as pieces no piece is done twice, and each side starts with the
+    pieces it does best. With no fork the one process takes them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, items: Sequence[T]) -> None:
+        self.items = list(items)
+        self._front = self._back = 0
         self._read, write = os.pipe()
-        os.write(write, b"1")
-        os.close(write)
+        try:  # a pipe holds at least 4096 bytes: written whole before anyone reads
+            if len(self.items) > 4096:
+                raise ValueError("at most 4096 pieces of work")
+            os.write(write, b"1" * len(self.items))
+        except BaseException:
+            os.close(self._read)
+            raise
+        finally:
+            os.close(write)
 
-    def take(self) -> bool:
-        """Whether this caller gets the work (True once, for the first caller)."""
-        if self._read < 0:
-            return False
-        return os.read(self._read, 1) == b"1"
+    def take(self, last: bool = False) -> tuple[bool, T | None]:
+        """``(True, piece)`` for the next piece of work not yet taken by either side (from
+        the last back when ``last``), or ``(False, None)`` when every piece is taken."""
+        if self._read < 0 or os.read(self._read, 1) != b"1":
+            return False, None
+        if last:
+            self._back += 1
+            return True, self.items[-self._back]
+        self._front += 1
+        return True, self.items[self._front - 1]
+
+    def taking(self, last: bool = False) -> Iterator[T]:
+        """The pieces this side takes (see :meth:`take`), until none is left."""
+        while True:
+            taken, item = self.take(last)
+            if not taken:
+                return
+            yield item  # type: ignore[misc]
+
+    def __iter__(self) -> Iterator[T]:
+        return self.taking()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has run (no ticket left to read)."""
+        return self._read < 0
 
     def close(self) -> None:
         if self._read >= 0:
             os.close(self._read)
             self._read = -1
+
+
+class Claim(Jobs[bool]):
+    """One piece of work that whichever of two processes is free first does (see
+    :class:`Jobs`): :meth:`take` is True once, for the first caller."""
+
+    def __init__(self) -> None:
+        super().__init__([True])
+
+    def take(self) -> bool:  # type: ignore[override]
+        """Whether this caller gets the work (True once, for the first caller)."""
+        return super().take()[0]
 
 
 def _pickled_error(exc: BaseException) -> bytes:

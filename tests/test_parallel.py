@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from estate.errors import ReportError
-from estate.parallel import (Background, BackgroundError, Claim, map_split, split_work,
+from estate.parallel import (Background, BackgroundError, Claim, Jobs, map_split, split_work,
                              workers)
 
 
@@ -141,3 +141,44 @@ def test_the_workbook_is_written_once_and_alike_by_either_side(tiny_findings, tm
         assert files.proposals_xlsx == tmp_path / count / "proposals.xlsx"
         written[count] = files.proposals_xlsx.read_bytes()
     assert written["1"] == written["2"]
+
+
+@pytest.mark.parametrize("count", ["1", "2"])
+@pytest.mark.parametrize("last", [False, True])
+def test_jobs_are_each_taken_once_by_either_side(monkeypatch, count, last):
+    monkeypatch.setenv("ESTATE_WORKERS", count)
+    items = ["a", "b", "c", "d", "e"]
+    jobs = Jobs(items)
+    try:
+        there = Background(lambda: list(jobs))  # from the first on
+        here = list(jobs.taking(last))
+        theirs = there.result()
+        assert sorted(here + theirs) == items
+        assert theirs == items[:len(theirs)], "the child takes from the first on"
+        if last:
+            assert here == items[::-1][:len(here)], "this side from the last back"
+        else:
+            assert here == sorted(here)
+        if count == "1":
+            assert here == [] and theirs == items, "no fork: the work ran at once"
+        assert jobs.take() == (False, None) and jobs.take(True) == (False, None)
+    finally:
+        jobs.close()
+    assert list(jobs) == [], "closed jobs are never taken"
+
+
+def test_jobs_taken_from_both_ends_in_one_process_meet_once():
+    jobs = Jobs(list(range(7)))
+    try:
+        taken = [jobs.take(last=i % 2 == 1) for i in range(9)]
+    finally:
+        jobs.close()
+    assert taken == [(True, 0), (True, 6), (True, 1), (True, 5), (True, 2), (True, 4),
+                     (True, 3), (False, None), (False, None)]
+
+
+def test_jobs_are_few_enough_to_fill_the_pipe_before_the_fork():
+    with pytest.raises(ValueError):
+        Jobs(list(range(4097)))
+    assert list(Jobs([])) == []
+    assert len(list(Jobs(list(range(4096))))) == 4096

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from estate.memory import heap_frozen
-from estate.parallel import Background, Claim
+from estate.parallel import Background, Jobs
 from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
@@ -100,40 +100,62 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
                    document: dict | None) -> ReportFiles:
     doc = document if document is not None else build_document(findings, defer=True)
     # The writers only read the findings: on a machine with two cores a forked copy of
-    # this process draws the graph pages while this one writes the rest, and the workbook
-    # is written by whichever of the two is done first.
-    workbook = Claim()
+    # this process draws the graph pages while this one writes findings.json and what
+    # reads the deferred keys; the files either may write go to whichever is free first.
+    shared = Jobs(SHARED)
     try:
-        pages = Background(lambda: _write_pages(findings, doc, out, workbook))
+        pages = Background(lambda: _write_pages(findings, doc, out, shared))
         try:
             if hasattr(doc, "complete"):
                 doc.complete()  # what only this half reads (see model.DEFERRABLE)
             tables = dict(
                 findings_json=write_json(out / "findings.json", doc),
-                systems_csv=write_systems_csv(out / "systems.csv", doc),
-                clusters_csv=write_clusters_csv(out / "clusters.csv", doc),
                 data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
                 summary_md=write_text(out / "summary.md", summary_markdown(doc)),
                 report_html=write_text(out / "report.html",
                                        render_report(doc, findings, sections)),
             )
-            if workbook.take():
-                tables["proposals_xlsx"] = write_proposals(doc, out / "proposals.xlsx")
+            tables.update(_write_shared(shared, doc, out, last=True))
         except BaseException:
             with suppress(Exception):  # the first error is the one to report
                 pages.result()
             raise
         drawn = pages.result()
     finally:
-        workbook.close()
+        shared.close()
     files = ReportFiles(out_dir=out, **drawn, **tables)
     files.removed = _remove_stale(out, files)
     return files
 
 
-def _write_pages(findings: "Findings", doc: dict, out: Path, workbook: Claim) -> dict:
-    """The graph pages, and the workbook when this side is done first: the half of the
-    reports run in the background."""
+SHARED = ("proposals_xlsx", "clusters_csv", "systems_csv")
+"""The files either side of the reports may write: they read nothing that
+:meth:`~estate.report.model.Document.complete` fills in. The child takes them from the
+first on once its pages are drawn; this process from the last back once findings.json and
+the files that need the completed document are written. systems.csv reads what
+findings.json has just factorised and sorted (in the child it costs half as much again),
+so it is this process's first choice and the child's last; the workbook costs the same on
+either side. Each side takes the next file only when it is free, so neither waits for the
+other but at the end, and the two finish close together."""
+
+
+def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False) -> dict[str, Path]:
+    """Each file of ``jobs`` this side takes (see :meth:`Jobs.take`), written; the paths by
+    ReportFiles field."""
+    written = {}
+    for name in jobs.taking(last):
+        if name == "systems_csv":
+            written[name] = write_systems_csv(out / "systems.csv", doc)
+        elif name == "clusters_csv":
+            written[name] = write_clusters_csv(out / "clusters.csv", doc)
+        else:
+            written[name] = write_proposals(doc, out / "proposals.xlsx")
+    return written
+
+
+def _write_pages(findings: "Findings", doc: dict, out: Path, shared: Jobs) -> dict:
+    """The graph pages, then the shared files this side takes: the half of the reports
+    run in the background."""
     graphs = write_graphs(findings, doc, out)
     drawn = dict(
         estate_graph=graphs["estate_graph"],
@@ -142,8 +164,7 @@ def _write_pages(findings: "Findings", doc: dict, out: Path, workbook: Claim) ->
         cluster_graphs=graphs["clusters"],
         department_graphs=graphs["departments"],
     )
-    if workbook.take():
-        drawn["proposals_xlsx"] = write_proposals(doc, out / "proposals.xlsx")
+    drawn.update(_write_shared(shared, doc, out))
     return drawn
 
 

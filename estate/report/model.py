@@ -755,9 +755,9 @@ def graph_counts(graph) -> dict:
 
 DEFERRABLE = ("duplicates", "blocked_pairs", "standards_flags", "dispositions",
               "data_quality")
-"""Keys of the document that the graph pages and the workbook (the half of the reports
-that runs in a forked child) never read: :func:`build_document` can leave them to
-:meth:`Document.complete`, which the parent calls after the fork."""
+"""Keys of the document that the graph pages, the workbook, systems.csv and clusters.csv
+(what the forked child of the reports may write) never read: :func:`build_document` can
+leave them to :meth:`Document.complete`, which the parent calls after the fork."""
 
 
 def build_document(findings, defer: bool = False) -> Document:
