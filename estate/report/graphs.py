@@ -23,7 +23,8 @@ own nodes. So the pages together cost about what they draw, not pages x estate. 
 system nodes and edges of a department or cluster page drawn one system at a time are held
 as columns (:class:`PageRows`) and written as JSON text joined from pieces made once per run
 (each system's id, label and tooltip) or once per page, not as a dict per node encoded by
-``json.dumps``; the text is the same.
+``json.dumps``; the text is the same. So are a grouped page's group nodes
+(:class:`GroupNodes`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -194,6 +195,27 @@ def _numbers(values: list[float]) -> list[str]:
     return json.dumps(values)[1:-1].split(", ") if values else []
 
 
+
+def _rounded(points: list) -> list:
+    """``(round(x, 1), round(y, 1))`` of each point, None staying None: numpy's rounding
+    (``rint(v * 10) / 10``) where it is Python's, i.e. away from halfway cases, which
+    (and anything not a plain float) Python's ``round`` decides."""
+    present = [p for p in points if p is not None]
+    flat = list(chain.from_iterable(present))
+    if len(flat) < 16 or set(map(type, flat)) != {float} or len(flat) != 2 * len(present):
+        return [None if p is None else (round(p[0], 1), round(p[1], 1)) for p in points]
+    values = np.array(flat, dtype=float)
+    scaled = values * 10
+    out = np.rint(scaled) / 10
+    near = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | ~(np.abs(values) < 1e12)
+    if near.any():
+        out[near] = [round(v, 1) for v in values[near].tolist()]
+    pairs = list(map(tuple, out.reshape(-1, 2).tolist()))
+    if len(pairs) == len(points):
+        return pairs
+    pairs.reverse()
+    return [None if p is None else pairs.pop() for p in points]
+
 class PageRows(Sequence):
     """A page's nodes or edges: plain dicts and column blocks (:class:`SystemNodes`,
     :class:`EdgeBlock`) in order. Rendering joins each block's JSON texts, built for all
@@ -227,16 +249,16 @@ class PageRows(Sequence):
 
     def ids(self) -> list[str]:
         return [x for part in self.parts for x in (
-            part.ids if isinstance(part, SystemNodes) else [n["id"] for n in part])]
+            part.ids if isinstance(part, _NODE_BLOCKS) else [n["id"] for n in part])]
 
     def labels(self) -> list:
         return [x for part in self.parts for x in (
-            part.label_list() if isinstance(part, SystemNodes)
+            part.label_list() if isinstance(part, _NODE_BLOCKS)
             else [n.get("label") for n in part])]
 
     def place(self, positions: dict[str, tuple[float, float]]) -> None:
         for part in self.parts:
-            if isinstance(part, SystemNodes):
+            if isinstance(part, _NODE_BLOCKS):
                 part.place(positions)
             else:
                 _place(part, positions)
@@ -278,8 +300,7 @@ class SystemNodes(_Block):
             return list(map(labels.__getitem__, self.ids))
 
     def place(self, positions: dict[str, tuple[float, float]]) -> None:
-        got = [positions.get(n) for n in self.ids]
-        self.xy = [None if p is None else (round(p[0], 1), round(p[1], 1)) for p in got]
+        self.xy = _rounded(list(map(positions.get, self.ids)))
 
     def dicts(self) -> list[dict]:
         out = []
@@ -323,6 +344,104 @@ class SystemNodes(_Block):
                 f'"shape": "dot", "title": {t}, {v}}}'
                 for c, i, lab, g, t, v in zip(self.colors, ids, labels, self.legends, titles,
                                              values)]
+
+
+class GroupNodes(_Block):
+    """Group nodes of one grouped page as rows of plain values: what :func:`group_node`
+    (or, for a row added by :meth:`add_merged`, :func:`merged_node`) makes for each,
+    written as JSON from a few ``json.dumps`` calls per page instead of one dict per
+    node."""
+
+    def __init__(self):
+        self.rows: list[tuple] = []   # id, label, color, legend, title, value, url, dashed
+        self.xy: list[tuple[float, float] | None] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def add(self, node_id: str, label: str, color: str, legend: str, ids: list[str],
+            count: int, value: float, what: str, url: str | None = None) -> None:
+        """A :func:`group_node`."""
+        shown = ids[:GROUP_TOOLTIP_IDS]
+        more = count - len(shown)
+        title = (f"{label}\n{count:,} systems ({what})\nSystems: " + ", ".join(shown)
+                 + (f" and {more:,} more" if more > 0 else "")
+                 + ("\nDouble-click to open its graph" if url else ""))
+        self.rows.append((node_id, f"{label} ({count:,})", color, legend, title,
+                          float(value), url or None, False))
+
+    def add_merged(self, node_id: str, label: str, color: str, legend: str,
+                   products: list[tuple[str, int]], ids: list[str], count: int, value: float,
+                   what: str, tables: str) -> None:
+        """A :func:`merged_node`."""
+        shown = products[:GROUP_TOOLTIP_IDS]
+        more = len(products) - len(shown)
+        first_ids = ids[:GROUP_TOOLTIP_IDS]
+        title = "\n".join([
+            label, f"{count:,} systems ({what})",
+            f"{len(products):,} products with the fewest systems, merged to keep the page "
+            "readable",
+            "Products: " + ", ".join(f"{p} ({n:,})" for p, n in shown)
+            + (f" and {more:,} more" if more > 0 else ""),
+            "Systems: " + ", ".join(first_ids)
+            + (f" and {count - len(first_ids):,} more" if count > len(first_ids) else ""),
+            f"Too many products to draw one by one: every system is listed in {tables}"])
+        self.rows.append((node_id, f"{label} ({count:,})", color, legend, title,
+                          float(value), None, True))
+
+    @property
+    def ids(self) -> list[str]:
+        return [row[0] for row in self.rows]
+
+    def label_list(self) -> list[str]:
+        return [row[1] for row in self.rows]
+
+    def place(self, positions: dict[str, tuple[float, float]]) -> None:
+        self.xy = _rounded(list(map(positions.get, self.ids)))
+
+    def dicts(self) -> list[dict]:
+        out = []
+        for (node_id, label, color, legend, title, value, url, dashed), xy in zip(
+                self.rows, self.xy or repeat(None)):
+            d = {"id": node_id, "label": label, "color": color, "shape": "dot",
+                 "title": title, "legend": legend, "value": value, "borderWidth": 3}
+            if url:
+                d["url"] = url
+            if dashed:
+                d["shapeProperties"] = {"borderDashes": [4, 3]}
+            if xy is not None:
+                d["x"], d["y"] = xy
+            out.append(d)
+        return out
+
+    def texts(self) -> list[str]:
+        if not self.rows:
+            return []
+        ids, labels, color_of, legend_of, titles, values, url_of, dashed = map(
+            list, zip(*self.rows))
+        colors, legends = _encoder(color_of), _encoder(legend_of)
+        shapes = ['"shape": "dot", "shapeProperties": {"borderDashes": [4, 3]}, ' if d
+                  else '"shape": "dot", ' for d in dashed]
+        values = _numbers(values)
+        if any(url_of):
+            urls = _encoder(u for u in url_of if u)
+            values = [f'"url": {urls[u]}, "value": {v}' if u else f'"value": {v}'
+                      for u, v in zip(url_of, values)]
+        else:
+            values = [f'"value": {v}' for v in values]
+        if self.xy is not None:
+            placed = [xy for xy in self.xy if xy is not None]
+            coords = iter(_numbers([c for xy in placed for c in xy]))
+            values = [v if xy is None else f'{v}, "x": {next(coords)}, "y": {next(coords)}'
+                      for v, xy in zip(values, self.xy)]
+        return [f'{{"borderWidth": 3, "color": {colors[c]}, "id": {i}, "label": {lab}, '
+                f'"legend": {legends[g]}, {shape}"title": {t}, {v}}}'
+                for c, i, lab, g, shape, t, v in zip(
+                    color_of, _encode(ids), _encode(labels), legend_of, shapes,
+                    _encode(titles), values)]
+
+
+_NODE_BLOCKS = (SystemNodes, GroupNodes)
 
 
 class EdgeBlock(_Block):
@@ -1005,18 +1124,9 @@ def group_node(node_id: str, label: str, color: str, legend: str, ids: list[str]
                count: int, value: float, what: str, url: str | None = None) -> dict:
     """One node standing for ``count`` systems; ``ids``: the first system ids, sorted (the
     tooltip names :data:`GROUP_TOOLTIP_IDS` of them)."""
-    shown = ids[:GROUP_TOOLTIP_IDS]
-    more = count - len(shown)
-    lines = [label, f"{count:,} systems ({what})",
-             "Systems: " + ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")]
-    out = {"id": node_id, "label": f"{label} ({count:,})", "color": color, "shape": "dot",
-           "title": "\n".join(lines), "legend": legend, "value": float(value),
-           "borderWidth": 3}
-    if url:
-        lines.append("Double-click to open its graph")
-        out["title"] = "\n".join(lines)
-        out["url"] = url
-    return out
+    block = GroupNodes()
+    block.add(node_id, label, color, legend, ids, count, value, what, url)
+    return block.dicts()[0]
 
 
 def merged_node(node_id: str, label: str, color: str, legend: str,
@@ -1025,20 +1135,9 @@ def merged_node(node_id: str, label: str, color: str, legend: str,
     """One node standing for the smaller groups of a grouped page (``products``: each
     product merged and its number of systems, largest first): its tooltip names the
     largest of them and says where every system is listed."""
-    shown = products[:GROUP_TOOLTIP_IDS]
-    more = len(products) - len(shown)
-    node = group_node(node_id, label, color, legend, ids, count, value, what)
-    first_ids = ids[:GROUP_TOOLTIP_IDS]
-    lines = [label, f"{count:,} systems ({what})",
-             f"{len(products):,} products with the fewest systems, merged to keep the "
-             "page readable",
-             "Products: " + ", ".join(f"{p} ({n:,})" for p, n in shown)
-             + (f" and {more:,} more" if more > 0 else ""),
-             "Systems: " + ", ".join(first_ids)
-             + (f" and {count - len(first_ids):,} more" if count > len(first_ids) else ""),
-             f"Too many products to draw one by one: every system is listed in {tables}"]
-    node.update(title="\n".join(lines), shapeProperties={"borderDashes": [4, 3]})
-    return node
+    block = GroupNodes()
+    block.add_merged(node_id, label, color, legend, products, ids, count, value, what, tables)
+    return block.dicts()[0]
 
 
 def cap_groups(groups: dict[tuple[str, str], list]
@@ -1096,10 +1195,19 @@ def cap_plan(keys: list[tuple[str, str]], sizes: list[int]
     return out
 
 
-def _group_of(view: EstateView, systems: list[str], sized_by: str,
+def _split_by(names: list[str]) -> list[tuple[str, list[int]]]:
+    """The positions of each distinct name in ``names`` (increasing), by name sorted."""
+    out: dict[str, list[int]] = defaultdict(list)
+    for i, name in enumerate(names):
+        out[name].append(i)
+    return sorted(out.items())
+
+
+def _group_of(view: EstateView, systems: Sequence, sized_by: str,
               at: np.ndarray | None = None) -> tuple[list[str], int, float]:
     """The first system ids (id, else node id), the number and the summed size of a group
-    of graph systems (summed in order, as floats add); ``at``: their positions."""
+    of graph systems (summed in order, as floats add); ``at``: their positions (then
+    ``systems`` is only counted)."""
     if at is None:
         node = view.node
         at = np.fromiter(map(view.pos.__getitem__, systems), dtype=np.intp,
@@ -1272,7 +1380,7 @@ def department_systems(view: EstateView, department: str) -> DepartmentSystems:
     """A department's own systems and the systems elsewhere linked to them, each sorted."""
     dept = f"dept:{department}"
     pos = view.pos
-    own = sorted(v for v in view.succ.get(dept, ()) if v in pos)
+    own = sorted(filter(pos.__contains__, view.succ.get(dept, ())))
     at = view.code_of(own)
     partners, partner_codes = view.connected_codes(at[at >= 0], at[at >= 0])
     return DepartmentSystems(own, partners, at, partner_codes)
@@ -1370,10 +1478,9 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     partner_codes = getattr(systems, "partner_codes", None)
     if partner_codes is None:
         partner_codes = view.code_of(partners)
-    outside: dict[str, list[int]] = defaultdict(list)
-    for i, other in enumerate(view.department_of(partner_codes)):
-        outside[other].append(i)
+    outside = _split_by(view.department_of(partner_codes))
     cap_nodes, nodes = _department_hubs(view, department, own, colours, at)
+    groups_drawn = GroupNodes()
     by_cap: dict[str, list[str]] = defaultdict(list)
     provides: set[tuple[str, str]] = set()
     drawn = cap_plan(group_keys, sizes)
@@ -1401,22 +1508,21 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         group = (view.system_ids(first[:GROUP_TOOLTIP_IDS]), count, sum(value))
         if name is None:
             merged = [(group_keys[i][1], sizes[i]) for i in groups]
-            nodes.append(merged_node(
+            groups_drawn.add_merged(
                 gid, f"{len(merged):,} other products", colours[cap], cap, merged,
-                *group, f"{cap}, {department}", "systems.csv and report.html"))
+                *group, f"{cap}, {department}", "systems.csv and report.html")
         else:
-            nodes.append(group_node(gid, name, colours[cap], cap, *group,
-                                    f"{cap}, {department}"))
+            groups_drawn.add(gid, name, colours[cap], cap, *group, f"{cap}, {department}")
     partner_label = np.empty(len(partners), dtype=np.intp)
-    for other, where in sorted(outside.items()):
+    for other, where in outside:
         gid = f"other:{other}"
         partner_label[where] = len(labels)
         labels.append(gid)
         href = dept_pages.get(other)
-        nodes.append(group_node(
+        groups_drawn.add(
             gid, other, GREY, "Other department's systems",
-            *_group_of(view, [partners[i] for i in where], sized_by, partner_codes[where]),
-            "connected systems in another department", url=up + href if href else None))
+            *_group_of(view, where, sized_by, partner_codes[where]),
+            "connected systems in another department", url=up + href if href else None)
     known: dict[str, str] = {}
     integrations = view.grouped_counts(
         [(ordered, np.repeat(np.asarray(group_label, dtype=np.intp), sizes)),
@@ -1442,7 +1548,7 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         subtitle=f"{len(own):,} systems in {len(group_keys):,} groups of one capability and "
                  f"product{_shown(drawn, len(group_keys), 'capability')}; "
                  f"{len(partners):,} connected systems elsewhere",
-        nodes=nodes, edges=edges, legend=legend, home=up + "report.html",
+        nodes=PageRows([nodes, groups_drawn]), edges=edges, legend=legend, home=up + "report.html",
         links=[("Estate graph", up + "estate-graph.html"), ("Data flow", up + "data-flow.html")],
         note="Too many systems to draw one by one: each dot is the department's systems of one "
              "product, sized by their total " + sized_by.replace("_", " ")
@@ -1452,7 +1558,7 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     if not page.physics:
         hubs = {str(node[c].get("label")): c for c in cap_nodes}
         _place(page.nodes, grouped_positions(dict(by_cap), hubs,
-                                             [dept, *(f"other:{o}" for o in sorted(outside))]))
+                                             [dept, *(f"other:{o}" for o, _ in outside)]))
     return page
 
 
@@ -1683,9 +1789,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     group_keys, order, bounds = _grouping(cols["department"][rows], products)
     order = rows[order]
     sizes = np.diff(bounds).tolist()
-    outside: dict[str, list[int]] = defaultdict(list)
-    for i, other in enumerate(view.department_of(neighbour_codes)):
-        outside[other].append(i)
+    outside = _split_by(view.department_of(neighbour_codes))
     departments = plan.departments
     nodes = list(_department_hub_nodes(departments, dept_pages, up))
     at_target = np.flatnonzero(is_target).tolist()
@@ -1707,6 +1811,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     group_label = [0] * len(group_keys)
     labels = [target]
     starts = bounds.tolist()
+    groups_drawn = GroupNodes()
     for dept, product, at in drawn:
         gid = f"group:{dept}|{product}" if product is not None else f"rest:{dept}"
         spans = [(starts[i], starts[i + 1]) for i in at]
@@ -1729,23 +1834,21 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
                  "migrating" + (f", wave(s) {', '.join(map(str, waves))}" if waves else ""))
         if product is None:
             merged = [(group_keys[i][1], sizes[i]) for i in at]
-            nodes.append(merged_node(gid, f"{dept} · {len(merged):,} other products",
-                                     ROLES["migrate"], "Migrate", merged, *group,
-                                     "clusters.csv and report.html"))
+            groups_drawn.add_merged(gid, f"{dept} · {len(merged):,} other products",
+                                    ROLES["migrate"], "Migrate", merged, *group,
+                                    "clusters.csv and report.html")
         else:
-            nodes.append(group_node(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate",
-                                    *group))
+            groups_drawn.add(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate", *group)
     if len(ordered):
         label_of[order] = np.repeat(np.asarray(group_label, dtype=np.intp), sizes)
     neighbour_label = np.empty(len(neighbours), dtype=np.intp)
-    for other, at in sorted(outside.items()):
+    for other, at in outside:
         gid = f"other:{other}"
         neighbour_label[at] = len(labels)
         labels.append(gid)
-        nodes.append(group_node(gid, other, GREY, "Connected system",
-                                *_group_of(view, [neighbours[i] for i in at], sized_by,
-                                           neighbour_codes[at]),
-                                "connected to the cluster"))
+        groups_drawn.add(gid, other, GREY, "Connected system",
+                         *_group_of(view, at, sized_by, neighbour_codes[at]),
+                         "connected to the cluster")
     owns = {(f"dept:{dept}", gid) for gid, dept in owner}
     if t is not None:
         owns.add((f"dept:{t['department']}", target))
@@ -1779,7 +1882,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
                                     "color": {"color": ROLES["migrate"]}}),
                         known)])
     page = _cluster_graph_page(
-        cluster, nodes, edges, up, neighbours=bool(neighbours),
+        cluster, PageRows([nodes, groups_drawn]), edges, up, neighbours=bool(neighbours),
         size=f"{len(plan.keys):,} systems in {len(group_keys):,} groups of one department "
              f"and product{_shown(drawn, len(group_keys), 'department')}",
         note="Too many systems to draw one by one: each orange dot is one department's "
@@ -1791,7 +1894,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     if not page.physics:
         _place(page.nodes, grouped_positions(
             {"members": [gid for gid, _ in migrating]}, {"members": target},
-            [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o in sorted(outside))]))
+            [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o, _ in outside)]))
     return page
 
 
