@@ -195,7 +195,6 @@ def _numbers(values: list[float]) -> list[str]:
     return json.dumps(values)[1:-1].split(", ") if values else []
 
 
-
 def _rounded(points: list) -> list:
     """``(round(x, 1), round(y, 1))`` of each point, None staying None: numpy's rounding
     (``rint(v * 10) / 10``) where it is Python's, i.e. away from halfway cases, which
@@ -205,9 +204,10 @@ def _rounded(points: list) -> list:
     if len(flat) < 16 or set(map(type, flat)) != {float} or len(flat) != 2 * len(present):
         return [None if p is None else (round(p[0], 1), round(p[1], 1)) for p in points]
     values = np.array(flat, dtype=float)
-    scaled = values * 10
-    out = np.rint(scaled) / 10
-    near = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | ~(np.abs(values) < 1e12)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf and nan are left to round()
+        scaled = values * 10
+        out = np.rint(scaled) / 10
+        near = (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6) | ~(np.abs(values) < 1e12)
     if near.any():
         out[near] = [round(v, 1) for v in values[near].tolist()]
     pairs = list(map(tuple, out.reshape(-1, 2).tolist()))
@@ -215,6 +215,7 @@ def _rounded(points: list) -> list:
         return pairs
     pairs.reverse()
     return [None if p is None else pairs.pop() for p in points]
+
 
 class PageRows(Sequence):
     """A page's nodes or edges: plain dicts and column blocks (:class:`SystemNodes`,
