@@ -217,6 +217,22 @@ def _rounded(points: list) -> list:
     return [None if p is None else pairs.pop() for p in points]
 
 
+def _value_texts(numbers: list[str], urls, xy) -> list[str]:
+    """The ``"url"`` (when a node has one), ``"value"`` and ``"x"``/``"y"`` (when placed)
+    part of each node's JSON, for the node blocks."""
+    if urls is not None and any(urls):
+        encoded = _encoder(u for u in urls if u)
+        values = [f'"url": {encoded[u]}, "value": {v}' if u else f'"value": {v}'
+                  for u, v in zip(urls, numbers)]
+    else:
+        values = [f'"value": {v}' for v in numbers]
+    if xy is not None:
+        coords = iter(_numbers([c for p in xy if p is not None for c in p]))
+        values = [v if p is None else f'{v}, "x": {next(coords)}, "y": {next(coords)}'
+                  for v, p in zip(values, xy)]
+    return values
+
+
 class PageRows(Sequence):
     """A page's nodes or edges: plain dicts and column blocks (:class:`SystemNodes`,
     :class:`EdgeBlock`) in order. Rendering joins each block's JSON texts, built for all
@@ -329,18 +345,7 @@ class SystemNodes(_Block):
                       for t, x in zip(titles, self.extra)]
         colors = _encoder(self.colors)
         legends = _encoder(self.legends)
-        values = _numbers(self._values())
-        if self.urls is not None:
-            urls = _encoder(u for u in self.urls if u)
-            values = [f'"url": {urls[u]}, "value": {v}' if u else f'"value": {v}'
-                      for u, v in zip(self.urls, values)]
-        else:
-            values = [f'"value": {v}' for v in values]
-        if self.xy is not None:
-            placed = [xy for xy in self.xy if xy is not None]
-            coords = iter(_numbers([c for xy in placed for c in xy]))
-            values = [v if xy is None else f'{v}, "x": {next(coords)}, "y": {next(coords)}'
-                      for v, xy in zip(values, self.xy)]
+        values = _value_texts(_numbers(self._values()), self.urls, self.xy)
         return [f'{{"color": {colors[c]}, "id": {i}, "label": {lab}, "legend": {legends[g]}, '
                 f'"shape": "dot", "title": {t}, {v}}}'
                 for c, i, lab, g, t, v in zip(self.colors, ids, labels, self.legends, titles,
@@ -423,18 +428,7 @@ class GroupNodes(_Block):
         colors, legends = _encoder(color_of), _encoder(legend_of)
         shapes = ['"shape": "dot", "shapeProperties": {"borderDashes": [4, 3]}, ' if d
                   else '"shape": "dot", ' for d in dashed]
-        values = _numbers(values)
-        if any(url_of):
-            urls = _encoder(u for u in url_of if u)
-            values = [f'"url": {urls[u]}, "value": {v}' if u else f'"value": {v}'
-                      for u, v in zip(url_of, values)]
-        else:
-            values = [f'"value": {v}' for v in values]
-        if self.xy is not None:
-            placed = [xy for xy in self.xy if xy is not None]
-            coords = iter(_numbers([c for xy in placed for c in xy]))
-            values = [v if xy is None else f'{v}, "x": {next(coords)}, "y": {next(coords)}'
-                      for v, xy in zip(values, self.xy)]
+        values = _value_texts(_numbers(values), url_of, self.xy)
         return [f'{{"borderWidth": 3, "color": {colors[c]}, "id": {i}, "label": {lab}, '
                 f'"legend": {legends[g]}, {shape}"title": {t}, {v}}}'
                 for c, i, lab, g, shape, t, v in zip(
