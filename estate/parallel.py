@@ -151,9 +151,6 @@ class Jobs(Generic[T]):
                 return
             yield item  # type: ignore[misc]
 
-    def __iter__(self) -> Iterator[T]:
-        return self.taking()
-
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has run (no ticket left to read)."""
@@ -163,18 +160,6 @@ class Jobs(Generic[T]):
         if self._read >= 0:
             os.close(self._read)
             self._read = -1
-
-
-class Claim(Jobs[bool]):
-    """One piece of work that whichever of two processes is free first does (see
-    :class:`Jobs`): :meth:`take` is True once, for the first caller."""
-
-    def __init__(self) -> None:
-        super().__init__([True])
-
-    def take(self) -> bool:  # type: ignore[override]
-        """Whether this caller gets the work (True once, for the first caller)."""
-        return super().take()[0]
 
 
 def _pickled_error(exc: BaseException) -> bytes:

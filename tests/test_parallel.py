@@ -6,8 +6,7 @@ import sys
 import pytest
 
 from estate.errors import ReportError
-from estate.parallel import (Background, BackgroundError, Claim, Jobs, map_split, split_work,
-                             workers)
+from estate.parallel import Background, BackgroundError, Jobs, map_split, split_work, workers
 
 
 def test_result_comes_back_from_the_child(tmp_path, monkeypatch):
@@ -117,17 +116,17 @@ def test_the_child_leaves_what_it_inherited_to_no_collection(monkeypatch):
 
 
 @pytest.mark.parametrize("count", ["1", "2"])
-def test_a_claim_is_taken_by_one_side_only(monkeypatch, count):
+def test_a_single_job_is_taken_by_one_side_only(monkeypatch, count):
     monkeypatch.setenv("ESTATE_WORKERS", count)
-    claim = Claim()
+    claim = Jobs(["workbook"])
     try:
-        there = Background(claim.take)
-        here = claim.take()
+        there = Background(lambda: claim.take()[0])
+        here = claim.take()[0]
         assert sorted([here, there.result()]) == [False, True]
-        assert not claim.take(), "taken once for good"
+        assert not claim.take()[0], "taken once for good"
     finally:
         claim.close()
-    assert not claim.take(), "a closed claim is never taken"
+    assert not claim.take()[0], "a closed job is never taken"
 
 
 def test_the_workbook_is_written_once_and_alike_by_either_side(tiny_findings, tmp_path,
@@ -150,7 +149,7 @@ def test_jobs_are_each_taken_once_by_either_side(monkeypatch, count, last):
     items = ["a", "b", "c", "d", "e"]
     jobs = Jobs(items)
     try:
-        there = Background(lambda: list(jobs))  # from the first on
+        there = Background(lambda: list(jobs.taking()))  # from the first on
         here = list(jobs.taking(last))
         theirs = there.result()
         assert sorted(here + theirs) == items
@@ -164,7 +163,7 @@ def test_jobs_are_each_taken_once_by_either_side(monkeypatch, count, last):
         assert jobs.take() == (False, None) and jobs.take(True) == (False, None)
     finally:
         jobs.close()
-    assert list(jobs) == [], "closed jobs are never taken"
+    assert list(jobs.taking()) == [], "closed jobs are never taken"
 
 
 def test_jobs_taken_from_both_ends_in_one_process_meet_once():
@@ -180,5 +179,5 @@ def test_jobs_taken_from_both_ends_in_one_process_meet_once():
 def test_jobs_are_few_enough_to_fill_the_pipe_before_the_fork():
     with pytest.raises(ValueError):
         Jobs(list(range(4097)))
-    assert list(Jobs([])) == []
-    assert len(list(Jobs(list(range(4096))))) == 4096
+    assert list(Jobs([]).taking()) == []
+    assert len(list(Jobs(list(range(4096))).taking())) == 4096
