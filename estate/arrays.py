@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+
 import numpy as np
 import pandas as pd
 
@@ -26,5 +28,14 @@ def missing_mask(values: pd.Series, objects: np.ndarray) -> np.ndarray:
     array = values.array
     if isinstance(array, pd.arrays.StringArray) and values.dtype.na_value is pd.NA \
             and objects.ndim == 1 and objects.flags.c_contiguous and len(objects):
-        return np.frombuffer(memoryview(objects).cast("B"), dtype=np.uintp) == id(pd.NA)
+        return addresses(objects) == id(pd.NA)
     return values.isna().to_numpy()
+
+
+def addresses(values: np.ndarray) -> np.ndarray:
+    """The object pointers a contiguous object array holds, as integers: a view of its
+    memory (valid while ``values`` is), made without touching the objects."""
+    if not len(values):
+        return np.zeros(0, dtype=np.intp)
+    memory = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
+    return np.frombuffer(memory, dtype=np.intp)

@@ -362,14 +362,13 @@ def edge_attributes(kind: str) -> EdgeAttributes:
 
 
 def _add_edges(graph: nx.DiGraph, sources: list, targets: list, kind: str,
-               out: list[dict] | None = None, into: list[dict] | None = None,
-               ends: list[dict] | None = None) -> None:
+               out: list[dict] | None = None, ends: list[dict] | None = None) -> None:
     """``graph.add_edges_from(zip(sources, targets), type=kind)`` with the same adjacency
     order, except that every edge gets the shared :func:`edge_attributes` of ``kind`` (a
     repeated or existing edge keeps its place and gets it too). Written straight into the
     adjacency dicts by C-level maps, several times cheaper than networkx's per-edge Python
-    at millions of edges. ``out`` and ``into`` may give the successor dict of each source
-    and the predecessor dict of each target when the caller has them at hand.
+    at millions of edges. ``out`` may give the successor dict of each source when the
+    caller has them at hand.
 
     The targets are looked up first, so a target that is not a node yet stops the work
     before anything is written; a source that is not one stops it with only edges
@@ -386,8 +385,7 @@ def _add_edges(graph: nx.DiGraph, sources: list, targets: list, kind: str,
     succ, pred = graph._succ, graph._pred
     attrs = edge_attributes(kind)
     try:
-        if into is None:
-            into = list(map(pred.__getitem__, targets))
+        into = list(map(pred.__getitem__, targets))
         if out is None:
             out = map(succ.__getitem__, sources)
         deque(map(dict.__setitem__, out, targets, repeat(attrs)), maxlen=0)

@@ -71,7 +71,7 @@ def filled_mask(column: pd.Series) -> pd.Series:
         return pd.Series(sizes > 0, index=column.index)
     if pd.api.types.is_string_dtype(column):
         objects = column.to_numpy(dtype=object)
-        missing = np.asarray(missing_mask(column, objects), dtype=bool)
+        missing = missing_mask(column, objects)
         values = np.where(missing, "-", objects)
         filled = ~missing
         try:

@@ -30,7 +30,7 @@ from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      apply_constraints, block_inputs, group_keys,
                                      out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import Coded, find_duplicates, implementation_keys
-from estate.analyse.frame import edge_ends, map_unique, slug, sorted_codes, systems_frame
+from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame
 from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)
@@ -123,12 +123,11 @@ copied when the rows are picked)."""
 
 def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.ndarray],
                      settings: Settings, blocked: list[dict],
-                     meanwhile: Callable[[], None] = lambda: None,
-                     coded: Coded | None = None) -> list[Candidate]:
+                     meanwhile: Callable[[], None], coded: Coded) -> list[Candidate]:
     """The constraint-split candidate groups of every capability. ``meanwhile`` is other
     work of the caller, done while a forked child (with two cores) groups the largest
     capability blocks (see :class:`_BlockGroups`); ``coded``, the column codes of
-    ``systems`` when the caller has them."""
+    ``systems``."""
     parts: list[Candidate] = []
     has_cap = systems["capability_id"].notna().to_numpy(bool)
     with_cap = systems.loc[has_cap, list(_BLOCK_COLUMNS)]
@@ -146,7 +145,7 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
     same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
     inputs = block_inputs(inside, cap_of, same, settings.similarity,
-                          block_codes if coded is not None else None)
+                          block_codes)
     sizes = with_cap.groupby("capability_id", sort=True).size()
     inside_sizes = cap_of.value_counts()
     todo = [c for c in sizes.index.tolist() if inside_sizes.get(c, 0) >= 2]
@@ -684,18 +683,17 @@ def _standards_flags(systems: pd.DataFrame) -> list[StandardsFlag]:
 
 
 def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows: np.ndarray,
-                  member_clusters: np.ndarray, ranks: tuple | None = None) -> TableItems:
+                  member_clusters: np.ndarray, ranks: tuple) -> TableItems:
     """TIME disposition of every analysed system: from its cluster role, else its state.
 
     One :class:`SystemDisposition` table sorted by department and system id: the cluster
     members' (from the member table; ``member_rows`` their systems-table rows) and, for
     every system whose department and system id no member has, one from its state;
     ``member_clusters`` is the cluster id of each member row; ``ranks``, the sorted codes
-    of the department and system id columns when the caller has them)."""
+    of the department and system id columns)."""
     department = systems["department"].to_numpy(object)
     system_id = systems["system_id"].to_numpy(object)
-    (dept_rank, _), (sid_rank, sids) = ranks or (sorted_codes(department),
-                                                 sorted_codes(system_id))
+    (dept_rank, _), (sid_rank, sids) = ranks
     pair = pd.factorize(dept_rank * (len(sids) + 1) + sid_rank)[0]
     member_rows = np.asarray(member_rows, dtype=np.int64)
     hit = np.zeros(int(pair.max(initial=-1)) + 1, dtype=bool)

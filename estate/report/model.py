@@ -16,7 +16,6 @@ import dataclasses
 import math
 from collections import Counter
 from datetime import date, datetime
-from functools import partial
 from itertools import chain
 from operator import attrgetter
 from typing import Any, Sequence
@@ -28,7 +27,8 @@ from estate.analyse.model import ColumnRows, TableItems
 from estate.arrays import object_array
 from estate.graph import type_counts
 from estate.report._files import file_slug
-from estate.report.rows import JsonColumnRows, LazyColumns, LazyOrder, Rows, sort_ranks
+from estate.report.rows import (_AS_IS, JsonColumnRows, LazyColumns, LazyOrder, Rows,
+                                _plain_already, sort_ranks)
 
 SCHEMA_VERSION = "2.0"
 
@@ -81,7 +81,6 @@ DISPOSITION_KEYS: tuple[str, ...] = tuple(k for k, _ in DISPOSITION_FIELDS)
 _JOINED = "(disposition) "  # prefix of the joined sources: never a systems-table column
 
 
-_AS_IS = frozenset({str, int, bool, type(None)})
 _INF = math.inf
 
 
@@ -135,22 +134,11 @@ def plain(value: Any) -> Any:
     return str(value)
 
 
-_FLAT = frozenset({str, int, bool, float, type(None)})
-_IS_FLOAT = partial(type.__instancecheck__, float)
-
-
-def _plain_rows(items) -> list[dict] | None:
+def _plain_rows(items: list[dict]) -> list[dict] | None:
     """:func:`plain` of a list of flat dicts (text keys, plain values) as copies of them,
     checked and copied in C; None when they are not all such dicts."""
-    if set(map(type, items)) != {dict} or \
-            not set(map(type, chain.from_iterable(map(dict.keys, items)))) <= {str}:
-        return None
-    kinds = set(map(type, chain.from_iterable(map(dict.values, items))))
-    if not kinds <= _FLAT:
-        return None
-    if float in kinds and not np.isfinite(np.fromiter(
-            filter(_IS_FLOAT, chain.from_iterable(map(dict.values, items))),
-            dtype=np.float64)).all():
+    if not set(map(type, chain.from_iterable(map(dict.keys, items)))) <= {str} or \
+            not _plain_already(list(chain.from_iterable(map(dict.values, items)))):
         return None
     return list(map(dict.copy, items))
 
@@ -159,11 +147,8 @@ def _plain_column_rows(rows: ColumnRows) -> JsonColumnRows | list[dict]:
     """:func:`plain` of a :class:`ColumnRows`, still as columns when every value is plain
     already (text, a whole number, a finite float or None: the saving inputs); else the
     list of plain dicts (a missing value then stays a key with None, as plain gives)."""
-    for column in rows.columns:
-        kinds = set(map(type, column))
-        if not kinds <= _FLAT or (float in kinds and not np.isfinite(np.fromiter(
-                filter(_IS_FLOAT, column), dtype=np.float64)).all()):
-            return [plain(r) for r in rows]
+    if not all(_plain_already(column) for column in rows.columns):
+        return [plain(r) for r in rows]
     return JsonColumnRows(rows.keys, rows.columns, rows.optional)
 
 

@@ -11,7 +11,6 @@ document as plain data (the audit, the tests) works unchanged.
 from __future__ import annotations
 
 import copy
-import ctypes
 import json
 import math
 from collections.abc import Iterator, Sequence
@@ -23,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from estate.analyse.model import ColumnRows, range_item
-from estate.arrays import object_array
+from estate.arrays import addresses, object_array
 
 CHUNK_ROWS = 20_000
 """Rows converted at a time: bounds the memory of the text being built."""
@@ -174,15 +173,6 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return codes, pd.Series(uniques)
 
 
-def _addresses(values: np.ndarray) -> np.ndarray:
-    """The object pointers a contiguous object array holds, as integers: a view of its
-    memory (valid while ``values`` is), made without touching the objects."""
-    if not len(values):
-        return np.zeros(0, dtype=np.intp)
-    memory = (ctypes.c_ssize_t * len(values)).from_address(values.ctypes.data)
-    return np.frombuffer(memory, dtype=np.intp)
-
-
 POINTER_SAMPLE = 4096
 """Cells sampled to judge whether a column shares its objects (see :func:`_factorize_objects`)."""
 
@@ -208,14 +198,14 @@ def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     missing cell), as ``pd.factorize``. A column whose cells are mostly objects of their
     own (built row by row) is factorised by value at once."""
     values = np.ascontiguousarray(values)
-    if len(values) < 1000 or _objects_mostly_distinct(_addresses(values)):
+    if len(values) < 1000 or _objects_mostly_distinct(addresses(values)):
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         return codes, np.asarray(uniques, dtype=object)
-    by_object, addresses = pd.factorize(_addresses(values))
-    if 3 * len(addresses) > len(values):  # few cells share an object: by value at once
+    by_object, objects = pd.factorize(addresses(values))
+    if 3 * len(objects) > len(values):  # few cells share an object: by value at once
         codes, uniques = pd.factorize(values, use_na_sentinel=True)
         return codes, np.asarray(uniques, dtype=object)
-    where = np.empty(len(addresses), dtype=np.intp)
+    where = np.empty(len(objects), dtype=np.intp)
     where[by_object] = np.arange(len(values), dtype=np.intp)  # any cell of each object
     by_value, uniques = pd.factorize(values[where], use_na_sentinel=True)
     return by_value[by_object], np.asarray(uniques, dtype=object)
