@@ -1795,7 +1795,6 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
         node.update(shape="star", borderWidth=2)
         nodes.append(node)
     # the members' fields in group order, as lists: a group is a slice of them
-    ordered = order.tolist()
     id_at = cols["system_id"][order].tolist()
     wave_at = cols["wave"][order].tolist()
     value_at = [float(v or 0) for v in cols[sized_by][order].tolist()]
@@ -1834,7 +1833,7 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
                                     "clusters.csv and report.html")
         else:
             groups_drawn.add(gid, f"{dept} · {product}", ROLES["migrate"], "Migrate", *group)
-    if len(ordered):
+    if len(order):
         label_of[order] = np.repeat(np.asarray(group_label, dtype=np.intp), sizes)
     neighbour_label = np.empty(len(neighbours), dtype=np.intp)
     for other, at in outside:
