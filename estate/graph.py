@@ -58,7 +58,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estate.arrays import missing_mask, object_array
+from estate.arrays import factorize, first_rows, missing_mask, object_array
 from estate.errors import Finding
 from estate.memory import gc_paused
 from estate.parallel import Background
@@ -427,17 +427,10 @@ def _factorise(prefix: str, values, key=str) -> tuple[np.ndarray, list, np.ndarr
     """The factorisation codes of ``values`` (-1 where missing: the codes number the
     distinct values in order of first appearance), the distinct values, and the node id
     ``prefix + key(value)`` of each followed by None, so ``ids[codes]`` is :func:`node_ids`."""
-    codes, uniques = pd.factorize(values)
+    codes, uniques = factorize(values)
     uniques = uniques.tolist()
     ids = np.array([*(prefix + key(u) for u in uniques), None], dtype=object)
     return codes, uniques, ids
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """The position of each distinct code's first row, in row order, missing (-1) left
-    out, for codes numbered in order of first appearance (as pd.factorize numbers them):
-    the running maximum of such codes rises exactly at those rows."""
-    return np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
 
 
 def _objects(values: pd.Series) -> list:
@@ -464,7 +457,7 @@ def _stripped(items: np.ndarray) -> tuple[np.ndarray, list]:
     """Factorisation codes of ``str(item).strip()`` per item (-1 where that is empty) and
     the distinct stripped texts in order of first appearance: each distinct item is
     converted and stripped once."""
-    codes, uniques = pd.factorize(items)
+    codes, uniques = factorize(items)
     text = np.array([str(u).strip() for u in uniques.tolist()], dtype=object)
     text_codes, texts = pd.factorize(np.where(text == "", None, text))
     return np.append(text_codes, -1)[codes], texts.tolist()
@@ -474,7 +467,7 @@ def _add_catalogue_nodes(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndar
                          succ_of: np.ndarray, products: pd.DataFrame | None) -> None:
     product_codes, pids, product_ids = _factorise("product:", rows["product_id"])
     with_product = product_codes >= 0
-    firsts = _first_rows(product_codes)
+    firsts = first_rows(product_codes)
     extra = products if products is not None else pd.DataFrame()
     known = pd.Index(pids, dtype=object).isin(extra.index)
     info = extra.reindex([p for p, k in zip(pids, known) if k])
@@ -502,7 +495,7 @@ def _add_catalogue_nodes(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndar
 
     cap_codes, cids, cap_ids = _factorise("cap:", rows["capability_id"])
     with_cap = cap_codes >= 0
-    caps = _first_rows(cap_codes)
+    caps = first_rows(cap_codes)
     cap_nodes = cap_ids[:-1].tolist()
     _add_nodes(graph, cap_nodes, [
         {"type": "capability", "label": name or cid, "group": group}
@@ -514,7 +507,7 @@ def _add_catalogue_nodes(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndar
     both = np.flatnonzero(with_cap & with_product)
     pairs = product_codes[both].astype(np.int64) * (cap_codes.max(initial=0) + 1) \
         + cap_codes[both]
-    provided = both[_first_rows(pd.factorize(pairs)[0])]
+    provided = both[first_rows(pd.factorize(pairs)[0])]
     _add_edges(graph, product_ids[product_codes[provided]].tolist(),
                cap_ids[cap_codes[provided]].tolist(), "provides", ends=cap_pred)
 
@@ -524,7 +517,7 @@ def _add_data_domains(graph: nx.DiGraph, rows: pd.DataFrame, sys_ids: np.ndarray
     """One node per slug of the listed data domains (labelled with its first spelling)
     and an edge from each system to each domain it lists; blank entries are skipped."""
     at, items = _items(rows["data_domains"])
-    codes, values = pd.factorize(items)
+    codes, values = factorize(items)
     values = values.tolist()
     filled = [str(v).strip() != "" for v in values]
     present = np.append(filled, False)[codes]
@@ -576,7 +569,7 @@ def _integration_targets(rows: pd.DataFrame, departments: tuple[np.ndarray, list
 
     id_index = pd.Index(pd.unique(np.array(ids, dtype=object)), dtype=object)
     ref_id = id_index.get_indexer(np.array(ids, dtype=object))[codes]
-    sid_codes, sids = pd.factorize(rows["system_id"])  # each distinct id slugged once
+    sid_codes, sids = factorize(rows["system_id"])  # each distinct id slugged once
     row_id = np.append(id_index.get_indexer(np.array(
         [str(s).strip().lower() for s in sids.tolist()], dtype=object)), -1)[sid_codes]
     candidates = np.flatnonzero(row_id >= 0)

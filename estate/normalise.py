@@ -86,7 +86,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from estate.arrays import object_array
+from estate.arrays import factorize, first_rows, object_array
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
@@ -1052,12 +1052,13 @@ class _Matcher:
             "score": np.concatenate([p[2] for p in parts]).astype(float)})
         frame = frame.sort_values(["row", "score", "col"], ascending=[True, False, True])
         keep = [self._covered(queries[q][2], self.fuzzy_words[c])
-                for q, c in zip(frame["q"], frame["col"])]
+                for q, c in zip(frame["q"].tolist(), frame["col"].tolist())]
         frame = frame[np.asarray(keep, dtype=bool)]
         frame = frame.assign(pid=frame["col"].map(dict(enumerate(self.fuzzy_pids)))).explode("pid")
         frame = frame.drop_duplicates(["row", "pid"]).groupby("row", sort=True).head(top)
         out: dict[int, list[Candidate]] = defaultdict(list)
-        for row, pid, score, col in zip(frame["row"], frame["pid"], frame["score"], frame["col"]):
+        for row, pid, score, col in zip(*(frame[c].tolist() for c in ("row", "pid", "score",
+                                                                       "col"))):
             out[int(row)].append(Candidate(str(pid), "fuzzy", float(score), "fuzzy",
                                            self.fuzzy_text[col]))
         return out
@@ -1185,8 +1186,8 @@ class _Matcher:
             score = min(100.0, cand.score + bonus)
             if cand.stage == "fuzzy" and score < self.threshold:
                 continue
-            scored.append((score, Candidate(cand.product_id, cand.stage, score, cand.via,
-                                            cand.key)))
+            scored.append((score, cand if score == cand.score else Candidate(
+                cand.product_id, cand.stage, score, cand.via, cand.key)))
         if not scored:
             return None
         best = max(s for s, _ in scored)
@@ -1585,14 +1586,13 @@ def _text_codes(frame: pd.DataFrame, column: str) -> tuple[np.ndarray, np.ndarra
     value is cleaned once, and later steps work on the integer codes."""
     if column not in frame.columns:
         return np.full(len(frame), -1, dtype=np.int64), np.array([], dtype=object)
-    codes, uniques = pd.factorize(frame[column])
-    values = np.asarray(uniques, dtype=object)
+    codes, values = factorize(frame[column])
     if all(type(v) is str for v in values.tolist()):
         # str.split() splits at what the regex \s matches and drops the ends
         values = np.array([" ".join(v.split()) or None for v in values.tolist()],
                           dtype=object)
     else:
-        values = pd.Series(uniques).astype("string").str.strip()
+        values = pd.Series(values).astype("string").str.strip()
         values = values.str.replace(r"\s+", " ", regex=True)
         values = values.mask(values == "", pd.NA)
     cleaned, texts = pd.factorize(values)
@@ -1609,7 +1609,7 @@ def _first_text(frame: pd.DataFrame, column: str) -> pd.Series:
 
 def _map_unique(values: pd.Series, func) -> pd.Series:
     """``values.map(func)``, calling ``func`` once per distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    codes, uniques = factorize(values, use_na_sentinel=False)
     mapped = pd.Series(uniques, dtype=values.dtype).map(func)
     return pd.Series(mapped.array.take(codes), index=values.index, name=values.name)
 
@@ -1628,11 +1628,7 @@ def _group_codes(columns: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.
         top *= size + 1
     codes, _ = pd.factorize(codes)
     codes = codes.astype(np.int64, copy=False)
-    if not len(codes):
-        return codes, codes
-    running = np.maximum.accumulate(codes)
-    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]])
-    return codes, first
+    return codes, first_rows(codes)
 
 
 def _counted(factorized: tuple[np.ndarray, object]) -> tuple[np.ndarray, int]:
@@ -1644,9 +1640,35 @@ def _bespoke_marks(texts: np.ndarray, codes: np.ndarray) -> np.ndarray:
     """Per row (``codes`` into ``texts``, -1 missing) whether its text marks a system
     built in-house, deciding each text that rows use once."""
     used = np.flatnonzero(np.bincount(codes + 1, minlength=len(texts) + 1)[1:])
+    used = used[_hinted(texts[used].tolist())]
     marks = np.zeros(len(texts) + 1, dtype=bool)
     marks[used] = [_is_bespoke(t) for t in texts[used].tolist()]
     return marks[codes]
+
+
+def _hinted(texts: list[str]) -> np.ndarray:
+    """Per text, whether it holds a word of some bespoke phrase (what :func:`_is_bespoke`
+    looks for first): one search of the ASCII texts joined (a hint word holds no line
+    break, so a match lies inside one text), the others one by one."""
+    out = np.zeros(len(texts), dtype=bool)
+    plain = np.fromiter(map(str.isascii, texts), dtype=bool, count=len(texts))
+    at = np.flatnonzero(plain)
+    if len(at):
+        chosen = [texts[i] for i in at.tolist()]
+        sizes = np.fromiter(map(len, chosen), dtype=np.int64, count=len(chosen))
+        starts = np.cumsum(sizes + 1) - (sizes + 1)
+        # ASCII text casefolds as it lower-cases, character by character
+        hits = [m.start() for m in _BESPOKE_HINT.finditer("\n".join(chosen).lower())]
+        out[at[np.searchsorted(starts, hits, side="right") - 1]] = True
+    for i in np.flatnonzero(~plain).tolist():
+        out[i] = bool(_BESPOKE_HINT.search(_fold(texts[i])))
+    return out
+
+
+def _texts_at(texts: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(texts[codes], dtype="string")``, checked as text once per distinct text
+    (``texts`` from :func:`_with_empty`: code -1 is its last, ``""``)."""
+    return pd.array(texts, dtype="string").take(np.asarray(codes, dtype=np.intp))
 
 
 def _with_empty(texts: np.ndarray) -> np.ndarray:
@@ -1733,16 +1755,19 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         (cap_text, len(cap_texts)), (fallback, len(name_texts)), (~use_name, 2), (bespoke, 2)])
     keys = _RowKeys(match_input, _with_empty(input_texts), cap_text, _with_empty(cap_texts))
     unique = pd.DataFrame({
-        "input": pd.array(keys.input_texts[match_input[firsts]], dtype="string"),
-        "vendor": pd.array(_with_empty(vendor_texts)[vendor[firsts]], dtype="string"),
-        "capability": pd.array(keys.cap_texts[cap_text[firsts]], dtype="string"),
-        "fallback": pd.array(_with_empty(name_texts)[fallback[firsts]], dtype="string"),
+        "input": _texts_at(keys.input_texts, match_input[firsts]),
+        "vendor": _texts_at(_with_empty(vendor_texts), vendor[firsts]),
+        "capability": _texts_at(keys.cap_texts, cap_text[firsts]),
+        "fallback": _texts_at(_with_empty(name_texts), fallback[firsts]),
         "from_product": ~use_name[firsts], "bespoke": bespoke[firsts],
     })
     results = _match_unique(matcher, unique, {
         "input": (match_input[firsts], len(input_texts)),
         "vendor": (vendor[firsts], len(vendor_texts)),
-        "fallback": (fallback[firsts], len(name_texts))})
+        "capability": (cap_text[firsts], len(cap_texts)),
+        "fallback": (fallback[firsts], len(name_texts)),
+        "named": (from_name_text[fallback[firsts]], len(input_texts))},
+        {"input": input_texts, "capability": cap_texts})
     res = pd.concat([unique, results], axis=1)
 
     unrec = res["match_stage"] == "unrecognised"
@@ -1885,53 +1910,70 @@ def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
 
 def _string_column(values: np.ndarray, rows: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``_string_array(values).take(rows)``, made from the few distinct values."""
-    found, uniques = pd.factorize(np.asarray(values, dtype=object))
-    texts = _string_array(np.append(np.asarray(uniques, dtype=object), None))
+    found, uniques = factorize(np.asarray(values, dtype=object))
+    texts = _string_array(np.append(uniques, None))
     return texts.take(np.where(found < 0, len(uniques), found)[rows])
 
 
 def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
-                  codes: dict[str, tuple[np.ndarray, int]] | None = None) -> pd.DataFrame:
+                  codes: dict[str, tuple[np.ndarray, int]],
+                  texts: dict[str, np.ndarray]) -> pd.DataFrame:
     """The match of every distinct input row (see :func:`_decide`), in the same order.
 
     The part that does not need the system's name runs once per distinct (input,
     vendor, capability, ...); the name is then tried, once per distinct (name, vendor,
     capability), only where the input matched nothing, so names are looked up only when
     they are needed.
+
+    ``codes`` gives (codes, how many distinct) of the ``input``, ``vendor``,
+    ``capability`` and ``fallback`` text of each row (-1: none) and, as ``named``, the
+    fallback texts' codes among the input texts; ``texts`` the distinct ``input`` and
+    ``capability`` texts. Which texts need candidates is decided on these codes, not
+    on the rows' strings.
     """
-    col = {c: unique[c].tolist() for c in unique.columns}
-    caps = {text: matcher.resolve_capability(text)[0]
-            for text in sorted(set(col["capability"])) if text}
-    cap_id = [caps.get(c) for c in col["capability"]]
-    marked = {v for v, b in zip(col["input"], col["bespoke"]) if b}
+    in_codes, n_inputs = codes["input"]
+    input_texts = texts["input"]
+    from_product_col = unique["from_product"].to_numpy(dtype=bool)
+    bespoke_col = unique["bespoke"].to_numpy(dtype=bool)
+    cap_text, _ = codes["capability"]
+    cap_texts = texts["capability"]
+    used_caps = np.flatnonzero(np.bincount(cap_text + 1, minlength=len(cap_texts) + 1)[1:])
+    cap_of = np.full(len(cap_texts) + 1, None, dtype=object)
+    cap_of[used_caps] = [matcher.resolve_capability(t)[0] for t in cap_texts[used_caps].tolist()]
+    cap_id = cap_of[cap_text]
+
+    def inputs_of(rows: np.ndarray) -> np.ndarray:
+        """Per input text, whether some row of ``rows`` (a mask or codes) has it."""
+        present = np.zeros(n_inputs + 1, dtype=bool)
+        present[in_codes[rows] if rows.dtype == bool else rows] = True
+        return present[:-1]
+
+    marked = inputs_of(bespoke_col)
     # a bespoke system's own name is never matched, so it needs no candidates
-    asked = {v for v, b, p in zip(col["input"], col["bespoke"], col["from_product"])
-             if not b or p}
-    direct = {t for t in asked if t and (t not in marked or not _is_bespoke(t))}
+    asked = inputs_of(~bespoke_col | from_product_col)
+    direct = asked & ~marked
+    check = np.flatnonzero(asked & marked)
+    direct[check] = [not _is_bespoke(t) for t in input_texts[check].tolist()]
     # a bespoke input that is also some system's name still shows its candidates
-    named = set(col["fallback"])
+    named = inputs_of(np.asarray(codes["named"][0], dtype=np.int64))
     cands: dict[str, list[Candidate]] = defaultdict(list)
-    _add_candidates(matcher, direct | {t for t in marked if t in named}, cands)
+    _add_candidates(matcher, input_texts[np.flatnonzero(direct | (marked & named))].tolist(),
+                    cands)
 
     first = pd.DataFrame({"input": unique["input"], "vendor": unique["vendor"],
                           "cap_id": pd.Series(cap_id, dtype=object),
                           "from_product": unique["from_product"], "bespoke": unique["bespoke"]})
-    if codes is None:  # (codes, how many) of the input, vendor and fallback texts
-        codes = {c: _counted(pd.factorize(unique[c], use_na_sentinel=False))
-                 for c in ("input", "vendor", "fallback")}
-    cap_codes, cap_count = _counted(pd.factorize(first["cap_id"], use_na_sentinel=False))
-    from_product_col = unique["from_product"].to_numpy(dtype=bool)
-    bespoke_col = unique["bespoke"].to_numpy(dtype=bool)
-    first_codes, first_rows = _group_codes([
+    cap_codes, cap_count = _counted(factorize(first["cap_id"], use_na_sentinel=False))
+    first_codes, rows1 = _group_codes([
         codes["input"], codes["vendor"], (cap_codes, cap_count), (from_product_col, 2),
         (bespoke_col, 2)])
-    n1 = len(first_rows)
+    n1 = len(rows1)
     chosen1: list[Candidate | None] = [None] * n1
     notes1: list[str] = [""] * n1
-    columns = [first[c].to_numpy(dtype=object)[first_rows] for c in first.columns]
+    columns = [first[c].to_numpy(dtype=object)[rows1] for c in first.columns]
     raw_c, vend_c = columns[0], columns[1]
-    in1, v1 = codes["input"][0][first_rows], codes["vendor"][0][first_rows]
-    from_product1, bespoke1 = from_product_col[first_rows], bespoke_col[first_rows]
+    in1, v1 = codes["input"][0][rows1], codes["vendor"][0][rows1]
+    from_product1, bespoke1 = from_product_col[rows1], bespoke_col[rows1]
     has_raw, has_vend = raw_c != "", vend_c != ""
     # names tried with the vendor in front, ruled out together where no stage can match
     strong = {raw for raw, found in cands.items() if any(c.stage != "fuzzy" for c in found)}
@@ -1961,7 +2003,7 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     same_codes, same_firsts = _group_codes([
         (in1[asked], codes["input"][1]),
         (np.where(bespoke1[asked], -1, v1[asked]), codes["vendor"][1]),
-        (cap_codes[first_rows][asked], cap_count), (bespoke1[asked], 2)])
+        (cap_codes[rows1][asked], cap_count), (bespoke1[asked], 2)])
     same = asked[same_firsts]
 
     def cands_of(text: str) -> list[Candidate]:
@@ -1969,8 +2011,9 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
 
     def decide(ks: list[int]) -> dict[int, tuple[Candidate | None, str | None, str]]:
         out = {}
-        for k in ks:
-            raw, vend, cid, from_product, is_bespoke = (c[k] for c in columns)
+        at = np.asarray(ks, dtype=np.intp)
+        for k, raw, vend, cid, from_product, is_bespoke in zip(
+                ks, *(c[at].tolist() for c in columns)):
             notes: list[str] = []
             chosen, final = _decide_direct(matcher, raw, vend or None, cid, from_product,
                                            is_bespoke, cands_of, notes,
@@ -1997,9 +2040,11 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     columns = [second[c].to_numpy(dtype=object)[second_rows]
                for c in ("fallback", "vendor", "cap_id")]
     for k, (text, vend, cid) in enumerate(zip(*columns)):
-        notes = []
-        chosen2[k] = matcher.choose(cands[text], vend or None, cid, notes)
-        notes2[k] = "; ".join(notes)
+        found = cands[text]
+        if found:  # no candidates: nothing chosen, nothing to note
+            notes = []
+            chosen2[k] = matcher.choose(found, vend or None, cid, notes)
+            notes2[k] = "; ".join(notes)
 
     # the best candidates of each distinct input, found by its code
     input_codes = np.asarray(codes["input"][0], dtype=np.int64)
@@ -2080,13 +2125,19 @@ def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> lis
         return found[0] if len(found) == 1 else None
 
     names = np.full(len(res), None, dtype=object)
-    pids = res["product_id"].to_numpy()
-    k = known.to_numpy()
-    names[k] = [prod[p].vendor for p in pids[k]]
-    rest = ~k & (res["match_stage"] != "bespoke").to_numpy()
-    pairs = list(zip(res.loc[rest, "vendor"].tolist(), res.loc[rest, "input"].tolist()))
-    seen = {pair: vendor_of(*pair) for pair in set(pairs)}
-    names[rest] = [seen[pair] for pair in pairs]
+    k = known.to_numpy(dtype=bool)
+    pid_codes, pids = factorize(res["product_id"])
+    vendors = object_array([prod[p].vendor if p in prod else None for p in pids.tolist()])
+    names[k] = vendors[pid_codes[k]]
+    rest = np.flatnonzero(~k & (res["match_stage"] != "bespoke").to_numpy(dtype=bool))
+    if len(rest):  # once per distinct (vendor, input) pair
+        vend, vend_texts = factorize(res["vendor"].to_numpy(dtype=object)[rest], False)
+        text, texts = factorize(res["input"].to_numpy(dtype=object)[rest], False)
+        pairs, _ = pd.factorize(vend.astype(np.int64) * (len(texts) + 1) + text)
+        at = first_rows(pairs)
+        found = [vendor_of(v, t) for v, t in zip(vend_texts[vend[at]].tolist(),
+                                                  texts[text[at]].tolist())]
+        names[rest] = object_array(found)[pairs]
     return names.tolist()
 
 
@@ -2146,9 +2197,16 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
     })
     findings: list[Finding] = []
 
-    def where(row) -> dict:
-        return {"file": row.file, "line": None if pd.isna(row.line) else int(row.line),
-                "department": None if pd.isna(row.department) else row.department}
+    def where(file, line, department) -> dict:
+        return {"file": file, "line": None if pd.isna(line) else int(line),
+                "department": None if pd.isna(department) else department}
+
+    def by_group(firsts: pd.DataFrame, *columns: str):
+        """(group, file, line, department, *columns) of each group's first row, by
+        group: plain lists, not a tuple object per row."""
+        firsts = firsts.sort_index()
+        return zip(firsts.index.tolist(), *(firsts[c].tolist() for c in (
+            "file", "line", "department", *columns)))
 
     unknown = frame[frame["stage"] == "unrecognised"]
     if len(unknown):
@@ -2165,14 +2223,13 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
         for g, n in zip(pairs["group"].tolist(), pairs["input"].tolist()):
             names[g].append(n)
         counts, from_product = counts.to_dict(), from_product.to_dict()
-        for first in firsts.sort_index().itertuples():
-            g = first.Index
+        for g, file, line, department, column in by_group(firsts, "column"):
             rep = group_name[g]
             similar = [n for n in names[g] if n != rep]
             also = _similar_phrase(similar, "name")
             n = int(counts[g])
             findings.append(Finding(
-                **where(first), column=first.column, stage=STAGE,
+                **where(file, line, department), column=column, stage=STAGE,
                 severity="warning" if from_product[g] else "info", code="unrecognised-product",
                 message=(f"{rep!r}{also} is not a product in the catalogue; {n} "
                          f"row{'s' if n > 1 else ''} use it. Add it to a catalogue file "
@@ -2192,9 +2249,8 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
         for g, t in zip(pairs["group"].tolist(), pairs["capability"].tolist()):
             texts[g].append(t)
         texts = {g: sorted(ts) for g, ts in texts.items()}
-        for first in firsts.sort_index().itertuples():
-            cid = first.Index
-            other = others[first.capability]
+        for cid, file, line, department, capability in by_group(firsts, "capability"):
+            other = others[capability]
             similar = [t for t in texts[cid] if t != other.text]
             also = _similar_phrase(similar, "text")
             n, d = int(counts[cid]), int(departments[cid])
@@ -2208,7 +2264,8 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
                 what = ("; " + ("its system runs" if n == 1 else "all its systems run")
                         + " a catalogue product, whose own capability is used instead")
             findings.append(Finding(
-                **where(first), column="capability", stage=STAGE, severity="info",
+                **where(file, line, department), column="capability", stage=STAGE,
+                severity="info",
                 code="unrecognised-capability",
                 message=f"capability {other.text!r}{also} is not in the taxonomy; {used}{what}.",
                 value=other.text))

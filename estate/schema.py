@@ -620,10 +620,19 @@ def _matches(pattern: re.Pattern, values) -> np.ndarray:
     return np.fromiter(map(bool, map(pattern, values)), dtype=bool, count=len(values))
 
 
+_LONGEST_TOKEN = max(map(len, MISSING_TOKENS))
+
+
 def _fast_text(u: pd.Series) -> pd.Series:
+    import numpy as np
+
     values = u.to_numpy(dtype=object)
     odd = _odd_spaces(values)
-    odd |= _matches(MISSING_TOKENS.__contains__, list(map(str.casefold, values)))
+    # casefolding never shortens a text: only short ones can be a placeholder
+    short = np.flatnonzero(np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+                           <= _LONGEST_TOKEN)
+    odd[short] |= _matches(MISSING_TOKENS.__contains__,
+                           list(map(str.casefold, values[short].tolist())))
     return u.where(~odd)
 
 

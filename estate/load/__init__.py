@@ -21,6 +21,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from estate.arrays import factorize
 from estate.errors import Finding, LoadError
 from estate.load.base import Note, RawFile, Reader, sniff_format
 from estate.load.delimited import read_delimited
@@ -126,8 +127,8 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
 
 
 def _departments_per_file(systems: pd.DataFrame) -> dict[str, list[str]]:
-    files, file_names = pd.factorize(systems["source_file"].to_numpy(dtype=object))
-    depts, dept_names = pd.factorize(systems["department"].to_numpy(dtype=object))
+    files, file_names = factorize(systems["source_file"])
+    depts, dept_names = factorize(systems["department"])
     pairs = pd.unique(files * len(dept_names) + depts)
     found: dict[str, set[str]] = {}
     for f, d in zip((pairs // len(dept_names)).tolist(), (pairs % len(dept_names)).tolist()):

@@ -22,6 +22,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
+from estate.arrays import factorize
 from estate.errors import Finding
 
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sub-total", "sum"})
@@ -101,7 +102,7 @@ def _codes(*columns: np.ndarray) -> np.ndarray:
     """One integer per row, equal exactly where every column is equal."""
     codes = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        part, uniques = pd.factorize(column)
+        part, uniques = factorize(column)
         codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
     return codes
 
@@ -218,7 +219,7 @@ def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
             continue
         at = live[keep]
         codes = pd.factorize(key[keep])[0]
-        depts = pd.factorize(departments[at])[0]
+        depts = factorize(departments[at])[0]
         pairs = pd.unique(codes * (depts.max() + 1) + depts) // (depts.max() + 1)
         spread = np.bincount(pairs, minlength=codes.max() + 1)
         shared = np.flatnonzero((spread[codes] > 1) & ~flagged[at])

@@ -243,17 +243,22 @@ def share_texts(tables: list[TableResult]) -> None:
     """
     if len({id(t.texts) for t in tables}) < 2:
         return
-    codes, texts = pd.factorize(np.concatenate([t.texts for t in tables]))  # "" first: 0
-    codes = codes.astype(np.int32)
-    texts = np.asarray(texts, dtype=object)
-    start = 0
-    for t in tables:
-        renumber = codes[start:start + len(t.texts)]
-        start += len(t.texts)
+    renumbers, texts = _code_together([t.texts for t in tables])
+    for t, renumber in zip(tables, renumbers):
         for name in FIELD_NAMES:
             if name in t.rows:
                 t.rows[name] = renumber[t.rows[name]]
         t.texts = texts
+
+
+def _code_together(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct texts of ``arrays`` (each starts with ``""``, so ``""`` is code 0),
+    and per array the new code of each of its texts."""
+    codes, texts = pd.factorize(np.concatenate(arrays))
+    codes = codes.astype(np.int32)
+    bounds = np.cumsum([0, *map(len, arrays)]).tolist()
+    return ([codes[lo:hi] for lo, hi in zip(bounds, bounds[1:])],
+            np.asarray(texts, dtype=object))
 
 
 def merge_cells(tables: list[TableResult]) -> Cells:
@@ -265,12 +270,8 @@ def merge_cells(tables: list[TableResult]) -> Cells:
         offsets = {id(arrays[0]): np.arange(len(arrays[0]), dtype=np.int32)}
         texts = arrays[0]
     else:
-        codes, texts = pd.factorize(np.concatenate(arrays))  # "" first: 0
-        codes = codes.astype(np.int32)
-        offsets, start = {}, 0
-        for a in arrays:
-            offsets[id(a)] = codes[start:start + len(a)]
-            start += len(a)
+        renumbers, texts = _code_together(arrays)
+        offsets = {id(a): renumber for a, renumber in zip(arrays, renumbers)}
     parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
     for t in tables:
         renumber = offsets[id(t.texts)]
