@@ -73,16 +73,34 @@ def _compact(value) -> str:
     if hasattr(value, "json_array"):  # rows kept as columns (estate.report.rows.Rows)
         return value.json_array()
     if _holds_columns(value):
-        return "{" + ", ".join(f"{_compact(str(k))}: {_compact(v)}"
-                               for k, v in value.items()) + "}"
+        return _compact_dict(value)
     return json_text(value)
+
+
+def _compact_dict(value: dict) -> str:
+    """A dict with rows kept as columns in it: each run of its other items (text keys)
+    encoded by one call of the C encoder, as a dict whose braces are then left off."""
+    parts, plain = [], {}
+    for k, v in value.items():
+        if type(k) is str and not _has_columns(v):
+            plain[k] = v
+            continue
+        if plain:
+            parts.append(json_text(plain)[1:-1])
+            plain = {}
+        parts.append(f"{_compact(str(k))}: {_compact(v)}")
+    if plain:
+        parts.append(json_text(plain)[1:-1])
+    return "{" + ", ".join(parts) + "}"
+
+
+def _has_columns(value) -> bool:
+    return hasattr(value, "json_array") or (type(value) is dict and _holds_columns(value))
 
 
 def _holds_columns(value) -> bool:
     """Whether ``value`` is a dict with rows kept as columns in it, at any depth."""
-    return isinstance(value, dict) and any(
-        hasattr(v, "json_array") or (type(v) is dict and _holds_columns(v))
-        for v in value.values())
+    return isinstance(value, dict) and any(map(_has_columns, value.values()))
 
 
 def _json_chunks(data: dict):

@@ -28,7 +28,7 @@ from estate.arrays import object_array
 from estate.graph import type_counts
 from estate.report._files import file_slug
 from estate.report.rows import (_AS_IS, JsonColumnRows, LazyColumns, LazyOrder, Rows,
-                                _plain_already, sort_ranks)
+                                _factorize, _factorize_objects, _plain_already, sort_ranks)
 
 SCHEMA_VERSION = "2.0"
 
@@ -274,18 +274,11 @@ def _ref(ref) -> dict:
     return {"department": ref.department, "system_id": ref.system_id}
 
 
-_REF_ORDER = attrgetter("department", "system_id")  # SystemRef's order, without its __lt__
-
-
 def duplicate_records(analysis) -> list[dict]:
     """One dict per duplicate group; each one's ``members`` (department and system id, in
     that order) is a range of one :class:`Rows` of every group's members."""
     groups = sorted(analysis.duplicates, key=lambda g: g.id)
     table = _ref_rows(groups)
-    if table is None:
-        members = [sorted(g.members, key=_REF_ORDER) for g in groups]
-        table = Rows(_attribute_frame([m for ms in members for m in ms],
-                                      ["department", "system_id"]), _REF_COLUMNS)
     records, start = [], 0
     for g in groups:
         ms = g.members
@@ -307,21 +300,34 @@ def duplicate_records(analysis) -> list[dict]:
 _REF_COLUMNS = [("department", "department", "any"), ("system_id", "system_id", "any")]
 
 
-def _ref_rows(groups: list) -> Rows | None:
+def _ref_rows(groups: list) -> Rows:
     """Every group's members as one :class:`Rows`, each group's sorted by department and
-    system id (ranks of the sorted distinct values, one stable sort, made when first
-    needed), or None when the values are not all text."""
+    system id, made when first needed: ranks of the sorted distinct values and one stable
+    sort, or (values not all text) a sort of each group's members."""
     flat = [m for g in groups for m in g.members]
     frame = _attribute_frame(flat, ["department", "system_id"])
-    if not all(set(map(type, frame[c].to_numpy())) <= {str} for c in frame.columns):
-        return None
     sizes = [len(g.members) for g in groups]
 
     arrays: dict = {}
 
     def order() -> np.ndarray:
+        try:
+            for c in ("department", "system_id"):
+                codes, distinct = arrays[("factorized", c)] = _factorize(frame[c])
+                if not (set(map(type, distinct)) <= {str} and (codes >= 0).all()):
+                    return by_members()
+        except TypeError:  # an unhashable value
+            return by_members()
         ranks = [sort_ranks(frame[c], arrays, c) for c in ("system_id", "department")]
         return np.lexsort((*ranks, np.repeat(np.arange(len(groups)), sizes)))
+
+    def by_members() -> np.ndarray:
+        keys = list(zip(frame["department"].tolist(), frame["system_id"].tolist()))
+        out, start = [], 0
+        for size in sizes:
+            out += sorted(range(start, start + size), key=keys.__getitem__)
+            start += size
+        return np.asarray(out, dtype=np.int64)
     return Rows(frame, _REF_COLUMNS, LazyOrder(order, len(frame)), _arrays=arrays)
 
 
@@ -431,8 +437,8 @@ class Links:
             base = _key_text(frame["department"].to_numpy(dtype=object)[rows],
                              frame["system_id"].to_numpy(dtype=object)[rows])
             if "system_key" in frame.columns:
-                given = frame["system_key"].astype(object)
-                keys = given.where(given.notna(), None).to_numpy()[rows]
+                keys = frame["system_key"].to_numpy(dtype=object)[rows]  # a copy
+                keys[pd.isna(keys)] = None
             else:
                 keys = base
             self._keys = np.full(len(frame), None, dtype=object)
@@ -477,9 +483,10 @@ class Links:
         which = np.flatnonzero(loose)
         wanted = set(base[which].tolist())
         candidates: dict[str, list[int]] = {}
-        for r in self._rows.tolist():
-            if self._base[r] in wanted:
-                candidates.setdefault(self._base[r], []).append(r)
+        bases = self._base[self._rows]
+        hit = np.flatnonzero(pd.Series(bases, dtype=object).isin(wanted).to_numpy())
+        for r, b in zip(self._rows[hit].tolist(), bases[hit].tolist()):
+            candidates.setdefault(b, []).append(r)
         systems = Rows(self.frame, SYSTEM_COLUMNS)
         fields = [k for k in _TELLING if k in table.keys]
         flat = sorted({r for rs in candidates.values() for r in rs})
@@ -533,10 +540,10 @@ class Links:
             except (TypeError, ValueError):  # a value that does not compare (pd.NA)
                 pass
         if which is None:
-            keys = pd.MultiIndex.from_arrays([dept, sid])
+            theirs, mine = _pair_codes([dept, sid], [own[0][rows], own[1][rows]])
+            keys = pd.Index(theirs)
             first = np.flatnonzero(~keys.duplicated())
-            hit = keys[first].get_indexer(pd.MultiIndex.from_arrays([own[0][rows],
-                                                                     own[1][rows]]))
+            hit = keys[first].get_indexer(mine)
             rows, which = rows[hit >= 0], first[hit[hit >= 0]]
         for (key, _), column in zip(DISPOSITION_FIELDS, values):
             out[_JOINED + key][rows] = column[which]
@@ -575,10 +582,26 @@ class Links:
         return out
 
 
+def _pair_codes(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """One integer per row of ``left`` and of ``right`` (columns of equal number) that
+    is equal exactly where the rows' values are (a missing value equal to a missing one):
+    an integer join on several columns without making a text or a tuple per row."""
+    n = len(left[0]) if len(left) else 0
+    pairs = np.zeros(n + (len(right[0]) if len(right) else 0), dtype=np.int64)
+    for a, b in zip(left, right):
+        codes, distinct = pd.factorize(np.concatenate([a, b]), use_na_sentinel=True)
+        pairs = pairs * (len(distinct) + 1) + (codes + 1)
+    return pairs[:n], pairs[n:]
+
+
 def _key_text(department: np.ndarray, system_id: np.ndarray) -> np.ndarray:
     """``<department>:<system_id>`` of each row (how the loader keys a system)."""
-    if set(map(type, department)) <= {str} and set(map(type, system_id)) <= {str}:
-        return department + ":" + system_id
+    if set(map(type, system_id)) <= {str}:
+        codes, names = _factorize_objects(department)
+        if set(map(type, names)) <= {str} and (codes >= 0).all():
+            # one new text per row: "<department>:" made once per department
+            return (object_array(names) + ":")[codes] + system_id
     return object_array([f"{d}:{s}" for d, s in zip(department.tolist(), system_id.tolist())])
 
 

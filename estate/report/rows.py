@@ -16,7 +16,7 @@ import math
 from collections.abc import Iterator, Sequence
 from functools import partial
 from json.encoder import c_make_encoder, encode_basestring
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -216,10 +216,11 @@ def sort_ranks(series: pd.Series, keep: dict | None = None, source: str = "") ->
     sorting only the distinct values. A categorical column ranks by its categories, as
     pandas sorts it. Raises ``TypeError`` when the values do not sort. The codes and
     distinct values are put in ``keep`` (a :class:`Rows` cache: its writers then need not
-    factorise the column again)."""
+    factorise the column again; one found there already is used)."""
     if isinstance(series.dtype, pd.CategoricalDtype):
         return series.cat.codes.to_numpy().astype(np.int64)
-    codes, distinct = _factorize(series)
+    found = keep.get(("factorized", source)) if keep is not None else None
+    codes, distinct = found if found is not None else _factorize(series)
     if keep is not None:
         keep[("factorized", source)] = (codes, distinct)
     values = distinct.to_numpy()
@@ -261,12 +262,64 @@ def _merged(columns: Sequence[tuple[np.ndarray, np.ndarray]],
     return out
 
 
+class Group(NamedTuple):
+    """A run of neighbouring columns: ``codes[row]`` is the row's combination of their
+    values, and ``parts[j][code]`` the position in column j's values (its last: missing)
+    of that combination's value."""
+
+    codes: np.ndarray
+    parts: list[np.ndarray]
+    size: int  # the number of combinations
+
+
+def group_columns(columns: Sequence[tuple[int, np.ndarray]], count: int,
+                  state: Sequence[Group] = ()) -> list[list[Group]]:
+    """The groups of ``columns`` (each its number of values, the last of them for a
+    missing cell, and its codes, -1: missing) after each column in turn, continuing the
+    groups ``state`` of the columns before them: a column joins the group before it when
+    both have at most ``count // 8`` values or combinations and so do they together
+    (:func:`_merged`'s rule, on the codes alone and over the whole table)."""
+    limit = count // 8
+    out = list(state)
+    after: list[list[Group]] = []
+    for size, codes in columns:
+        group = out[-1] if out else None
+        if group is not None and size <= limit and group.size <= limit:
+            left = group.codes
+            joint = (np.where(left < 0, left + group.size, left).astype(np.int64) * size
+                     + np.where(codes < 0, codes + size, codes))
+            if group.size * size <= limit:  # every combination, in order
+                every = np.arange(group.size * size, dtype=np.int64)
+                out[-1] = Group(_narrow(joint),
+                                [p[every // size] for p in group.parts] + [every % size],
+                                group.size * size)
+                after.append(list(out))
+                continue
+            combos, found = pd.factorize(joint)
+            if len(found) <= limit:
+                out[-1] = Group(_narrow(combos),
+                                [p[found // size] for p in group.parts] + [found % size],
+                                len(found))
+                after.append(list(out))
+                continue
+        out.append(Group(codes, [np.arange(size, dtype=np.int64)], size))
+        after.append(list(out))
+    return after
+
+
+def _narrow(codes: np.ndarray) -> np.ndarray:
+    return codes.astype(np.int32) if len(codes) and codes.max() < 2**31 - 1 else codes
+
+
 def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
-              sep: str | None) -> str:
+              sep: str | None, merge: bool = True) -> str:
     """The text of ``count`` rows joined by ``sep`` (None: run together), row i being
     ``table[codes[i]]`` of each ``(table, codes)`` column in turn: the pieces laid out row
-    by row in one array and joined once, not once per row."""
-    columns = _merged(columns, count)
+    by row in one array and joined once, not once per row. ``merge``: first make runs of
+    columns with few value pairs one (see :func:`_merged`; not for columns merged so
+    over the whole table already)."""
+    if merge:
+        columns = _merged(columns, count)
     pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
     for i, (table, codes) in enumerate(columns):
         pieces[:, i] = table[codes]
@@ -335,15 +388,6 @@ class Coded:
             return self.table(json_text_list, ("json", "", ""))
         return self.table(lambda values: [prefix + t + suffix for t in json_text_list(values)],
                           ("json", prefix, suffix))
-
-    def sizes(self, table: np.ndarray) -> np.ndarray:
-        """The length of each text of ``table`` (one of this column's tables)."""
-        key = ("sizes", id(table))
-        found = self.tables.get(key)
-        if found is None or found[0] is not table:
-            found = self.tables[key] = (table, np.fromiter(map(len, table), dtype=np.int64,
-                                                           count=len(table)))
-        return found[1]
 
     def row_values(self) -> list:
         table = np.empty(len(self.values), dtype=object)
@@ -494,9 +538,60 @@ class Rows(Sequence):
 
     def forget_texts(self) -> None:
         """Drop the text tables the writers made (the codes stay)."""
+        for key in [k for k in self._arrays if isinstance(k, tuple) and k[0] in ("pieces",
+                                                                                 "sizes")]:
+            del self._arrays[key]
         for key, value in self._arrays.items():
             if isinstance(key, tuple) and key[0] == "coded":
                 value.tables.clear()
+
+    def pieces(self, name, tables, keys: Sequence[str] | None = None
+               ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(table, codes)`` of the whole table (every row, in order) such that a row's
+        text is ``table[codes[row]]`` of each in turn: ``tables(i, coded)`` is the text
+        table of column i (or of ``keys[i]``), and each run of neighbouring columns with
+        few distinct value combinations over the whole table (a product's id, vendor,
+        capability ..., or status and its reason; see :meth:`groups`) is made one column
+        of the combinations' texts, once, so each chunk of rows lays out and joins fewer
+        pieces. Kept under ``name`` until :meth:`forget_texts`."""
+        key = ("pieces", name, self.columns, None if keys is None else tuple(keys))
+        found = self._arrays.get(key)
+        if found is None:
+            coded = self.coded(0, self._total(), keys)
+            found, at = [], 0
+            for group in self.groups(keys):
+                if len(group.parts) == 1:
+                    found.append((tables(at, coded[at]), coded[at].codes))
+                else:
+                    table = None
+                    for i, part in enumerate(group.parts, start=at):
+                        texts = tables(i, coded[i])[part]
+                        table = texts if table is None else table + texts
+                    found.append((table, group.codes))
+                at += len(group.parts)
+            self._arrays[key] = found
+        return found
+
+    def groups(self, keys: Sequence[str] | None = None) -> list["Group"]:
+        """The columns (or ``keys``) in runs of neighbours with few distinct value
+        combinations over the whole table (see :func:`group_columns`). Kept, and shared by
+        every writer: the runs of a list of columns are those of any longer list it
+        begins (findings.json's ``systems[]`` has systems.csv's columns, then more)."""
+        columns = list(self.columns) if keys is None else [
+            next(c for c in self.columns if c[0] == k) for k in keys]
+        sources = [(source, kind) for _, source, kind in columns]
+        found = self._arrays.get(("groups", tuple(sources)))
+        if found is not None or not sources:
+            return found or []
+        done = max(len(sources) - 1, 0)
+        while done and ("groups", tuple(sources[:done])) not in self._arrays:
+            done -= 1
+        state = self._arrays[("groups", tuple(sources[:done]))] if done else []
+        coded = self.coded(0, self._total(), [k for k, _, _ in columns[done:]])
+        for i, states in enumerate(group_columns(
+                [(len(c.values), c.codes) for c in coded], self._total(), state), start=done):
+            self._arrays[("groups", tuple(sources[:i + 1]))] = states
+        return self._arrays[("groups", tuple(sources))]
 
     def chunks(self) -> Iterator[tuple[int, int]]:
         """Absolute ``(start, stop)`` ranges of at most :data:`CHUNK_ROWS` rows, aligned
@@ -581,25 +676,30 @@ class Rows(Sequence):
         return f"Rows({len(self)} rows: {', '.join(self.keys)})"
 
     def _json_columns(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(table, codes)`` per column of rows ``start:stop`` (absolute) such that a row's
-        compact JSON text is its pieces of every column in turn."""
-        return [(table, codes) for table, codes, _ in self._json_pieces(start, stop)]
-
-    def _json_pieces(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray, Coded]]:
+        """``(table, codes)`` per column (or run of columns, see :meth:`pieces`) of rows
+        ``start:stop`` (absolute) such that a row's compact JSON text is its pieces of
+        every column in turn."""
         n = len(self.columns)
         if not n:
-            empty = Coded(None, "json")
-            empty.codes, empty.values = np.zeros(stop - start, dtype=np.int32), [{}]
-            return [(empty.json_table(), empty.codes, empty)]
-        out = []
-        for i, (coded, (name, _, _)) in enumerate(zip(self.coded(start, stop), self.columns)):
-            prefix = ("{" if i == 0 else ", ") + encode_basestring(name) + ": "
-            out.append((coded.json_table(prefix, "}" if i == n - 1 else ""), coded.codes, coded))
-        return out
+            return [(object_array(["{}"]), np.zeros(stop - start, dtype=np.int32))]
+
+        def table(i: int, coded: Coded) -> np.ndarray:
+            prefix = ("{" if i == 0 else ", ") + encode_basestring(self.columns[i][0]) + ": "
+            return coded.json_table(prefix, "}" if i == n - 1 else "")
+        return [(t, codes[start:stop]) for t, codes in self.pieces("json", table)]
+
+    def _sizes(self, table: np.ndarray) -> np.ndarray:
+        """The length of each text of ``table`` (one of :meth:`pieces`' tables), kept."""
+        key = ("sizes", id(table))
+        found = self._arrays.get(key)
+        if found is None or found[0] is not table:
+            found = self._arrays[key] = (table, np.fromiter(map(len, table), dtype=np.int64,
+                                                            count=len(table)))
+        return found[1]
 
     def _json_joined(self, start: int, stop: int, sep: str) -> str:
         """The compact JSON text of rows ``start:stop`` (absolute) joined by ``sep``."""
-        return join_rows(self._json_columns(start, stop), stop - start, sep)
+        return join_rows(self._json_columns(start, stop), stop - start, sep, merge=False)
 
     def _json_span(self, lo: int, hi: int) -> tuple[str, list[int]]:
         """The aligned chunk ``lo:hi`` as one text, rows joined by ``", "``, and where each
@@ -607,13 +707,13 @@ class Rows(Sequence):
         key = ("span", lo, hi)
         cached = self._cache.get(key)
         if cached is None:
-            pieces = self._json_pieces(lo, hi)
+            pieces = self._json_columns(lo, hi)
             lengths = np.full(hi - lo, 2, dtype=np.int64)  # the ", " after each row
-            for table, codes, coded in pieces:
-                lengths += coded.sizes(table)[codes]
+            for table, codes in pieces:
+                lengths += self._sizes(table)[codes]
             starts = np.zeros(hi - lo + 1, dtype=np.int64)
             np.cumsum(lengths, out=starts[1:])
-            text = join_rows([(table, codes) for table, codes, _ in pieces], hi - lo, ", ")
+            text = join_rows(pieces, hi - lo, ", ", merge=False)
             cached = (text, starts.tolist())
             self._cache.clear()  # keep one chunk: readers go through the table in order
             self._cache[key] = cached
@@ -645,7 +745,9 @@ class Rows(Sequence):
         yield "[\n" + pad + "  "
         first = True
         for a, b in self.chunks():
-            yield ("" if first else inner) + self._json_joined(a, b, inner)
+            if not first:
+                yield inner
+            yield self._json_joined(a, b, inner)  # not added to ``inner``: no copy
             first = False
         self._cache.clear()
         self.forget_texts()

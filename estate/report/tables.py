@@ -164,11 +164,14 @@ def write_systems_csv(path: Path, doc: dict) -> Path:
     ends = [","] * (len(SYSTEM_KEYS) - 1) + ["\n"]
     encoders = [_csv_encoder(_SYSTEM_CELLS.get(k), end) for k, end in zip(SYSTEM_KEYS, ends)]
 
+    def table(i: int, coded) -> np.ndarray:
+        return coded.table(encoders[i], ("csv", SYSTEM_KEYS[i], ends[i]))
+
     def texts():
         for a, b in rows.chunks():
-            yield join_rows([(c.table(encode, ("csv", k, end)), c.codes) for c, k, end, encode
-                             in zip(rows.coded(a, b, SYSTEM_KEYS), SYSTEM_KEYS, ends, encoders)],
-                            b - a, None)
+            yield join_rows([(t, codes[a:b]) for t, codes in rows.pieces("csv", table,
+                                                                         SYSTEM_KEYS)],
+                            b - a, None, merge=False)
         rows.forget_texts()
     return write_texts(path, SYSTEM_KEYS, texts())
 
