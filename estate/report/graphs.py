@@ -33,7 +33,7 @@ import importlib.util
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import chain, compress, repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
@@ -303,8 +303,9 @@ class SystemNodes(_Block):
         return len(self.ids)
 
     def _values(self) -> list[float]:
-        sizes, pos = self.view.sizes[self.sized_by], self.view.pos
-        return [sizes[pos[n]] or 0.0 for n in self.ids]
+        pos = self.view.pos
+        at = np.fromiter(map(pos.__getitem__, self.ids), dtype=np.intp, count=len(self.ids))
+        return [v or 0.0 for v in self.view.size_array[self.sized_by][at].tolist()]
 
     def label_list(self) -> list[str]:
         if self.labels is not None:
@@ -593,6 +594,24 @@ def _first(*columns: np.ndarray, default=None) -> np.ndarray:
     return out
 
 
+def _strings(values: np.ndarray) -> np.ndarray:
+    """``str`` of each value, as an object array (the array itself when all are text)."""
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    return object_array(list(map(str, values)))
+
+
+def _texts_or(values: np.ndarray, other) -> np.ndarray:
+    """``str(value or other)`` for each value (``other``: one per value, an iterable)."""
+    empty = ~values.astype(bool)
+    if empty.any():
+        values = values.copy()
+        values[empty] = object_array(list(compress(other, empty.tolist())))
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values
+    return object_array(list(map(str, values.tolist())))
+
+
 def _texts(values: np.ndarray, fmt) -> np.ndarray:
     """``fmt(value)`` for each present value (None stays None); a formatter other than
     ``str`` runs once per distinct value."""
@@ -645,11 +664,12 @@ class EstateView:
         table = _systems_table(graph, systems)
         listed = table.index.tolist()
         pos = dict(zip(listed, range(len(listed))))
-        kinds = self._kinds(pos)
+        kinds, unlisted = self._kinds(pos)
         self.of_type = {kind: sorted(kinds[kind])
                         for kind in ("department", "capability", "data_domain")}
         graph_ids = kinds["system"]
-        unlisted = [n for n in graph_ids if n not in pos]
+        if unlisted is None:
+            unlisted = [n for n in graph_ids if n not in pos]
         if len(listed) + len(unlisted) != len(graph_ids):  # rows for nodes not in the graph
             table = table.loc[table.index.isin(graph_ids)]
             listed = table.index.tolist()
@@ -660,23 +680,27 @@ class EstateView:
         self.pos = pos
         self.external = np.zeros(len(self.ids), dtype=bool)
         self.external[len(listed):] = [bool(self.node[n].get("external")) for n in unlisted]
-        col = self._columns(None, ("department", "capability_name", "capability_id",
-                                   "product_name", "product", "users", "annual_cost"))
-        self.department = col["department"].tolist()
-        self.capability = list(map(str, _first(col["capability_name"], col["capability_id"],
-                                               default=UNKNOWN_CAPABILITY)))
-        self.product = list(map(str, _first(col["product_name"], col["product"],
-                                            default=UNKNOWN_PRODUCT)))
-        self.sizes = {key: _first(col[key], default=0.0).astype(float).tolist()
-                      for key in ("users", "annual_cost")}
+        # a few columns at a time: a million-row column of objects is 8 MB
+        self.department_array = self._columns(None, ("department",))["department"]
+        self.capability_array = _strings(_first(*self._columns(
+            None, ("capability_name", "capability_id")).values(), default=UNKNOWN_CAPABILITY))
+        self.product_array = _strings(_first(*self._columns(
+            None, ("product_name", "product")).values(), default=UNKNOWN_PRODUCT))
+        self.size_array = {key: _first(self._columns(None, (key,))[key],
+                                       default=0.0).astype(float)
+                           for key in ("users", "annual_cost")}
+        # the table is the graph's own: its values are the system nodes' attributes
+        self.own_table = isinstance(graph.graph.get("systems"), pd.DataFrame)
         self.tooltips: dict[str, str] = {}
         self.labels: dict[str, str] = {}
 
-    def _kinds(self, listed: dict[str, int]) -> dict[str, list[str]]:
-        """The graph's node ids by ``type``, in graph order. When the graph still has the
-        type counts build_graph left and they say every ``listed`` id (the systems table)
-        is a system node, only the other nodes' attributes are read: a million system
-        nodes are not visited one by one."""
+    def _kinds(self, listed: dict[str, int]
+               ) -> tuple[dict[str, list[str]], list[str] | None]:
+        """The graph's node ids by ``type``, in graph order, and the system nodes not
+        ``listed`` when known. When the graph still has the type counts build_graph left
+        and they say every ``listed`` id (the systems table) is a system node, only the
+        other nodes' attributes are read: a million system nodes are not visited one by
+        one."""
         kinds: dict[str, list[str]] = defaultdict(list)
         counts = type_counts(self.graph)
         if counts is not None and listed:
@@ -686,12 +710,13 @@ class EstateView:
                 for n in others:
                     kinds[node[n].get("type")].append(n)
                 if counts["nodes"].get("system", 0) == len(listed) + len(kinds["system"]):
-                    kinds["system"] = [*listed, *kinds["system"]]
-                    return kinds
+                    unlisted = kinds["system"]
+                    kinds["system"] = [*listed, *unlisted]
+                    return kinds, unlisted
                 kinds.clear()
         for n, a in self.node.items():
             kinds[a.get("type")].append(n)
-        return kinds
+        return kinds, None
 
     def _columns(self, at: np.ndarray | None, names) -> dict[str, np.ndarray]:
         """Attribute columns for the systems at positions ``at`` (all when None): from the
@@ -902,23 +927,70 @@ class EstateView:
             found = np.unique(found)
             if len(drop) and len(found):
                 found = found[~np.isin(found, drop)]
-        codes = sorted(found.tolist(), key=names.__getitem__)   # node ids are distinct
-        return list(map(names.__getitem__, codes)), np.array(codes, dtype=np.intp)
+        found = self.by_id(found)
+        return list(map(names.__getitem__, found.tolist())), found
+
+    def by_id(self, codes: np.ndarray) -> np.ndarray:
+        """``codes`` (distinct) sorted by their node ids."""
+        return codes[np.argsort(self._rank[codes], kind="stable")]
+
+    @cached_property
+    def _rank(self) -> np.ndarray:
+        """Each code's place when the node ids are sorted: one sort of the ids per run
+        instead of one per page."""
+        names = self.adjacency[0]
+        rank = np.empty(len(names), dtype=np.intp)
+        rank[np.argsort(object_array(names), kind="stable")] = np.arange(len(names))
+        return rank
 
     @cached_property
     def _mark(self) -> np.ndarray:
         """A flag per code, all False between uses (:meth:`connected_codes`)."""
         return np.zeros(len(self.adjacency[0]), dtype=bool)
 
+    def node_values(self, name: str, codes: np.ndarray) -> np.ndarray:
+        """The ``name`` attribute of the nodes at ``codes`` as they hold it (None when
+        missing). A system's comes from the table when the table is the graph's own (its
+        nodes hold the same values): a million node dicts are not read, nor copied into a
+        forked child by touching them."""
+        column = self._table_column(name)
+        inside = codes < (0 if column is None else len(column))
+        out = np.empty(len(codes), dtype=object)
+        if column is not None:
+            out[inside] = column[codes[inside]]
+        if not inside.all():
+            names, node = self.adjacency[0], self.node
+            out[~inside] = object_array([node[names[c]].get(name)
+                                         for c in codes[~inside].tolist()])
+        return out
+
+    def _table_column(self, name: str) -> np.ndarray | None:
+        """The table's column ``name`` by system position, when the table is the graph's
+        own."""
+        columns = self._table_columns
+        if name not in columns:
+            columns[name] = self.table[name].to_numpy(dtype=object) \
+                if self.own_table and name in self.table.columns else None
+        return columns[name]
+
+    @cached_property
+    def _table_columns(self) -> dict[str, np.ndarray | None]:
+        return {}
+
+    def node_departments(self) -> np.ndarray:
+        """Per system position, its node's ``department`` (None when missing or empty)."""
+        values = self.node_values("department", np.arange(len(self.ids)))
+        values[~values.astype(bool)] = None
+        return values
+
     def department_of(self, codes: np.ndarray) -> list[str]:
         """The department of the nodes at ``codes`` as a group name (``"external"`` when
-        none), read from each node once per run."""
-        names, cache = self.adjacency[0], self._departments
+        none), read once per run."""
+        cache = self._departments
         todo = np.unique(codes[np.equal(cache[codes], None)])
         if len(todo):
-            node = self.node
-            cache[todo] = [str(node[names[c]].get("department") or "external")
-                           for c in todo.tolist()]
+            cache[todo] = _texts_or(self.node_values("department", todo),
+                                    repeat("external"))
         return cache[codes].tolist()
 
     @cached_property
@@ -927,19 +999,10 @@ class EstateView:
 
     def system_ids(self, codes: np.ndarray) -> list[str]:
         """The system id (else the node id) of the nodes at ``codes``, as a group's tooltip
-        names them, read from each node once per run."""
-        names, cache, node = self.adjacency[0], self._system_ids, self.node
-        out = []
-        for c in codes.tolist():
-            text = cache.get(c)
-            if text is None:
-                text = cache[c] = str(node[names[c]].get("system_id") or names[c])
-            out.append(text)
-        return out
-
-    @cached_property
-    def _system_ids(self) -> dict[int, str]:
-        return {}
+        names them."""
+        names = self.adjacency[0]
+        return _texts_or(self.node_values("system_id", codes),
+                         map(names.__getitem__, codes.tolist())).tolist()
 
     def grouped_counts(self, parts, labels: list[str]) -> dict[tuple[str, str], int]:
         """Integrations between the groups systems are drawn in, with their number.
@@ -973,32 +1036,40 @@ class EstateView:
     @cached_property
     def capability_node(self) -> list[str | None]:
         """Per system position, the capability node it provides (``cap:<capability_id>``)."""
-        ids = self._columns(None, ("capability_id",))["capability_id"]
-        nodes = {c: f"cap:{c}" for c in set(ids.tolist()) - {None}}
-        nodes = {c: n for c, n in nodes.items()
-                 if self.node.get(n, {}).get("type") == "capability"}
-        return [nodes.get(c) for c in ids.tolist()]
+        codes, nodes = self.capability_codes
+        return [None if c < 0 else nodes[c] for c in codes.tolist()]
 
     @cached_property
     def capability_codes(self) -> tuple[np.ndarray, list[str]]:
-        """:attr:`capability_node` as codes (-1 for none) and the node of each code."""
-        codes, nodes = pd.factorize(object_array(self.capability_node))
-        return codes.astype(np.intp, copy=False), list(nodes)
+        """:attr:`capability_node` as codes (-1 for none, numbered in order of first
+        appearance) and the node of each code; worked out once per distinct id."""
+        ids, distinct = pd.factorize(self._columns(None, ("capability_id",))["capability_id"])
+        node = self.node
+        nodes = [f"cap:{c}" for c in distinct.tolist()]
+        nodes = [n if node.get(n, {}).get("type") == "capability" else None for n in nodes]
+        codes, found = pd.factorize(object_array(nodes))
+        codes = np.append(codes.astype(np.intp, copy=False), -1)[ids]   # -1 stays -1
+        return codes, list(found)
 
     @cached_property
-    def capability_array(self) -> np.ndarray:
-        """:attr:`capability` as an object array."""
-        return object_array(self.capability)
+    def department(self) -> list:
+        """Per system position, its department (None when missing)."""
+        return self.department_array.tolist()
 
     @cached_property
-    def product_array(self) -> np.ndarray:
-        """:attr:`product` as an object array."""
-        return object_array(self.product)
+    def capability(self) -> list[str]:
+        """Per system position, its capability: name, else id, else "Unrecognised"."""
+        return self.capability_array.tolist()
 
     @cached_property
-    def size_array(self) -> dict[str, np.ndarray]:
-        """:attr:`sizes` as float arrays."""
-        return {key: np.asarray(values, dtype=float) for key, values in self.sizes.items()}
+    def product(self) -> list[str]:
+        """Per system position, its product: name, else as written, else "Unknown product"."""
+        return self.product_array.tolist()
+
+    @cached_property
+    def sizes(self) -> dict[str, list[float]]:
+        """Per system position, its users and annual cost (0.0 when missing)."""
+        return {key: values.tolist() for key, values in self.size_array.items()}
 
     def capabilities(self, systems) -> list[str]:
         """The capability nodes ``systems`` provide, sorted."""
@@ -1038,7 +1109,7 @@ def system_node(view: EstateView, node: str, color: str, legend: str, sized_by: 
                 url: str | None = None) -> dict:
     out = {"id": node, "label": label or view.label(node), "color": color, "shape": "dot",
            "title": view.tooltip(node, extra), "legend": legend,
-           "value": view.sizes[sized_by][view.pos[node]] or 0.0}
+           "value": float(view.size_array[sized_by][view.pos[node]]) or 0.0}
     if url:
         out["url"] = url
     return out
@@ -1199,17 +1270,21 @@ def _split_by(names: list[str]) -> list[tuple[str, list[int]]]:
 
 
 def _group_of(view: EstateView, systems: Sequence, sized_by: str,
-              at: np.ndarray | None = None) -> tuple[list[str], int, float]:
+              at: np.ndarray | None = None, ids: list[str] | None = None
+              ) -> tuple[list[str], int, float]:
     """The first system ids (id, else node id), the number and the summed size of a group
     of graph systems (summed in order, as floats add); ``at``: their positions (then
-    ``systems`` is only counted)."""
+    ``systems`` is only counted); ``ids``: their first :meth:`EstateView.system_ids`, when
+    the caller has them."""
     if at is None:
         node = view.node
         at = np.fromiter(map(view.pos.__getitem__, systems), dtype=np.intp,
                          count=len(systems))
         ids = [str(node[s].get("system_id") or s) for s in systems[:GROUP_TOOLTIP_IDS]]
-    else:
+    elif ids is None:
         ids = view.system_ids(at[:GROUP_TOOLTIP_IDS])
+    else:
+        ids = ids[:GROUP_TOOLTIP_IDS]
     return ids, len(systems), sum(view.size_array[sized_by][at].tolist())
 
 
@@ -1241,7 +1316,7 @@ def estate_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     systems = sorted(s for s, external in zip(view.ids, view.external.tolist())
                      if not external)
     view.prepare(systems)
-    caps = {s: view.capability[view.pos[s]] for s in systems}
+    caps = dict(zip(systems, view.capability_array[view.code_of(systems)].tolist()))
     cap_label = {c: str(node[c].get("label") or c) for c in capabilities}
     colours = palette([*caps.values(), *cap_label.values()])
     sized_by = view.sized_by(systems)
@@ -1293,8 +1368,9 @@ def estate_overview(view: EstateView, departments: list[str], systems: int,
                     dept_pages: dict[str, str]) -> GraphPage:
     """Departments and capabilities only; an edge's width is the number of systems."""
     node = view.node
-    listed = (~view.external).tolist()
-    pairs = Counter(zip(compress(view.department, listed), compress(view.capability, listed)))
+    listed = ~view.external
+    pairs = Counter(zip(view.department_array[listed].tolist(),
+                        view.capability_array[listed].tolist()))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     per_dept: dict[str, int] = defaultdict(int)
     per_cap: dict[str, int] = defaultdict(int)
@@ -1373,11 +1449,12 @@ class DepartmentSystems:
 
 def department_systems(view: EstateView, department: str) -> DepartmentSystems:
     """A department's own systems and the systems elsewhere linked to them, each sorted."""
-    dept = f"dept:{department}"
-    pos = view.pos
-    own = sorted(filter(pos.__contains__, view.succ.get(dept, ())))
-    at = view.code_of(own)
-    partners, partner_codes = view.connected_codes(at[at >= 0], at[at >= 0])
+    linked = view.succ.get(f"dept:{department}", {})
+    at = np.fromiter(map(view.pos.get, linked, repeat(-1, len(linked))), dtype=np.intp,
+                     count=len(linked))
+    at = view.by_id(at[at >= 0])   # system codes are their positions
+    own = list(map(view.ids.__getitem__, at.tolist()))
+    partners, partner_codes = view.connected_codes(at, at)
     return DepartmentSystems(own, partners, at, partner_codes)
 
 
@@ -1398,7 +1475,7 @@ def department_page(view: EstateView | nx.DiGraph, department: str,
     node = view.node
     dept = f"dept:{department}"
     own_set = set(own)
-    caps = {s: view.capability[view.pos[s]] for s in own}
+    caps = dict(zip(own, view.capability_array[codes].tolist()))
     colours = palette(caps.values())
     sized_by = view.sized_by(codes)
     up = "../"
@@ -1467,6 +1544,7 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     group_keys, order, bounds = _grouping(caps, view.product_array[at])
     sizes = np.diff(bounds).tolist()
     ordered = at[order]
+    id_at = view.system_ids(ordered)
     value_at = view.size_array[sized_by][ordered].tolist()
     cap_at = view.capability_codes[0][ordered].tolist()
     cap_names = view.capability_codes[1]
@@ -1488,19 +1566,18 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         if len(spans) == 1:
             (a, b), = spans
             count, value, found = b - a, value_at[a:b], set(cap_at[a:b])
-            first = ordered[a:min(b, a + GROUP_TOOLTIP_IDS)]
+            first = id_at[a:min(b, a + GROUP_TOOLTIP_IDS)]
         else:
             count = sum(b - a for a, b in spans)
             value = [k for a, b in spans for k in value_at[a:b]]
             found = {k for a, b in spans for k in cap_at[a:b]}
-            first = np.concatenate([ordered[a:min(b, a + GROUP_TOOLTIP_IDS)]
-                                    for a, b in spans])
+            first = [k for a, b in spans for k in id_at[a:min(b, a + GROUP_TOOLTIP_IDS)]]
         for i in groups:
             group_label[i] = len(labels)
         labels.append(gid)
         by_cap[cap].append(gid)
         provides.update((gid, cap_names[c]) for c in found if c >= 0)
-        group = (view.system_ids(first[:GROUP_TOOLTIP_IDS]), count, sum(value))
+        group = (first[:GROUP_TOOLTIP_IDS], count, sum(value))
         if name is None:
             merged = [(group_keys[i][1], sizes[i]) for i in groups]
             groups_drawn.add_merged(
@@ -1509,6 +1586,7 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         else:
             groups_drawn.add(gid, name, colours[cap], cap, *group, f"{cap}, {department}")
     partner_label = np.empty(len(partners), dtype=np.intp)
+    partner_ids = view.system_ids(partner_codes)
     for other, where in outside:
         gid = f"other:{other}"
         partner_label[where] = len(labels)
@@ -1516,7 +1594,8 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         href = dept_pages.get(other)
         groups_drawn.add(
             gid, other, GREY, "Other department's systems",
-            *_group_of(view, where, sized_by, partner_codes[where]),
+            *_group_of(view, where, sized_by, partner_codes[where],
+                       [partner_ids[i] for i in where[:GROUP_TOOLTIP_IDS]]),
             "connected systems in another department", url=up + href if href else None)
     known: dict[str, str] = {}
     integrations = view.grouped_counts(
@@ -1564,7 +1643,7 @@ class ClusterSystems:
     the graph and the systems outside the cluster linked to them; what its page is built
     from."""
 
-    columns: dict[str, np.ndarray]   # MEMBER_FIELDS -> values, one per member
+    columns: Mapping[str, np.ndarray]   # MEMBER_FIELDS -> values, one per member
     keys: list[str]                  # each member's node id
     codes: np.ndarray                # each member's code (EstateView.code_of), -1 if none
     target: str
@@ -1602,35 +1681,98 @@ MEMBER_FIELDS = ("department", "system_id", "name", "product", "role", "disposit
 """The fields of a cluster member the pages read."""
 
 
-def member_columns(clusters: list[dict]) -> list[dict[str, np.ndarray]]:
+def member_columns(clusters: list[dict]) -> list[Mapping[str, np.ndarray]]:
     """Each cluster's members as :data:`MEMBER_FIELDS` columns (object arrays). Members
     that are ranges of one shared table (:class:`estate.report.rows.Rows`) are read
-    column-wise, once for all the clusters, rather than a table conversion per cluster."""
+    column-wise from it, and a column only when a page asks for it (:class:`MemberColumns`):
+    a grouped page reads a few, and in a forked child every value read is a value copied."""
     views = [c["members"] for c in clusters]
     first = views[0] if views else None
     if first is None or not all(hasattr(v, "positions") and getattr(v, "frame", None)
                                 is first.frame and v.columns == first.columns for v in views):
         return [{k: object_array([m.get(k) for m in v]) for k in MEMBER_FIELDS}
                 for v in views]
-    from estate.report.model import plain
-    from estate.report.rows import py_values
-    at = np.concatenate([np.asarray(v.positions(), dtype=np.intp) for v in views])
-    source = {key: (column, kind) for key, column, kind in first.columns}
-    columns = {}
-    for key in MEMBER_FIELDS:
-        column, kind = source.get(key, (None, "any"))
-        if column not in first.frame.columns:
-            values = np.full(len(at), None, dtype=object)
-        elif kind == "any":  # plain() is the identity for the usual str, int and None
-            values = first.frame[column].to_numpy(dtype=object)[at]
-            if not set(map(type, values.tolist())) <= _PLAIN_OR_NONE:
-                values = object_array([v if v is None or type(v) in _PLAIN else plain(v)
-                                       for v in values.tolist()])
-        else:
-            values = object_array(py_values(first.frame[column].iloc[at], kind))
-        columns[key] = values
-    ends = np.cumsum([len(v) for v in views]).tolist()
-    return [{k: v[a:b] for k, v in columns.items()} for a, b in zip([0, *ends[:-1]], ends)]
+    source = _MemberSource(first, [np.asarray(v.positions(), dtype=np.intp) for v in views])
+    return [MemberColumns(source, i) for i in range(len(views))]
+
+
+class _MemberSource:
+    """The table every cluster's members are rows of, and each cluster's row positions."""
+
+    def __init__(self, first, positions: list[np.ndarray]):
+        self.frame = first.frame
+        self.source = {key: (column, kind) for key, column, kind in first.columns}
+        self.positions = positions
+        self._arrays: dict[str, np.ndarray | list[np.ndarray]] = {}
+
+    def values(self, key: str, cluster: int, rows: list[int] | None = None) -> np.ndarray:
+        """Column ``key`` of one cluster's members (at ``rows`` of them, when given)."""
+        at = self.positions[cluster]
+        if rows is not None:
+            at = at[np.asarray(rows, dtype=np.intp)]
+        array = self._arrays.get(key)
+        if array is None:
+            array = self._arrays[key] = self._array(key)
+        if isinstance(array, list):   # converted for every cluster at once
+            whole = array[cluster]
+            return whole if rows is None else whole[np.asarray(rows, dtype=np.intp)]
+        values = array[at]
+        if not set(map(type, values.tolist())) <= _PLAIN_OR_NONE:
+            from estate.report.model import plain   # the identity for str, int and None
+            values = object_array([v if v is None or type(v) in _PLAIN else plain(v)
+                                   for v in values.tolist()])
+        return values
+
+    def _array(self, key: str) -> np.ndarray | list[np.ndarray]:
+        """The table's column for ``key`` as objects; a column of another kind than
+        ``any`` is converted for every cluster at once, as the table would be, and held
+        as one array per cluster."""
+        column, kind = self.source.get(key, (None, "any"))
+        if column not in self.frame.columns:
+            return np.full(len(self.frame), None, dtype=object)
+        if kind == "any":
+            return self.frame[column].to_numpy(dtype=object)
+        from estate.report.rows import py_values
+        everyone = np.concatenate(self.positions) if self.positions else []
+        values = object_array(py_values(self.frame[column].iloc[everyone], kind))
+        ends = np.cumsum([len(p) for p in self.positions]).tolist()
+        return [values[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+
+
+class MemberColumns(Mapping):
+    """One cluster's :data:`MEMBER_FIELDS` columns, each read when first asked for."""
+
+    def __init__(self, source: _MemberSource, cluster: int):
+        self._source, self._cluster = source, cluster
+        self._read: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        found = self._read.get(key)
+        if found is None:
+            if key not in MEMBER_FIELDS:
+                raise KeyError(key)
+            found = self._read[key] = self._source.values(key, self._cluster)
+        return found
+
+    def __iter__(self):
+        return iter(MEMBER_FIELDS)
+
+    def __len__(self) -> int:
+        return len(MEMBER_FIELDS)
+
+    def value(self, key: str, row: int):
+        """``self[key][row]``, without reading the whole column."""
+        found = self._read.get(key)
+        if found is not None:
+            return found[row]
+        return self._source.values(key, self._cluster, [row])[0]
+
+
+def _member_value(columns: Mapping[str, np.ndarray], key: str, row: int):
+    """One member's field (see :meth:`MemberColumns.value`)."""
+    if isinstance(columns, MemberColumns):
+        return columns.value(key, row)
+    return columns[key][row]
 
 
 def cluster_systems(view: EstateView, cluster: dict,
@@ -1651,10 +1793,9 @@ def cluster_systems(view: EstateView, cluster: dict,
         keys = list(last)
     code = view.code_of(keys)
     placed = np.flatnonzero((code >= 0) & (code < len(view.ids)))
-    found = list(map(keys.__getitem__, placed.tolist()))
-    order = sorted(range(len(found)), key=found.__getitem__)   # the keys are distinct
-    present = list(map(found.__getitem__, order))
-    present_codes = code[placed][np.asarray(order, dtype=np.intp)]
+    placed = placed[np.argsort(view._rank[code[placed]], kind="stable")]   # by key
+    present = list(map(keys.__getitem__, placed.tolist()))
+    present_codes = code[placed]
     neighbours, neighbour_codes = view.connected_codes(present_codes, code[code >= 0])
     return ClusterSystems(
         columns=columns, keys=keys, codes=code,
@@ -1788,7 +1929,8 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     departments = plan.departments
     nodes = list(_department_hub_nodes(departments, dept_pages, up))
     at_target = np.flatnonzero(is_target).tolist()
-    t = {k: cols[k][at_target[0]] for k in MEMBER_FIELDS} if at_target else None
+    t = {k: _member_value(cols, k, at_target[0]) for k in MEMBER_FIELDS} \
+        if at_target else None
     if t is not None:
         node = _member_node(view, target, t, ROLES["target"], "Target", sized_by,
                             [f"Role: {t['role']}", f"Disposition: {t['disposition']}"])
@@ -1836,24 +1978,23 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     if len(order):
         label_of[order] = np.repeat(np.asarray(group_label, dtype=np.intp), sizes)
     neighbour_label = np.empty(len(neighbours), dtype=np.intp)
+    neighbour_ids = view.system_ids(neighbour_codes)
     for other, at in outside:
         gid = f"other:{other}"
         neighbour_label[at] = len(labels)
         labels.append(gid)
         groups_drawn.add(gid, other, GREY, "Connected system",
-                         *_group_of(view, at, sized_by, neighbour_codes[at]),
+                         *_group_of(view, at, sized_by, neighbour_codes[at],
+                                    [neighbour_ids[i] for i in at[:GROUP_TOOLTIP_IDS]]),
                          "connected to the cluster")
     owns = {(f"dept:{dept}", gid) for gid, dept in owner}
     if t is not None:
         owns.add((f"dept:{t['department']}", target))
     owns = sorted(owns)
-    # the node each member and neighbour is drawn in (a neighbour's first, then a member's)
-    node_of = {target: target}
-    node_of.update((k, labels[i]) for k, i in zip(keys, label_of.tolist()) if i >= 0)
-    node_of.update(zip(neighbours, map(labels.__getitem__, neighbour_label.tolist())))
-    red = {(node_of.get(f"sys:{a}"), node_of.get(f"sys:{b}"))
-           for a, b in cluster["integrations_to_repoint"]}
-    red |= {(b, a) for a, b in red}
+    red = _repointed(cluster["integrations_to_repoint"], labels, [
+        (object_array([target]), np.zeros(1, dtype=np.intp)),
+        (key_of[label_of >= 0], label_of[label_of >= 0]),
+        (object_array(neighbours), neighbour_label)])
     placed = plan.codes >= 0
     integrations = view.grouped_counts(
         [(view.code_of([target]), np.zeros(1, dtype=np.intp)),
@@ -1890,6 +2031,18 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
             {"members": [gid for gid, _ in migrating]}, {"members": target},
             [*(f"dept:{d}" for d in departments), *(f"other:{o}" for o, _ in outside)]))
     return page
+
+
+def _repointed(pairs, labels: list[str], parts) -> set[tuple]:
+    """The (node, node) pairs, both ways round, that integrations to re-point (``pairs``
+    of system keys) join on a grouped page. ``parts``: (node ids, label positions) pairs,
+    a later part winning for a node in two; ``labels``: the drawn node of each position."""
+    node_of: dict[str, str] = {}
+    for ids, label in parts:
+        node_of.update(zip(ids.tolist(), map(labels.__getitem__, label.tolist())))
+    get = node_of.get
+    red = {(get(f"sys:{a}"), get(f"sys:{b}")) for a, b in pairs}
+    return red | {(b, a) for a, b in red}
 
 
 def _grouping(buckets: np.ndarray, products: np.ndarray
@@ -1942,14 +2095,10 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     """Integrations between departments and the data domains each department holds."""
     view = _as_view(view)
     node, pred, pos = view.node, view.pred, view.pos
-
-    def dept_of(n: str):
-        return node[n].get("department") if n in pos else None
-
+    held_by = view.node_departments()
     names, out_ptr, out_to, _, _ = view.adjacency
-    codes, found = pd.factorize(object_array([node[n].get("department") or None
-                                          for n in view.ids]
-                                         + [None] * (len(names) - len(view.ids))))
+    codes, found = pd.factorize(np.concatenate([
+        held_by, np.full(len(names) - len(view.ids), None, dtype=object)]))
     a = np.repeat(codes, np.diff(out_ptr))
     b = codes[out_to]
     keep = (a >= 0) & (b >= 0) & (a != b)
@@ -1961,7 +2110,8 @@ def data_flow_page(view: EstateView | nx.DiGraph, pages: dict) -> GraphPage:
     for v in view.of_type["data_domain"]:
         for u, d in pred[v].items():
             if d.get("type") == "holds_data":
-                holder = dept_of(u)
+                at = pos.get(u)
+                holder = None if at is None else held_by[at]
                 if holder:
                     held[(holder, v)] += 1
     departments = sorted({d for pair in flows for d in pair} | {d for d, _ in held} |
