@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from estate.analyse.model import ColumnRows
 from estate.report._files import _compact
 from estate.report.model import _plain_rows, plain, sorted_positions
-from estate.report.rows import (JsonColumnRows, LazyOrder, Rows, _factorize_objects, _merged,
-                                join_rows, json_text, sort_ranks)
+from estate.report.rows import (JsonColumnRows, LazyOrder, Rows, _merged, join_rows, json_text,
+                                sort_ranks)
 
 
 def _shared(n: int, distinct: list, seed: int = 0) -> np.ndarray:
@@ -20,19 +18,6 @@ def _shared(n: int, distinct: list, seed: int = 0) -> np.ndarray:
     table = np.empty(len(distinct), dtype=object)
     table[:] = distinct
     return table[rng.integers(0, len(distinct), n)]
-
-
-@pytest.mark.parametrize("n", [10, 5000])
-def test_factorize_objects_gives_the_cells_back(n):
-    values = _shared(n, ["a", "b", None, "c", float("nan"), "a" + "", "long text " * 3])
-    # equal texts that are different objects, as cells parsed one by one are
-    values[::7] = ["".join(["a"]) for _ in range(len(values[::7]))]
-    codes, uniques = _factorize_objects(values)
-    assert len(set(uniques.tolist())) == len(uniques)  # one code per distinct value
-    back = [None if c < 0 else uniques[c] for c in codes]
-    expected = [None if v is None or (isinstance(v, float) and math.isnan(v)) else v
-                for v in values]
-    assert back == expected
 
 
 def test_sort_ranks_sort_as_pandas_does():
@@ -96,17 +81,6 @@ def test_plain_rows_copies_flat_rows_and_declines_the_rest():
     assert plain(rows + [{"x": float("inf")}])[-1] == {"x": None}
     assert _plain_rows(rows + [{1: "a"}]) is None
     assert plain(rows + [{"when": pd.Timestamp("2026-01-02")}])[-1] == {"when": "2026-01-02"}
-
-
-@pytest.mark.parametrize("n", [5000, 40_000])
-def test_factorize_objects_of_one_object_per_cell_gives_the_cells_back(n):
-    # a column built row by row: few values, but a text object of its own in every cell
-    values = np.empty(n, dtype=object)
-    values[:] = ["".join(["role", str(i % 3)]) for i in range(n)]
-    values[::11] = None
-    codes, uniques = _factorize_objects(values)
-    expected_codes, expected = pd.factorize(values, use_na_sentinel=True)
-    assert codes.tolist() == expected_codes.tolist() and uniques.tolist() == list(expected)
 
 
 def test_column_rows_are_written_as_the_json_of_their_dicts():

@@ -24,11 +24,11 @@ import numpy as np
 import pandas as pd
 
 from estate.analyse.model import ColumnRows, TableItems
-from estate.arrays import object_array
+from estate.arrays import factorize, object_array
 from estate.graph import type_counts
 from estate.report._files import file_slug
 from estate.report.rows import (_AS_IS, JsonColumnRows, LazyColumns, LazyOrder, Rows,
-                                _factorize, _factorize_objects, _plain_already, sort_ranks)
+                                _factorize, _plain_already, sort_ranks)
 
 SCHEMA_VERSION = "2.0"
 
@@ -598,7 +598,7 @@ def _pair_codes(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
 def _key_text(department: np.ndarray, system_id: np.ndarray) -> np.ndarray:
     """``<department>:<system_id>`` of each row (how the loader keys a system)."""
     if set(map(type, system_id)) <= {str}:
-        codes, names = _factorize_objects(department)
+        codes, names = factorize(department)
         if set(map(type, names)) <= {str} and (codes >= 0).all():
             # one new text per row: "<department>:" made once per department
             return (object_array(names) + ":")[codes] + system_id

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from estate.analyse.model import ColumnRows, range_item
-from estate.arrays import addresses, object_array
+from estate.arrays import factorize, object_array
 
 CHUNK_ROWS = 20_000
 """Rows converted at a time: bounds the memory of the text being built."""
@@ -157,58 +157,13 @@ def _factorize(series: pd.Series) -> tuple[np.ndarray, pd.Series]:
     if isinstance(series.dtype, pd.CategoricalDtype):  # codes the caller made already
         return (series.cat.codes.to_numpy(),
                 pd.Series(series.cat.categories.to_numpy(), dtype=series.cat.categories.dtype))
-    values = None
-    if series.dtype == object:
-        values = series.to_numpy()
-    elif isinstance(series.dtype, pd.StringDtype):
-        values = getattr(series.array, "_ndarray", None)  # python storage: str and NA
-        if not isinstance(values, np.ndarray) or values.dtype != object:
-            values = series.to_numpy(dtype=object)
-    if values is not None:
-        codes, uniques = _factorize_objects(values)
+    if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+        codes, uniques = factorize(series)
         return codes, pd.Series(uniques, dtype=object)
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     if isinstance(uniques, pd.Index) and uniques.dtype == object:
         return codes, pd.Series(np.asarray(uniques, dtype=object))
     return codes, pd.Series(uniques)
-
-
-POINTER_SAMPLE = 4096
-"""Cells sampled to judge whether a column shares its objects (see :func:`_factorize_objects`)."""
-
-
-def _objects_mostly_distinct(addresses: np.ndarray) -> bool:
-    """Whether a column seems to hold about one object per cell (a column built row by
-    row: one text or number object per cell, however few values), judged by the repeats
-    among an even sample of its pointers (``d`` distinct objects repeat about
-    ``k * k / 2d`` times in ``k`` cells; a value shared by many cells, such as None, makes
-    more); then factorising the pointers first would only add a pass."""
-    if len(addresses) < 4 * POINTER_SAMPLE:
-        return False
-    sample = addresses[::len(addresses) // POINTER_SAMPLE]
-    repeats = len(sample) - len(np.unique(sample))
-    return repeats * 2 * len(addresses) < len(sample) ** 2 * 3
-
-
-def _factorize_objects(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and values of an object array such that ``values[codes]`` are its cells, for
-    writing each value's text once. The cells of a loaded column mostly share one object
-    per distinct text, so the pointers are factorised first (integers, no visit to each
-    object's memory), then one object per distinct pointer by value (code -1 for a
-    missing cell), as ``pd.factorize``. A column whose cells are mostly objects of their
-    own (built row by row) is factorised by value at once."""
-    values = np.ascontiguousarray(values)
-    if len(values) < 1000 or _objects_mostly_distinct(addresses(values)):
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return codes, np.asarray(uniques, dtype=object)
-    by_object, objects = pd.factorize(addresses(values))
-    if 3 * len(objects) > len(values):  # few cells share an object: by value at once
-        codes, uniques = pd.factorize(values, use_na_sentinel=True)
-        return codes, np.asarray(uniques, dtype=object)
-    where = np.empty(len(objects), dtype=np.intp)
-    where[by_object] = np.arange(len(values), dtype=np.intp)  # any cell of each object
-    by_value, uniques = pd.factorize(values[where], use_na_sentinel=True)
-    return by_value[by_object], np.asarray(uniques, dtype=object)
 
 
 def sort_ranks(series: pd.Series, keep: dict | None = None, source: str = "") -> np.ndarray:
