@@ -67,6 +67,10 @@ def test_scores_with_given_cluster_codes_are_the_scores_without():
     plain = score_members(m, Settings(), date(2025, 1, 1))
     coded = score_members(m, Settings(), date(2025, 1, 1), groups=codes)
     pd.testing.assert_frame_equal(plain, coded)
+    products = pd.factorize(m["product_id"].fillna("sys:" + m["system_key"]))[0]
+    renumbered = products.max() - products  # any numbering of the product keys
+    both = score_members(m, Settings(), date(2025, 1, 1), groups=codes, products=renumbered)
+    pd.testing.assert_frame_equal(plain, both)
     expected = m.groupby(["cluster", m["product_id"].fillna("sys:" + m["system_key"])])[
         "system_key"].transform("size")
     assert plain["same_product"].tolist() == expected.tolist()

@@ -134,3 +134,122 @@ def test_member_rows_carried_from_the_constraints_are_their_keys_rows():
     assert len(parts) == 2
     for part in parts:
         assert part.rows.tolist() == frame.index.get_indexer(part.keys).tolist()
+
+
+def test_sorted_codes_from_known_codes_are_those_of_the_rows():
+    from estate.analyse.frame import sorted_from_codes
+
+    rnd = random.Random(5)
+    distinct = np.array(["b", "a", "é", "zz", "unused", "A", "b:1", "日本"], dtype=object)
+    for _ in range(20):
+        codes = np.array([rnd.choice([-1, 0, 1, 2, 3, 5, 6, 7]) for _ in range(rnd.randint(0, 30))],
+                         dtype=np.int64)
+        rows = np.array([None if c < 0 else distinct[c] for c in codes], dtype=object)
+        got_codes, got_uniques = sorted_from_codes(codes, distinct)
+        want_codes, want_uniques = sorted_codes(rows)
+        assert got_codes.tolist() == want_codes.tolist()
+        assert got_uniques.tolist() == want_uniques.tolist()
+    assert sorted_from_codes(np.array([0, 1]), np.array(["a", 3], dtype=object)) is None
+
+
+def _messy_estate():
+    rows = _estate(60)
+    rows += [dict(dept="DWP ", id="sp", instance=" Tenant A", region=" uk", lifecycle="Live ",
+                  **M365),
+             dict(dept="HMRC", id="sp2", instance="Tenant A ", region="  ", lifecycle=" ",
+                  **M365),
+             dict(dept="MOJ", id="sp3", instance="", region="EU-west", lifecycle="retiring",
+                  product="Salesforce", vendor="Salesforce", capability="CRM")]
+    return rows
+
+
+def test_the_codes_handed_on_by_the_systems_table_are_its_columns_sorted_codes():
+    from estate.analyse import _READ_COLUMNS
+
+    rows = _messy_estate()
+    graph, systems = make_graph(rows), systems_table(rows)
+    known: dict = {}
+    frame = systems_frame(graph, "OFFICIAL", systems, columns=list(_READ_COLUMNS),
+                          codes=known)
+    assert {"department", "instance", "region", "lifecycle", "product_id"} <= set(known)
+    from estate.analyse.frame import sorted_from_codes
+    for column, (codes, distinct) in known.items():
+        got_codes, got_uniques = sorted_from_codes(codes, distinct)
+        want_codes, want_uniques = sorted_codes(frame[column].to_numpy(object))
+        assert got_codes.tolist() == want_codes.tolist(), column
+        assert got_uniques.tolist() == want_uniques.tolist(), column
+    plain = systems_frame(graph, "OFFICIAL", systems, columns=list(_READ_COLUMNS))
+    pd.testing.assert_frame_equal(frame, plain)
+
+
+def test_steps_given_known_codes_give_what_they_give_without():
+    from estate.analyse import _READ_COLUMNS
+    from estate.analyse.clusters import out_of_scope, zone_of
+    from estate.analyse.duplicates import Coded, find_duplicates, implementation_keys
+    from estate.analyse.frame import map_unique
+    from estate.analyse.targets import retiring_mask
+    from estate.settings import Constraints, Settings
+
+    rows = _messy_estate() + [dict(dept="DWP", id="b1", name="Case tool", capability="CRM"),
+                              dict(dept="HMRC", id="b2", name="Case tool", capability="CRM",
+                                   product_id="bespoke:DWP:b1")]
+    graph, systems = make_graph(rows), systems_table(rows)
+    known: dict = {}
+    frame = systems_frame(graph, "OFFICIAL", systems, columns=list(_READ_COLUMNS),
+                          codes=known)
+    coded, alone = Coded(frame, known), Coded(frame)
+    for column in ("department", "region", "lifecycle", "capability_id"):
+        assert coded.map(column, repr).equals(map_unique(frame[column], repr))
+    for rule in ("zone", "region", "none"):
+        constraints = Constraints(region_rule=rule)
+        assert zone_of(frame["region"], constraints,
+                       lambda fn: coded.map("region", fn)).tolist() == \
+            zone_of(frame["region"], constraints).tolist()
+    settings = Settings()
+    assert retiring_mask(frame, settings, coded.map).equals(retiring_mask(frame, settings))
+    assert out_of_scope(frame, settings.constraints, coded.map).equals(
+        out_of_scope(frame, settings.constraints))
+    impl = implementation_keys(frame, coded)
+    assert coded.knows("impl") and impl.equals(implementation_keys(frame, alone))
+    assert find_duplicates(frame, impl, coded) == find_duplicates(frame, impl)
+
+    from estate.analyse.duplicates import _capability_groups
+    for table in (frame, frame[frame["product_id"] != "bespoke:DWP:b1"]):
+        rows, group, ids, counts = _capability_groups(Coded(table))
+        with_cap = table[table["capability_id"].notna()]
+        key = with_cap["product_id"].where(with_cap["product_id"].notna(),
+                                           "bespoke:" + with_cap["system_key"])
+        want = key.groupby(with_cap["capability_id"]).nunique()
+        want = want[want >= 2]
+        assert ids.tolist() == want.index.tolist()
+        assert counts.tolist() == want.tolist()
+
+
+def test_product_keys_and_their_codes_are_the_keys_made_from_the_text():
+    from estate.analyse import _product_keys
+    from estate.analyse.duplicates import Coded
+
+    rows = _messy_estate() + [dict(dept="DWP", id="b1", name="Case tool", capability="CRM"),
+                              dict(dept="HMRC", id="b2", name="Case tool", capability="CRM")]
+    frame = systems_frame(make_graph(rows), "OFFICIAL")
+    for table in (frame, frame.assign(product_id=frame["product_id"].where(
+            frame["system_id"] != "sp3", "sys:DWP:b1"))):  # a product named like a key
+        keys, codes, distinct = _product_keys(table, Coded(table))
+        expected = table["product_id"].fillna("sys:" + table["system_key"])
+        assert keys.tolist() == expected.tolist() == distinct[codes].tolist()
+        assert pd.factorize(codes)[0].tolist() == pd.factorize(expected)[0].tolist()
+
+
+def test_first_known_value_of_each_group_is_pandas_first():
+    from estate.analyse.duplicates import first_known
+
+    rnd = random.Random(11)
+    for _ in range(30):
+        n, k = rnd.randint(0, 40), rnd.randint(1, 6)
+        group = np.array([rnd.randrange(k) for _ in range(n)], dtype=np.int64)
+        values = np.array([rnd.choice([None, float("nan"), "a", "b", "c"]) for _ in range(n)],
+                          dtype=object)
+        want = pd.Series(values, dtype=object).groupby(group).first()
+        got = first_known(group, k, values)
+        assert got == [want.get(g) if g in want.index and not pd.isna(want.get(g)) else None
+                       for g in range(k)]

@@ -29,8 +29,9 @@ from estate.arrays import object_array
 from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      apply_constraints, block_inputs, group_keys,
                                      out_of_scope, unit_groups, zone_of)
-from estate.analyse.duplicates import Coded, find_duplicates, implementation_keys
-from estate.analyse.frame import edge_ends, map_unique, slug, systems_frame
+from estate.analyse.duplicates import (Coded, find_duplicates, first_known,
+                                       implementation_keys)
+from estate.analyse.frame import edge_ends, map_unique, slug, sorted_from_codes, systems_frame
 from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)
@@ -67,22 +68,27 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
     if standards is None:
         standards, findings = load_standards(settings.standards)
     tier = CLASSIFICATION_TIER.get(str(settings.assume_classification).upper(), "OFFICIAL")
+    known: dict = {}  # the codes of text columns factorised while reading them
     systems = systems_frame(graph, tier, systems,
-                            columns=[*_READ_COLUMNS, *(r.field for r in settings.rules)])
+                            columns=[*_READ_COLUMNS, *(r.field for r in settings.rules)],
+                            codes=known)
     result = Analysis(findings=findings, as_of=as_of.isoformat())
     if systems.empty:
         return result
     edges, *ends = edge_ends(graph, systems)
-    coded = Coded(systems)  # each column factorised once, for every step below
+    coded = Coded(systems, known)  # each column factorised once, for every step below
+    del known  # Coded lets go of each column's codes once it has sorted them
     impl = implementation_keys(systems, coded)
     for col, values in standards_columns(systems, standards, coded).items():
         systems[col] = values.to_numpy()  # same index: no join (a copy of every column)
     systems["impl"] = impl
-    systems["product_key"] = systems["product_id"].fillna("sys:" + systems["system_key"])
+    product_key, product_code, distinct = _product_keys(systems, coded)
+    systems["product_key"] = product_key
+    coded.know("product_key", product_code, distinct)
     systems["integrations"] = integration_row_counts(*ends, len(systems))
-    systems["retiring"] = retiring_mask(systems, settings)
+    systems["retiring"] = retiring_mask(systems, settings, coded.map)
     systems["eligible"] = ~systems["retiring"] & (systems["ring"] != "retire")
-    systems["out_of_scope"] = out_of_scope(systems, settings.constraints)
+    systems["out_of_scope"] = out_of_scope(systems, settings.constraints, coded.map)
 
     def duplicates(frame: pd.DataFrame = systems) -> None:  # while a child groups blocks
         result.duplicates = find_duplicates(frame, impl, coded)
@@ -90,7 +96,8 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
     parts = _candidate_parts(systems, edges, ends, settings, result.blocked_pairs,
                              meanwhile=duplicates, coded=coded)
     result.clusters, members = _build_clusters(parts, systems, (edges, *ends), settings,
-                                               as_of, result.blocked_pairs)
+                                               as_of, result.blocked_pairs,
+                                               (product_code, coded("impl")[0]))
     result.blocked_pairs.sort(key=lambda b: b["id"])
     # the text columns of systems_frame hold None for missing already (no with_none)
     systems = systems[[c for c in _LATE_COLUMNS if c in systems]]
@@ -98,6 +105,27 @@ def _analyse(graph: nx.DiGraph, settings: Settings, as_of: date, standards: Stan
     result.dispositions = _dispositions(systems, *members, ranks=(
         coded("department"), coded("system_id")))
     return result
+
+
+def _product_keys(systems: pd.DataFrame, coded: Coded
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each system's ``product_key`` (its product, else ``sys:`` and its key), an
+    integer code of it (equal keys, equal codes) and the key of each code, from the
+    product codes: only the keys of the systems with no product are prefixed and
+    hashed."""
+    pid, pids = coded("product_id")
+    keys = systems["system_key"].to_numpy(object)
+    bespoke = np.flatnonzero(pid < 0)
+    product_key = systems["product_id"].to_numpy(object).copy()
+    product_key[bespoke] = "sys:" + keys[bespoke]
+    if any(str(p).startswith("sys:") for p in pids.tolist()):  # might equal a key made here
+        code, distinct = pd.factorize(product_key)
+        return product_key, code.astype(np.int64), np.asarray(distinct, dtype=object)
+    code = pid.copy()
+    own, own_keys = pd.factorize(keys[bespoke])
+    code[bespoke] = len(pids) + own
+    return product_key, code, np.concatenate(
+        [pids, "sys:" + np.asarray(own_keys, dtype=object)]).astype(object)
 
 
 _READ_COLUMNS = ("system_key", "department", "system_id", "name", "vendor", "instance",
@@ -115,8 +143,9 @@ _LATE_COLUMNS = ("department", "system_id", "capability_id", "capability_name", 
 missing, not the whole table."""
 
 
-_BLOCK_COLUMNS = ("system_key", "department", "name", "product_id", "vendor_key",
-                  "data_domains", "capability_id", "capability_name", "out_of_scope")
+_BLOCK_COLUMNS = ("system_key", "department", "name", "product_id", "product_key",
+                  "vendor_key", "data_domains", "capability_id", "capability_name",
+                  "out_of_scope")
 """What the candidate groups read of the systems with a capability (only these are
 copied when the rows are picked)."""
 
@@ -131,35 +160,44 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     parts: list[Candidate] = []
     has_cap = systems["capability_id"].notna().to_numpy(bool)
     with_cap = systems.loc[has_cap, list(_BLOCK_COLUMNS)]
-    inside = with_cap[~with_cap["out_of_scope"]]
+    scoped = with_cap["out_of_scope"].to_numpy(bool)  # numpy masks: no index lookups
+    inside = with_cap[~scoped]
     cap_of = inside["capability_id"]
     at = np.flatnonzero(has_cap & ~systems["out_of_scope"].to_numpy(bool))
 
     def block_codes(column: str) -> tuple[np.ndarray, np.ndarray]:
         codes, values = coded(column)
+        if column == "product_key":  # the block's units: only the values it has
+            return sorted_from_codes(codes[at], values)
         return codes[at], values
-    codes, caps = pd.factorize(systems["capability_id"].where(
-        systems["capability_id"].notna() & ~systems["out_of_scope"]).to_numpy(object))
+    cap_all, caps = coded("capability_id")
+    codes = np.where(systems["out_of_scope"].to_numpy(bool), -1, cap_all)
     cap_code = [np.where(e >= 0, codes[np.maximum(e, 0)], -1) if len(codes) else
                 np.full(len(e), -1) for e in ends]
     inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
     same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
     inputs = block_inputs(inside, cap_of, same, settings.similarity,
                           block_codes)
-    sizes = with_cap.groupby("capability_id", sort=True).size()
-    inside_sizes = cap_of.value_counts()
-    todo = [c for c in sizes.index.tolist() if inside_sizes.get(c, 0) >= 2]
+    # per capability (in id order) from the codes: its systems, those in scope, its name
+    counts = np.bincount(cap_all[has_cap], minlength=len(caps))
+    present = np.flatnonzero(counts)
+    sizes = list(zip(caps[present].tolist(), counts[present].tolist()))
+    inside_sizes = dict(zip(caps.tolist(), np.bincount(codes[codes >= 0],
+                                                       minlength=len(caps)).tolist()))
+    todo = [c for c, _ in sizes if inside_sizes[c] >= 2]
     groups = _BlockGroups([inputs[c] for c in todo], settings)
     try:
         meanwhile()
-        names = with_cap.groupby("capability_id", sort=True)["capability_name"].first()
-        outside = with_cap[with_cap["out_of_scope"]]
+        names = dict(zip(caps.tolist(), first_known(
+            cap_all[has_cap], len(caps), with_cap["capability_name"].to_numpy(object))))
+        outside = with_cap[scoped]
         outside_keys = {c: sorted(k) for c, k in outside.groupby("capability_id")[
             "system_key"].agg(list).items()}
         needed = ["system_key", "tier", "region", *(r.field for r in settings.rules)]
         narrow = systems[list(dict.fromkeys(c for c in needed if c in systems))]
         if "zone" not in narrow:  # once for the estate, not once per candidate group
-            narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints))
+            narrow = narrow.assign(zone=zone_of(systems["region"], settings.constraints,
+                                                lambda fn: coded.map("region", fn)))
         values = ConstraintValues(narrow)
         grouped = dict(zip(todo, groups.result()))
     except BaseException:
@@ -171,7 +209,7 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     flat = [k for c in todo for keys, _ in found[c] for k in keys]
     cuts = np.cumsum([len(keys) for c in todo for keys, _ in found[c]]).tolist()
     rows = iter(np.split(values.positions_of(flat), cuts[:-1]) if cuts else [])
-    for cap_id, total in sizes.items():
+    for cap_id, total in sizes:
         name = names.get(cap_id)
         cap_name = str(cap_id) if name is None or pd.isna(name) else str(name)
         note = []
@@ -186,7 +224,7 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
                             "reason": reason,
                             "groups": [{"label": "out of scope", "members": keys}]})
             note = [f"scope: {reason}"]
-        if inside_sizes.get(cap_id, 0) < 2:
+        if inside_sizes[cap_id] < 2:
             continue
         for keys, anchor in found[cap_id]:
             candidate = Candidate(cap_id, cap_name, keys, labels=[anchor] if anchor else [],
@@ -289,7 +327,7 @@ _SCORE_COLUMNS = ["system_key", "product_id", "product_key", "users", "annual_co
 """What :func:`score_members` reads of each member."""
 
 
-def _build_clusters(parts, systems, edges, settings, as_of, blocked
+def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
                     ) -> tuple[list[ConsolidationCluster], tuple]:
     """Turn constraint-split candidate parts into scored clusters (sorted by id).
 
@@ -297,6 +335,8 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
     as one table (each cluster's ``members`` a range of it); only each cluster's target and
     runner-up become row dicts (for their reasons). Also returns that table, the
     systems-table row and the cluster id of each of its rows (see :func:`_members`).
+    ``codes``: integer codes of the systems' ``product_key`` and ``impl`` (else hashed
+    here).
     """
     narrow = systems[CLUSTER_COLUMNS]
     none = ([], (None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)))
@@ -310,12 +350,19 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
         at = np.concatenate([p.rows for p in sized])
     else:
         at = systems.index.get_indexer([k for p in sized for k in p.keys])
-    facts = narrow[["product_key", "impl", "eligible"]].iloc[at].assign(
-        part=np.repeat(np.arange(len(sized)), sizes))
-    implementations = facts.drop_duplicates(["part", "product_key", "impl"]).groupby(
-        "part").size().reindex(range(len(sized)), fill_value=0).tolist()
-    any_target = facts.groupby("part")["eligible"].any().reindex(
-        range(len(sized)), fill_value=False).tolist()
+    if codes is None:
+        codes = tuple(pd.factorize(systems[c].to_numpy(object))[0].astype(np.int64)
+                      for c in ("product_key", "impl"))
+    product_code, impl_code = codes
+    # distinct (product, implementation) pairs and eligible members per part, on codes
+    row_part = np.repeat(np.arange(len(sized)), sizes)
+    pair = pd.factorize(product_code[at] * (int(impl_code.max(initial=0)) + 2)
+                        + impl_code[at] + 1)[0].astype(np.int64)
+    width = int(pair.max(initial=0)) + 1
+    implementations = np.bincount(np.unique(row_part * width + pair) // width,
+                                  minlength=len(sized)).tolist()
+    any_target = (np.bincount(row_part, weights=systems["eligible"].to_numpy(bool)[at],
+                              minlength=len(sized)) > 0).tolist()
     keep, kept = [], np.zeros(len(sized), dtype=bool)
     for i, part in enumerate(sized):
         if implementations[i] < 2:
@@ -340,8 +387,8 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked
     number = np.repeat(np.arange(len(keep)), [len(p.keys) for p in keep])
     # scored from the columns the score reads (each row on its own and within its
     # cluster, so in any row order); the members' table is then read once, in order
-    scores = score_members(systems[_SCORE_COLUMNS].iloc[rows], settings, as_of,
-                           groups=number)
+    scores = score_members(systems[_SCORE_COLUMNS].iloc[rows].reset_index(drop=True),
+                           settings, as_of, groups=number, products=product_code[rows])
     users_rank = np.nan_to_num(systems["users"].to_numpy(float)[rows], nan=-1.0)
     # clusters in id order; in each, eligible first, then by score, users, key
     id_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"))

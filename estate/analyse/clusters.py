@@ -256,17 +256,29 @@ def block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None =
                 ) -> pd.Series:
     """The unit of each system: its product, else itself; in a block of more than
     ``LOCAL_UNIT_LIMIT`` units what one department alone runs is that department's unit.
-    ``coded`` (see :func:`block_inputs`) gives the codes of ``cap`` and the department."""
-    unit = block["product_id"].fillna("sys:" + block["system_key"]).astype(object)
+    ``coded`` (see :func:`block_inputs`) gives the codes of ``cap`` and the department
+    (and of ``product_key`` when the block has that column: the product, else ``sys:``
+    and the key, the unit already)."""
+    return _block_units(block, cap, coded)[0]
+
+
+def _block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None
+                 ) -> tuple[pd.Series, bool]:
+    """:func:`block_units`, and whether any system was given its department's unit
+    (else the units are the product keys)."""
+    keyed = coded is not None and "product_key" in block
+    unit = (block["product_key"] if "product_key" in block else
+            block["product_id"].fillna("sys:" + block["system_key"])).astype(object)
     caps = coded("capability_id")[0] if coded is not None else pd.factorize(
         cap.to_numpy(object))[0].astype(np.int64)
-    units = pd.factorize(unit.to_numpy(object))[0].astype(np.int64)
+    units = coded("product_key")[0] if keyed else pd.factorize(
+        unit.to_numpy(object))[0].astype(np.int64)
     pair = caps * (int(units.max(initial=0)) + 1) + units
     distinct = np.unique(pair)
     per_cap = np.bincount(distinct // (int(units.max(initial=0)) + 1))
     many = per_cap[caps] > LOCAL_UNIT_LIMIT
     if not many.any():
-        return unit
+        return unit, False
     department = coded("department")[0] if coded is not None else pd.factorize(
         block["department"].to_numpy(object))[0].astype(np.int64)
     known = department >= 0
@@ -275,7 +287,8 @@ def block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None =
                                    + department[known]) // (int(department.max()) + 1),
                          minlength=len(pairs))[at.ravel()]
     local = many & (spread == 1)
-    return unit.where(~local, "local:" + block["department"].astype(str)).astype(object)
+    return (unit.where(~local, "local:" + block["department"].astype(str)).astype(object),
+            bool(local.any()))
 
 
 def _clean_names(names: pd.Series) -> np.ndarray:
@@ -319,12 +332,13 @@ def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
     and distinct step below is integer work; ``coded(column)``, when given, has them
     already (sorted codes of the ``capability_id`` and ``department`` of the block's
     rows, and their values)."""
-    unit = block_units(block, cap, coded)
+    unit, localised = _block_units(block, cap, coded)
     found: dict[object, BlockInputs] = {c: BlockInputs() for c in pd.unique(cap)}
     if block.empty:
         return found
     cap_code, caps = coded("capability_id") if coded is not None else _sorted_codes(cap)
-    unit_code, units = _sorted_codes(unit)
+    unit_code, units = coded("product_key") if (
+        coded is not None and "product_key" in block and not localised) else _sorted_codes(unit)
     keys = block["system_key"]
     rank = (np.arange(len(keys)) if keys.is_monotonic_increasing
             else _sorted_codes(keys)[0])
@@ -808,14 +822,20 @@ def group_keys(inputs: BlockInputs,
 
 # --- hard constraints --------------------------------------------------------------
 
-def zone_of(regions: pd.Series, constraints: Constraints) -> pd.Series:
-    """Sovereignty zone (or region, or nothing) of each system per ``region_rule``."""
+def zone_of(regions: pd.Series, constraints: Constraints,
+            mapped: Callable[[Callable], pd.Series] | None = None) -> pd.Series:
+    """Sovereignty zone (or region, or nothing) of each system per ``region_rule``.
+    ``mapped(fn)``, when given, is :func:`map_unique` of ``regions`` from codes the
+    caller has."""
     if constraints.region_rule == "none":
         return pd.Series(None, index=regions.index, dtype=object)
-    text = map_unique(regions, lambda v: v.strip().casefold()
-                      if isinstance(v, str) and v.strip() else None)
+    mapped = mapped or (lambda fn: map_unique(regions, fn))
+
+    def clean(v: object) -> str | None:
+        return v.strip().casefold() if isinstance(v, str) and v.strip() else None
+
     if constraints.region_rule == "region":
-        return text
+        return mapped(clean)
     exact = {}
     patterns = []
     for zone, names in constraints.sovereignty_zones.items():
@@ -836,8 +856,7 @@ def zone_of(regions: pd.Series, constraints: Constraints) -> pd.Series:
                 return z
         return region
 
-    uniq = {r: zone(r) for r in text.dropna().unique()}
-    return text.map(uniq).astype(object)
+    return mapped(lambda v: zone(clean(v)))  # one pass over the distinct regions
 
 
 def rule_matches(block: pd.DataFrame, rule: Rule) -> pd.Series:
@@ -1068,11 +1087,14 @@ def apply_constraints(candidate: Candidate, systems: pd.DataFrame | ConstraintVa
     return [part for part, _ in parts]
 
 
-def out_of_scope(systems: pd.DataFrame, constraints: Constraints) -> pd.Series:
-    """Systems marked out of scope by lifecycle or by key pattern."""
+def out_of_scope(systems: pd.DataFrame, constraints: Constraints,
+                 mapped: Callable[[str, Callable], pd.Series] | None = None) -> pd.Series:
+    """Systems marked out of scope by lifecycle or by key pattern. ``mapped(column, fn)``,
+    when given, is :func:`map_unique` of a column of ``systems`` from codes the caller
+    has."""
     lifecycles = {v.casefold() for v in constraints.out_of_scope_lifecycles}
-    flag = map_unique(systems["lifecycle"], lambda v: bool(phrases_in(v, lifecycles))
-                      ).astype(bool)
+    mapped = mapped or (lambda c, fn: map_unique(systems[c], fn))
+    flag = mapped("lifecycle", lambda v: bool(phrases_in(v, lifecycles))).astype(bool)
     patterns = [p.casefold() for p in constraints.out_of_scope]
     if patterns:
         flag |= systems["system_key"].map(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.analyse.frame import slug, sorted_codes
+from estate.analyse.frame import slug, sorted_codes, sorted_from_codes
 from estate.analyse.model import DuplicateGroup, SystemRef
 
 
@@ -33,6 +33,9 @@ def implementation_keys(systems: pd.DataFrame, coded: Coded | None = None) -> pd
         first = np.concatenate([first, np.flatnonzero(dept < 0)])
         at[dept < 0] = len(codes) + np.arange(int((dept < 0).sum()))
     keys = _implementation_keys(systems.iloc[first]).to_numpy(object)
+    if coded is not None:  # the keys' codes, from the few distinct pairs
+        codes, distinct = pd.factorize(keys)
+        coded.know("impl", codes.astype(np.int64)[at], np.asarray(distinct, dtype=object))
     return pd.Series(keys[at], index=systems.index, dtype=object)
 
 
@@ -77,14 +80,43 @@ class Coded:
     order, is integer work instead of hashing and comparing the same strings again.
     """
 
-    def __init__(self, systems: pd.DataFrame) -> None:
+    def __init__(self, systems: pd.DataFrame,
+                 known: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         self.systems = systems
         self._coded: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._known = dict(known or {})
+        """Codes of some columns from reading them (see :func:`systems_frame`): sorted
+        from those, the column's rows are not hashed again."""
 
     def __call__(self, column: str) -> tuple[np.ndarray, np.ndarray]:
         if column not in self._coded:
-            self._coded[column] = sorted_codes(self.systems[column].to_numpy(object))
+            found = None
+            if column in self._known:
+                found = sorted_from_codes(*self._known.pop(column))
+            if found is None:
+                found = sorted_codes(self.systems[column].to_numpy(object))
+            self._coded[column] = found
         return self._coded[column]
+
+    def know(self, column: str, codes: np.ndarray, distinct: np.ndarray) -> None:
+        """Codes of a column (-1: missing) into its distinct texts, worked out elsewhere
+        (see :func:`sorted_from_codes`)."""
+        self._coded.pop(column, None)
+        self._known[column] = (codes, distinct)
+
+    def knows(self, column: str) -> bool:
+        """Whether the codes of ``column`` are at hand (without hashing it)."""
+        return column in self._known or column in self._coded
+
+    def map(self, column: str, fn) -> pd.Series:
+        """:func:`~estate.analyse.frame.map_unique` of a column, from its codes: ``fn``
+        once per distinct value (None for missing), no hashing of the rows."""
+        codes, uniques = self(column)
+        table = np.empty(len(uniques) + 1, dtype=object)
+        table[:-1] = [fn(v) for v in uniques.tolist()]
+        if (codes < 0).any():
+            table[-1] = fn(None)
+        return pd.Series(table[codes], index=self.systems.index, dtype=object)
 
     def rank(self) -> np.ndarray:
         """Each system's position in (department, system_id) order (missing last)."""
@@ -111,12 +143,14 @@ def _distinct(group: np.ndarray, k: int, codes: np.ndarray, uniques: np.ndarray)
     return [values[a:b] for a, b in zip(at[:-1], at[1:])]
 
 
-def _first(group: np.ndarray, k: int, values: np.ndarray) -> list:
+def first_known(group: np.ndarray, k: int, values: np.ndarray) -> list:
     """Per group 0..k-1: the first known value in row order (pandas ``first``), else None."""
     known = np.flatnonzero(~pd.isna(values))
+    first = np.full(k, -1, dtype=np.int64)
+    first[np.asarray(group)[known][::-1]] = known[::-1]  # written last: each group's first
     found = [None] * k
-    firsts, at = np.unique(group[known], return_index=True)
-    for g, v in zip(firsts.tolist(), values[known[at]].tolist()):
+    firsts = np.flatnonzero(first >= 0)
+    for g, v in zip(firsts.tolist(), values[first[firsts]].tolist()):
         found[g] = v
     return found
 
@@ -170,8 +204,8 @@ def _main_capability(table: Coded, rows: np.ndarray, group: np.ndarray,
     best = np.lexsort((c, -n, g))
     g, c = g[best], c[best]
     head = np.r_[True, g[1:] != g[:-1]] if len(g) else np.zeros(0, dtype=bool)
-    names = _first(cap[known], len(caps),
-                   table.systems["capability_name"].to_numpy(object)[rows][known])
+    names = first_known(cap[known], len(caps),
+                        table.systems["capability_name"].to_numpy(object)[rows][known])
     found: list[tuple[str | None, object]] = [(None, None)] * k
     for gi, ci in zip(g[head].tolist(), c[head].tolist()):
         found[gi] = (caps[ci], names[ci])
@@ -201,7 +235,9 @@ def _product_groups(table: Coded, impl: pd.Series):
     """Rows of products run as two or more implementations, their group and counts."""
     pid, pids = table("product_id")
     has = pid >= 0
-    counts = _nunique(pid[has], len(pids), pd.factorize(impl.to_numpy(object))[0][has])
+    impl_code = table("impl")[0] if table.knows("impl") else pd.factorize(
+        impl.to_numpy(object))[0]
+    counts = _nunique(pid[has], len(pids), impl_code[has])
     keep = counts >= 2
     rows, group = _renumber(pid, keep)
     return rows, group, pids[keep], counts[keep]
@@ -211,11 +247,19 @@ def _capability_groups(table: Coded):
     """Rows of capabilities served by two or more products or bespoke systems."""
     cid, cids = table("capability_id")
     has = np.flatnonzero(cid >= 0)
-    product = table.systems["product_id"].to_numpy(object)[has]
-    bespoke = pd.isna(product)
-    key = product.copy()
-    key[bespoke] = "bespoke:" + table.systems["system_key"].to_numpy(object)[has][bespoke]
-    counts = _nunique(cid[has], len(cids), pd.factorize(key)[0])
+    pid, pids = table("product_id")
+    if any(str(p).startswith("bespoke:") for p in pids.tolist()):  # could equal a key below
+        product = table.systems["product_id"].to_numpy(object)[has]
+        bespoke = pd.isna(product)
+        key = product.copy()
+        key[bespoke] = "bespoke:" + table.systems["system_key"].to_numpy(object)[has][bespoke]
+        key = pd.factorize(key)[0]
+    else:  # a product by its code, a bespoke system by its key (only those hashed)
+        key = pid[has].copy()
+        bespoke = key < 0
+        key[bespoke] = len(pids) + pd.factorize(
+            table.systems["system_key"].to_numpy(object)[has][bespoke])[0]
+    counts = _nunique(cid[has], len(cids), key)
     keep = counts >= 2
     rows, group = _renumber(cid, keep)
     return rows, group, cids[keep], counts[keep]
@@ -228,7 +272,7 @@ def _same_product(table: Coded, rows: np.ndarray, group: np.ndarray, ids: np.nda
         return []
     k = len(ids)
     facts = _group_facts(table, rows, group, k, refs, rank)
-    names = _first(group, k, table.systems["product_name"].to_numpy(object)[rows])
+    names = first_known(group, k, table.systems["product_name"].to_numpy(object)[rows])
     caps = _main_capability(table, rows, group, k)
     groups = []
     for product_id, f, name, (cap_id, cap_name), n in zip(
@@ -262,7 +306,7 @@ def _same_capability(table: Coded, rows: np.ndarray, group: np.ndarray, ids: np.
         return []
     k = len(ids)
     facts = _group_facts(table, rows, group, k, refs, rank)
-    names = _first(group, k, table.systems["capability_name"].to_numpy(object)[rows])
+    names = first_known(group, k, table.systems["capability_name"].to_numpy(object)[rows])
     product = table.systems["product_id"].to_numpy(object)[rows]
     with_product = ~pd.isna(product)
     label = table.systems["product_name"].to_numpy(object)[rows][with_product]

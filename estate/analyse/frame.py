@@ -77,13 +77,36 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     much faster than comparing Python objects."""
     array = np.asarray(values, dtype=object)
     codes, uniques = pd.factorize(array)
-    uniques = np.asarray(uniques, dtype=object)
+    found = _sorted_from(codes, np.asarray(uniques, dtype=object))
+    if found is None:  # not all text: pandas' own sort
+        codes, uniques = pd.factorize(array, sort=True)
+        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    return found
+
+
+def sorted_from_codes(codes: np.ndarray, distinct: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`sorted_codes` of the column whose rows have ``codes`` (-1: missing) into
+    ``distinct`` (distinct text, some perhaps unused): integer work on codes already
+    known, no hashing of the rows. None when the distinct values are not all text."""
+    codes = np.asarray(codes, dtype=np.int64)
+    used = np.bincount(codes[codes >= 0], minlength=len(distinct)) > 0
+    if not used.all():  # only the values some row has, as factorising the rows gives
+        renumber = np.cumsum(used) - 1
+        codes = np.where(codes >= 0, renumber[np.maximum(codes, 0)], -1)
+        distinct = distinct[used]
+    return _sorted_from(codes, np.asarray(distinct, dtype=object))
+
+
+def _sorted_from(codes: np.ndarray, uniques: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Codes into distinct ``uniques`` renumbered to their sorted order (None when they
+    are not all text)."""
     if len(uniques) < 2:
         return codes.astype(np.int64), uniques
     order = _text_order(uniques)
-    if order is None:  # not all text: pandas' own sort
-        codes, uniques = pd.factorize(array, sort=True)
-        return codes.astype(np.int64), np.asarray(uniques, dtype=object)
+    if order is None:
+        return None
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
     return np.where(codes >= 0, rank[np.maximum(codes, 0)], -1), uniques[order]
@@ -91,7 +114,8 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
 
 def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
                   systems: pd.DataFrame | None = None,
-                  columns: Iterable[str] | None = None) -> pd.DataFrame:
+                  columns: Iterable[str] | None = None,
+                  codes: dict | None = None) -> pd.DataFrame:
     """One row per analysed system node, indexed by ``system_key``, sorted.
 
     ``default_tier`` fills a missing ``tier`` (graph.py normally sets it already). With
@@ -101,17 +125,19 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
     (``graph.graph["systems"]``, indexed by node id) is read the same way; only a graph
     without that table is read from its node dicts. With ``columns``, only those of
     :data:`COLUMNS` (and what the derived columns are made from) are read: a column
-    nobody reads is not cleaned.
+    nobody reads is not cleaned. ``codes``, when given, gets for some text columns read
+    from a table ``{column: (codes, distinct texts)}`` as factorising the column on the
+    way gave them, so :func:`sorted_from_codes` need not hash its rows again.
     """
     wanted = list(COLUMNS) if columns is None else [
         c for c in COLUMNS if c in set(columns) | _ALWAYS]
     table = graph.graph.get("systems")
     in_order = True  # the table is read in key order, texts trimmed and keys filled
     if systems is not None:
-        df = _from_table(graph, systems, wanted=wanted)
+        df = _from_table(graph, systems, wanted=wanted, codes=codes)
     elif isinstance(table, pd.DataFrame):
         df = _from_table(graph, table.assign(system_key=_keys_of(table)), own_tiers=True,
-                         wanted=wanted)
+                         wanted=wanted, codes=codes)
     else:
         df, in_order = _from_nodes(graph), False
         df = df[[*wanted, "node"]]
@@ -138,7 +164,13 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
         return bool(attrs is not None and attrs.get("type") == "product"
                     and attrs.get("strategic"))
 
-    df["strategic"] = map_unique(df["product_id"], strategic).astype(bool)
+    if codes is not None and "product_id" in codes:  # from the codes: no hashing again
+        rows, distinct = codes["product_id"]
+        flags = np.array([strategic(p) for p in distinct.tolist()] + [strategic(None)],
+                         dtype=bool)
+        df["strategic"] = flags[rows]
+    else:
+        df["strategic"] = map_unique(df["product_id"], strategic).astype(bool)
     df["vendor_key"] = map_unique(df["vendor_name"].where(df["vendor_name"].notna(),
                                                           df["vendor"]),
                                   lambda v: slug(v) if v else None)
@@ -193,10 +225,13 @@ def _texts(values: pd.Series) -> pd.Series:
     return pd.Series(_texts_at(values), index=values.index, dtype=object)
 
 
-def _texts_at(values: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
+def _texts_at(values: pd.Series, at: np.ndarray | None = None,
+              codes_out: list | None = None) -> np.ndarray:
     """:func:`_texts` of the cells at positions ``at`` (all when None), as an object
     array: the column is factorised where it is and only the codes are picked, so the
-    text cells are never copied to pick rows first."""
+    text cells are never copied to pick rows first. When the column was factorised and
+    ``codes_out`` is given, the codes of the result (-1: None) and the distinct texts
+    they point into are appended to it (see :func:`sorted_from_codes`)."""
     raw = getattr(values.array, "_ndarray", None) if isinstance(values.dtype, pd.StringDtype) \
         else None
     if not isinstance(raw, np.ndarray) or raw.dtype != object:
@@ -204,8 +239,10 @@ def _texts_at(values: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
     if raw is None:
         mapped = map_unique(values, _text).to_numpy(object)
         return mapped if at is None else mapped[at]
-    if len(raw) > _SAMPLE and len(pd.unique(raw[:_SAMPLE])) > _SAMPLE // 2:
-        # mostly distinct (ids, names): trimming each cell costs less than hashing them
+    if codes_out is None and len(raw) > _SAMPLE and \
+            len(pd.unique(raw[:_SAMPLE])) > _SAMPLE // 2:
+        # mostly distinct (ids, names): trimming each cell costs less than hashing them,
+        # unless the codes are wanted (hashing them later again costs more)
         picked = raw if at is None else raw[at]
         missing = pd.isna(picked)
         cells = picked[~missing]
@@ -218,16 +255,29 @@ def _texts_at(values: pd.Series, at: np.ndarray | None = None) -> np.ndarray:
     if set(map(type, distinct)) - {str}:
         mapped = map_unique(values, _text).to_numpy(object)
         return mapped if at is None else mapped[at]
+    stripped = list(map(str.strip, distinct))
     table = np.empty(len(distinct) + 1, dtype=object)
-    table[:-1] = [t or None for t in map(str.strip, distinct)]
+    table[:-1] = [t or None for t in stripped]
     table[-1] = None
-    return table[codes if at is None else codes[at]]
+    picked = codes if at is None else codes[at]
+    if codes_out is not None:
+        if all(stripped) and stripped == distinct:  # nothing trimmed: the codes hold
+            codes_out.append((picked.astype(np.int64), table[:-1]))
+        else:  # trimming may make two texts one, or a text None: codes of the trimmed
+            trimmed, texts = pd.factorize(table[:-1])
+            codes_out.append((np.append(trimmed, -1).astype(np.int64)[picked],
+                              np.asarray(texts, dtype=object)))
+    return table[picked]
 
 
 _ALWAYS = frozenset({"system_key", "department", "system_id", "name", "users", "annual_cost",
                      "contract_end", "data_domains", "product_id", "vendor_name", "vendor",
                      "tier", "tier_assumed"})
 """What :func:`systems_frame` reads whatever ``columns`` says (the derived columns)."""
+_KEPT_CODES = frozenset({"department", "instance", "system_id", "product_id", "product_name",
+                         "capability_id", "capability_name", "lifecycle", "region"})
+"""Text columns whose codes :func:`systems_frame` hands on (what the analysis codes; columns
+it changes after reading them, ``name`` and ``tier``, are not among them)."""
 _SAMPLE = 4096
 """Cells looked at to tell a mostly distinct text column from a repetitive one."""
 _TEXT_IN = ("department", "system_id", "name", "vendor", "product", "instance", "hosting",
@@ -274,13 +324,14 @@ def _keys_of(table: pd.DataFrame) -> pd.Series:
 
 
 def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = False,
-                wanted: list[str] = list(COLUMNS)) -> pd.DataFrame:
+                wanted: list[str] = list(COLUMNS), codes: dict | None = None) -> pd.DataFrame:
     """The analysed rows of the table that have a system node in ``graph``, with the
     text columns already read as :func:`_texts` and the keys filled, in key order.
 
     ``tier``/``tier_assumed`` come from the nodes, or from the table when ``own_tiers``
     (the graph's own table holds the nodes' values). The rows and their key order are
-    worked out first; then each column is read once, straight at those rows.
+    worked out first; then each column is read once, straight at those rows. ``codes``
+    (see :func:`systems_frame`) gets the codes of the columns factorised on the way.
     """
     n = len(systems)
     rows = np.flatnonzero((systems["status"] == "analysed").to_numpy(bool, na_value=False)) \
@@ -295,10 +346,10 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = Fals
                            dtype=bool, count=len(attrs)))
     rows, keys = rows[keep], keys[keep]
 
-    def texts(c: str, at: np.ndarray) -> np.ndarray:
+    def texts(c: str, at: np.ndarray, coded: list | None = None) -> np.ndarray:
         if c not in systems:
             return np.full(len(at), None, dtype=object)
-        return _texts_at(systems[c], at)
+        return _texts_at(systems[c], at, coded)
 
     missing = pd.isna(keys)
     if missing.any():
@@ -318,7 +369,10 @@ def _from_table(graph: nx.DiGraph, systems: pd.DataFrame, own_tiers: bool = Fals
         if c == "system_key":
             found = keys[order]
         elif c in _TEXT_IN and (c != "tier" or own_tiers):
-            found = texts(c, at)
+            made: list = []
+            found = texts(c, at, made if codes is not None and c in _KEPT_CODES else None)
+            if made:
+                codes[c] = made[0]
         elif values is None:
             found = np.full(len(at), None, dtype=object)
         else:

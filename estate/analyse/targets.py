@@ -48,13 +48,20 @@ def standards_columns(systems: pd.DataFrame, standards: Standards,
         combo = pd.factorize(combo * len(text) + code)[0].astype(np.int64)
     distinct, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
     has, ring, adopted = [], [], []
+    per_capability: dict[tuple[str, str], tuple[bool, str | None]] = {}
     for at in first.tolist():
         cap_id, cap_name, prod_id, prod_name = (t[c[at]] for t, c in zip(texts, codes))
-        found, entry = standards.lookup((cap_id, cap_name), (prod_id, prod_name))
-        names = ", ".join(e.product for e in standards.adopted((cap_id, cap_name)))
+        cap = per_capability.get((cap_id, cap_name))
+        if cap is None:  # what depends on the capability alone: once per capability
+            names = ", ".join(e.product for e in standards.adopted((cap_id, cap_name)))
+            cap = per_capability[cap_id, cap_name] = (
+                standards.lookup((cap_id, cap_name), ())[0], names or None)
+        covered, names = cap
+        found, entry = standards.lookup((cap_id, cap_name), (prod_id, prod_name)) \
+            if covered else (False, None)
         has.append(bool(found))
         ring.append(entry.ring if entry else None)
-        adopted.append(names or None)
+        adopted.append(names)
     table = {"has_standard": np.asarray(has, dtype=bool),
              "ring": np.asarray(ring + [None], dtype=object)[:-1],
              "adopted": np.asarray(adopted + [None], dtype=object)[:-1]}
@@ -62,10 +69,13 @@ def standards_columns(systems: pd.DataFrame, standards: Standards,
                         index=systems.index)
 
 
-def retiring_mask(systems: pd.DataFrame, settings: Settings) -> pd.Series:
+def retiring_mask(systems: pd.DataFrame, settings: Settings,
+                  mapped: Callable[[str, Callable], pd.Series] | None = None) -> pd.Series:
+    """Systems whose lifecycle says they are retiring. ``mapped(column, fn)``, when given,
+    is :func:`map_unique` of a column of ``systems`` from codes the caller has."""
     values = {v.casefold() for v in settings.constraints.retiring_lifecycles}
-    return map_unique(systems["lifecycle"], lambda v: bool(phrases_in(v, values))
-                      ).astype(bool)
+    mapped = mapped or (lambda c, fn: map_unique(systems[c], fn))
+    return mapped("lifecycle", lambda v: bool(phrases_in(v, values))).astype(bool)
 
 
 def integration_counts(edges: pd.DataFrame) -> pd.Series:
@@ -118,13 +128,15 @@ def _group_reduce(ufunc, values: np.ndarray, groups: np.ndarray, count: int,
 
 
 def score_members(m: pd.DataFrame, settings: Settings, as_of: date,
-                  groups: np.ndarray | None = None) -> pd.DataFrame:
+                  groups: np.ndarray | None = None,
+                  products: np.ndarray | None = None) -> pd.DataFrame:
     """Criterion values (0..1, or -1..1 for the standard) per member, and the score.
 
     ``m`` has one row per cluster member with a ``cluster`` column; every comparison is
     within the member's own cluster. ``groups``, integer codes of ``cluster`` when the
-    caller has them, saves hashing the ids again. Also gives ``same_product``, the
-    members of the cluster on the member's product (or bespoke system).
+    caller has them, saves hashing the ids again; ``products``, integer codes of the
+    members' product keys, likewise. Also gives ``same_product``, the members of the
+    cluster on the member's product (or bespoke system).
     """
     w = settings.target
     if groups is None:
@@ -152,9 +164,14 @@ def score_members(m: pd.DataFrame, settings: Settings, as_of: date,
     c["contract_end"] = _share_of_max(days, groups, count)
     c["strategic"] = m["strategic"].astype(float)
     c["integrations"] = _share_of_max(m["integrations"].to_numpy(np.float64), groups, count)
-    product, products = group_codes(m["product_key"] if "product_key" in m else
-                                    m["product_id"].fillna("sys:" + m["system_key"]))
-    pair = np.unique(groups * max(products, 1) + product, return_inverse=True)[1].ravel()
+    if products is None:
+        product, count_products = group_codes(m["product_key"] if "product_key" in m else
+                                              m["product_id"].fillna("sys:" + m["system_key"]))
+    else:
+        product = np.asarray(products, dtype=np.int64)
+        count_products = int(product.max(initial=-1)) + 1
+    pair = np.unique(groups * max(count_products, 1) + product,
+                     return_inverse=True)[1].ravel()
     same = np.bincount(pair)[pair]
     c["product_share"] = same / np.bincount(groups, minlength=count)[groups]
     weights = pd.Series({k: float(getattr(w, k)) for k in CRITERIA})
