@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estate.arrays import object_array
+from estate.arrays import factorize, object_array
 from estate.graph import integration_index
 
 COLUMNS = (
@@ -76,8 +76,8 @@ def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
     by the values. Distinct texts are sorted as numpy strings (see :func:`_text_order`),
     much faster than comparing Python objects."""
     array = np.asarray(values, dtype=object)
-    codes, uniques = pd.factorize(array)
-    found = _sorted_from(codes, np.asarray(uniques, dtype=object))
+    codes, uniques = factorize(array)
+    found = _sorted_from(codes, uniques)
     if found is None:  # not all text: pandas' own sort
         codes, uniques = pd.factorize(array, sort=True)
         return codes.astype(np.int64), np.asarray(uniques, dtype=object)
@@ -250,8 +250,8 @@ def _texts_at(values: pd.Series, at: np.ndarray | None = None,
             out = np.full(len(picked), None, dtype=object)
             out[~missing] = [t.strip() or None for t in cells.tolist()]
             return out
-    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    distinct = np.asarray(uniques, dtype=object).tolist()
+    codes, uniques = factorize(raw)
+    distinct = uniques.tolist()
     if set(map(type, distinct)) - {str}:
         mapped = map_unique(values, _text).to_numpy(object)
         return mapped if at is None else mapped[at]
