@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
-from estate.memory import heap_frozen
+from estate.memory import heap_frozen, release_free_memory
 from estate.parallel import Background, Jobs
 from estate.report._files import write_json, write_text
 from estate.report.graphs import write_graphs
@@ -108,14 +108,16 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
         try:
             if hasattr(doc, "complete"):
                 doc.complete()  # what only this half reads (see model.DEFERRABLE)
-            tables = dict(
-                findings_json=write_json(out / "findings.json", doc),
+            tables = dict(findings_json=write_json(out / "findings.json", doc))
+            release_free_memory()  # what writing findings.json freed
+            tables.update(
                 data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
                 summary_md=write_text(out / "summary.md", summary_markdown(doc)),
                 report_html=write_text(out / "report.html",
                                        render_report(doc, findings, sections)),
             )
             tables.update(_write_shared(shared, doc, out, last=True))
+            _release(doc)  # before waiting: the child may still be writing
         except BaseException:
             with suppress(Exception):  # the first error is the one to report
                 pages.result()
@@ -153,10 +155,19 @@ def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False) -> dict[
     return written
 
 
+def _release(doc: dict) -> None:
+    """The writers' caches on ``doc`` dropped and the freed memory handed back: for a
+    process that has written its last file while the other half still writes."""
+    if hasattr(doc, "forget_caches"):
+        doc.forget_caches()
+    release_free_memory()
+
+
 def _write_pages(findings: "Findings", doc: dict, out: Path, shared: Jobs) -> dict:
     """The graph pages, then the shared files this side takes: the half of the reports
     run in the background."""
     graphs = write_graphs(findings, doc, out)
+    release_free_memory()
     drawn = dict(
         estate_graph=graphs["estate_graph"],
         vis_js=graphs["vis_js"],

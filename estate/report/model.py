@@ -676,6 +676,16 @@ class Document(dict):
             self.update(make())
         return self
 
+    def forget_caches(self) -> None:
+        """Drop what the writers cached on the document's tables (:meth:`Rows.forget`):
+        hundreds of megabytes at a million systems, worth handing back once a process has
+        written its last file."""
+        tables = [v for v in self.values() if isinstance(v, Rows)]
+        tables += [c["members"] for c in self.get("clusters", ())
+                   if isinstance(c, dict) and isinstance(c.get("members"), Rows)]
+        for table in tables:
+            table.forget()
+
     def json_document(self) -> dict:
         """The document as findings.json has it (see docs/findings-schema.md)."""
         self.complete()

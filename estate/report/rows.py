@@ -491,6 +491,12 @@ class Rows(Sequence):
     def _total(self) -> int:
         return len(self.frame) if self._order is None else len(self._order)
 
+    def forget(self) -> None:
+        """Drop everything the writers cached (codes, column groups, text tables) for this
+        table and its views; what a later reader needs is made again."""
+        self._arrays.clear()
+        self._cache.clear()
+
     def forget_texts(self) -> None:
         """Drop the text tables the writers made (the codes stay)."""
         for key in [k for k in self._arrays if isinstance(k, tuple) and k[0] in ("pieces",
