@@ -9,8 +9,7 @@ import pandas as pd
 from estate.analyse.model import ColumnRows
 from estate.report._files import _compact
 from estate.report.model import _plain_rows, plain, sorted_positions
-from estate.report.rows import (JsonColumnRows, LazyOrder, Rows, _merged, join_rows, json_text,
-                                sort_ranks)
+from estate.report.rows import JsonColumnRows, LazyOrder, Rows, json_text, sort_ranks
 
 
 def _shared(n: int, distinct: list, seed: int = 0) -> np.ndarray:
@@ -58,19 +57,6 @@ def test_lazy_order_is_made_once_when_first_needed():
     assert list(view) == [{"x": "a"}, {"x": "b"}]
     assert list(rows) == [{"x": "c"}, {"x": "a"}, {"x": "b"}]
     assert len(calls) == 1
-
-
-def test_merged_columns_join_to_the_same_text():
-    rng = np.random.default_rng(5)
-    n = 2000
-    tables = [np.array([f"<{c}{i}>" for i in range(size)] + ["<none>"], dtype=object)
-              for c, size in zip("abcdef", (3, 4, 900, 2, 5, 1500))]
-    columns = [(t, rng.integers(-1, len(t) - 1, n).astype(np.int32)) for t in tables]
-    merged = _merged(columns, n)
-    assert len(merged) < len(columns)
-    plain_text = ["".join(t[c[i]] for t, c in columns) for i in range(n)]
-    assert join_rows(columns, n, "\n") == "\n".join(plain_text)
-    assert join_rows(columns, n, None) == "".join(plain_text)
 
 
 def test_plain_rows_copies_flat_rows_and_declines_the_rest():

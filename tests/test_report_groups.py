@@ -13,7 +13,7 @@ import pytest
 from estate.analyse.model import SystemRef
 from estate.report._files import _compact
 from estate.report.model import _key_text, _pair_codes, duplicate_records
-from estate.report.rows import Rows, group_columns, join_rows, json_text
+from estate.report.rows import Rows, _merged, group_columns, join_rows, json_text
 
 
 def _frame(n: int, seed: int = 0) -> pd.DataFrame:
@@ -60,12 +60,27 @@ def test_groups_of_leading_columns_are_shared_with_a_longer_list():
         assert all(np.array_equal(x, y) for x, y in zip(a.parts, b.parts))
 
 
-def test_group_columns_join_to_the_same_text_as_the_columns():
+def _coded_columns(n: int) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+    """Six text tables of 2 to 1,500 values (and a last "missing" text), and per table a
+    column of ``n`` random codes into it: ``(tables, [(table, codes), ...])``."""
     rng = np.random.default_rng(5)
-    n = 4000
     tables = [np.array([f"<{c}{i}>" for i in range(size)] + ["<none>"], dtype=object)
               for c, size in zip("abcdef", (3, 4, 900, 2, 5, 1500))]
-    columns = [(t, rng.integers(-1, len(t) - 1, n).astype(np.int32)) for t in tables]
+    return tables, [(t, rng.integers(-1, len(t) - 1, n).astype(np.int32)) for t in tables]
+
+
+def test_merged_columns_join_to_the_same_text():
+    n = 2000
+    _, columns = _coded_columns(n)
+    assert len(_merged(columns, n)) < len(columns)
+    plain_text = ["".join(t[c[i]] for t, c in columns) for i in range(n)]
+    assert join_rows(columns, n, "\n") == "\n".join(plain_text)
+    assert join_rows(columns, n, None) == "".join(plain_text)
+
+
+def test_group_columns_join_to_the_same_text_as_the_columns():
+    n = 4000
+    tables, columns = _coded_columns(n)
     groups = group_columns([(len(t), c) for t, c in columns], n)[-1]
     assert len(groups) < len(columns)
     pieces, at = [], 0
@@ -132,3 +147,25 @@ def test_pair_codes_are_equal_exactly_where_the_rows_are():
     for i in range(0, 300, 7):
         for j in range(200):
             assert (mine[i] == theirs[j]) == (rows_left[i] == rows_right[j])
+
+
+def test_forgotten_caches_are_made_again_to_the_same_text():
+    rows = Rows(_frame(3000), _COLUMNS, order=np.arange(3000)[::-1].copy())
+    text, records = "".join(rows.json_block("")), list(rows)
+    rows.forget()
+    assert "".join(rows.json_block("")) == text and list(rows) == records
+
+
+def test_a_document_written_after_forgetting_its_caches_is_the_same(tiny_findings, tmp_path):
+    from estate.report import build_document
+    from estate.report._files import dumps_json
+    from estate.report.tables import write_clusters_csv, write_systems_csv
+
+    doc = build_document(tiny_findings)
+    before = [dumps_json(doc), write_systems_csv(tmp_path / "a.csv", doc).read_bytes(),
+              write_clusters_csv(tmp_path / "b.csv", doc).read_bytes()]
+    doc.forget_caches(("systems",))
+    assert write_systems_csv(tmp_path / "c.csv", doc).read_bytes() == before[1]
+    doc.forget_caches()
+    assert [dumps_json(doc), write_systems_csv(tmp_path / "d.csv", doc).read_bytes(),
+            write_clusters_csv(tmp_path / "e.csv", doc).read_bytes()] == before

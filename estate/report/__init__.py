@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
@@ -109,7 +110,9 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
             if hasattr(doc, "complete"):
                 doc.complete()  # what only this half reads (see model.DEFERRABLE)
             tables = dict(findings_json=write_json(out / "findings.json", doc))
-            release_free_memory()  # what writing findings.json freed
+            # systems.csv now, while the codes findings.json made are at hand; then they go
+            tables.update(_write_shared(shared, doc, out, last=True, most=1))
+            _release(doc, ("systems",))
             tables.update(
                 data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
                 summary_md=write_text(out / "summary.md", summary_markdown(doc)),
@@ -133,19 +136,22 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
 SHARED = ("proposals_xlsx", "clusters_csv", "systems_csv")
 """The files either side of the reports may write: they read nothing that
 :meth:`~estate.report.model.Document.complete` fills in. The child takes them from the
-first on once its pages are drawn; this process from the last back once findings.json and
-the files that need the completed document are written. systems.csv reads what
-findings.json has just factorised and sorted (in the child it costs half as much again),
-so it is this process's first choice and the child's last; the workbook costs the same on
-either side. Each side takes the next file only when it is free, so neither waits for the
-other but at the end, and the two finish close together."""
+first on once its pages are drawn; this process from the last back: one right after
+findings.json, the others once the files that need the completed document are written.
+systems.csv reads what findings.json has just factorised and sorted (in the child it
+costs half as much again), so it is this process's first choice and the child's last:
+written straight after findings.json, its codes are dropped before the rest is written
+rather than held to the end. The workbook costs the same on either side. Each side takes
+the next file only when it is free, so neither waits for the other but at the end, and
+the two finish close together."""
 
 
-def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False) -> dict[str, Path]:
-    """Each file of ``jobs`` this side takes (see :meth:`Jobs.take`), written; the paths by
-    ReportFiles field."""
+def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False,
+                  most: int | None = None) -> dict[str, Path]:
+    """Each file of ``jobs`` this side takes (see :meth:`Jobs.take`; ``most`` of them at
+    the most), written; the paths by ReportFiles field."""
     written = {}
-    for name in jobs.taking(last):
+    for name in islice(jobs.taking(last), most):
         if name == "systems_csv":
             written[name] = write_systems_csv(out / "systems.csv", doc)
         elif name == "clusters_csv":
@@ -155,11 +161,12 @@ def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False) -> dict[
     return written
 
 
-def _release(doc: dict) -> None:
-    """The writers' caches on ``doc`` dropped and the freed memory handed back: for a
-    process that has written its last file while the other half still writes."""
+def _release(doc: dict, keys: Sequence[str] | None = None) -> None:
+    """The writers' caches on ``doc`` (on its tables under ``keys``; all when None)
+    dropped and the freed memory handed back, so that a process holds little more than
+    the findings while the other half still writes."""
     if hasattr(doc, "forget_caches"):
-        doc.forget_caches()
+        doc.forget_caches(keys)
     release_free_memory()
 
 

@@ -676,13 +676,16 @@ class Document(dict):
             self.update(make())
         return self
 
-    def forget_caches(self) -> None:
-        """Drop what the writers cached on the document's tables (:meth:`Rows.forget`):
-        hundreds of megabytes at a million systems, worth handing back once a process has
-        written its last file."""
-        tables = [v for v in self.values() if isinstance(v, Rows)]
-        tables += [c["members"] for c in self.get("clusters", ())
-                   if isinstance(c, dict) and isinstance(c.get("members"), Rows)]
+    def forget_caches(self, keys: Sequence[str] | None = None) -> None:
+        """Drop what the writers cached on the document's tables under ``keys`` (every
+        table, with the cluster members, when None; :meth:`Rows.forget`): hundreds of
+        megabytes at a million systems, worth handing back once a process has written
+        what reads them."""
+        tables = [v for k, v in self.items() if isinstance(v, Rows) and (keys is None
+                                                                          or k in keys)]
+        if keys is None:
+            tables += [c["members"] for c in self.get("clusters", ())
+                       if isinstance(c, dict) and isinstance(c.get("members"), Rows)]
         for table in tables:
             table.forget()
 
