@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -105,3 +106,23 @@ def _mostly_distinct(pointers: np.ndarray) -> bool:
     sample = pointers[::len(pointers) // POINTER_SAMPLE]
     repeats = len(sample) - len(np.unique(sample))
     return repeats * 2 * len(pointers) < len(sample) ** 2 * 3
+
+
+def row_codes(*columns) -> np.ndarray:
+    """One integer per row, equal exactly where every column is equal (a missing value
+    equal to a missing one): several columns compared at once without a tuple per row."""
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        part, uniques = factorize(column)
+        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
+    return codes
+
+
+def joint_codes(left: Sequence, right: Sequence) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`row_codes` of the rows of ``left`` and of ``right`` (as many columns each),
+    numbered together: an integer join on several columns."""
+    n = len(left[0])
+    codes = row_codes(*(np.concatenate([object_array(a), object_array(b)])
+                        for a, b in zip(left, right)))
+    return codes[:n], codes[n:]
+

@@ -86,7 +86,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from estate.arrays import factorize, first_rows, object_array
+from estate.arrays import factorize, first_rows, object_array, row_codes
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
@@ -2131,12 +2131,11 @@ def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> lis
     names[k] = vendors[pid_codes[k]]
     rest = np.flatnonzero(~k & (res["match_stage"] != "bespoke").to_numpy(dtype=bool))
     if len(rest):  # once per distinct (vendor, input) pair
-        vend, vend_texts = factorize(res["vendor"].to_numpy(dtype=object)[rest], False)
-        text, texts = factorize(res["input"].to_numpy(dtype=object)[rest], False)
-        pairs, _ = pd.factorize(vend.astype(np.int64) * (len(texts) + 1) + text)
+        vend = res["vendor"].to_numpy(dtype=object)[rest]
+        text = res["input"].to_numpy(dtype=object)[rest]
+        pairs = row_codes(vend, text)
         at = first_rows(pairs)
-        found = [vendor_of(v, t) for v, t in zip(vend_texts[vend[at]].tolist(),
-                                                  texts[text[at]].tolist())]
+        found = [vendor_of(v, t) for v, t in zip(vend[at].tolist(), text[at].tolist())]
         names[rest] = object_array(found)[pairs]
     return names.tolist()
 

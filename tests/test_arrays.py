@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from estate.arrays import factorize, first_rows
+from estate.arrays import factorize, first_rows, joint_codes
 
 
 def _same(values, use_na_sentinel=True, types=True):
@@ -85,3 +85,16 @@ def test_first_rows():
     np.testing.assert_array_equal(first_rows(np.zeros(0, dtype=np.int64)), [])
     codes, _ = pd.factorize(np.random.default_rng(2).integers(0, 50, 1000))
     np.testing.assert_array_equal(first_rows(codes), np.unique(codes, return_index=True)[1])
+
+
+def test_joint_codes_are_equal_exactly_where_the_rows_are():
+    rng = np.random.default_rng(3)
+    values = np.array(["HO", "DWP", "MOJ", None, "H", "O:DWP"], dtype=object)
+    left = [values[rng.integers(0, 6, 300)], values[rng.integers(0, 6, 300)]]
+    right = [values[rng.integers(0, 6, 200)], values[rng.integers(0, 6, 200)]]
+    mine, theirs = joint_codes(left, right)
+    rows_left = list(zip(*left))
+    rows_right = list(zip(*right))
+    for i in range(0, 300, 7):
+        for j in range(200):
+            assert (mine[i] == theirs[j]) == (rows_left[i] == rows_right[j])

@@ -174,9 +174,9 @@ def test_a_graph_without_a_table_is_read_from_its_nodes():
     g.add_node("sys:D:2", type="system", label="Two", department="D", system_id="2")
     g.add_edge("sys:D:1", "sys:D:2", type="integrates_with")
     view = graphs.EstateView(g)
-    assert view.capability == ["Mail", graphs.UNKNOWN_CAPABILITY]
-    assert view.product == ["Exchange", graphs.UNKNOWN_PRODUCT]
-    assert view.sizes["annual_cost"] == [5.0, 0.0]
+    assert view.capability_array.tolist() == ["Mail", graphs.UNKNOWN_CAPABILITY]
+    assert view.product_array.tolist() == ["Exchange", graphs.UNKNOWN_PRODUCT]
+    assert view.size_array["annual_cost"].tolist() == [5.0, 0.0]
     assert view.links[0] == {"sys:D:1": ["sys:D:2"]}
     assert view.tooltip("sys:D:1") == \
         "One\nDepartment: D\nSystem id: 1\nProduct: Exchange\nCapability: Mail\n" \

@@ -12,7 +12,7 @@ import pytest
 
 from estate.analyse.model import SystemRef
 from estate.report._files import _compact
-from estate.report.model import _key_text, _pair_codes, duplicate_records
+from estate.report.model import _key_text, duplicate_records
 from estate.report.rows import Rows, _merged, group_columns, join_rows, json_text
 
 
@@ -134,19 +134,6 @@ def test_system_key_text_is_department_colon_id():
         f"{d}:{s}" for d, s in zip(department, system_id)]
     department[5] = None
     assert _key_text(department, system_id)[5] == "None:S5"
-
-
-def test_pair_codes_are_equal_exactly_where_the_rows_are():
-    rng = np.random.default_rng(3)
-    values = np.array(["HO", "DWP", "MOJ", None, "H", "O:DWP"], dtype=object)
-    left = [values[rng.integers(0, 6, 300)], values[rng.integers(0, 6, 300)]]
-    right = [values[rng.integers(0, 6, 200)], values[rng.integers(0, 6, 200)]]
-    mine, theirs = _pair_codes(left, right)
-    rows_left = list(zip(*left))
-    rows_right = list(zip(*right))
-    for i in range(0, 300, 7):
-        for j in range(200):
-            assert (mine[i] == theirs[j]) == (rows_left[i] == rows_right[j])
 
 
 def test_forgotten_caches_are_made_again_to_the_same_text():

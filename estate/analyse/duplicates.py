@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.analyse.frame import slug, sorted_codes, sorted_from_codes
+from estate.analyse.frame import map_codes, slug, sorted_codes, sorted_from_codes
 from estate.analyse.model import DuplicateGroup, SystemRef
 
 
@@ -111,12 +111,8 @@ class Coded:
     def map(self, column: str, fn) -> pd.Series:
         """:func:`~estate.analyse.frame.map_unique` of a column, from its codes: ``fn``
         once per distinct value (None for missing), no hashing of the rows."""
-        codes, uniques = self(column)
-        table = np.empty(len(uniques) + 1, dtype=object)
-        table[:-1] = [fn(v) for v in uniques.tolist()]
-        if (codes < 0).any():
-            table[-1] = fn(None)
-        return pd.Series(table[codes], index=self.systems.index, dtype=object)
+        return pd.Series(map_codes(*self(column), fn), index=self.systems.index,
+                         dtype=object)
 
     def rank(self) -> np.ndarray:
         """Each system's position in (department, system_id) order (missing last)."""

@@ -62,12 +62,17 @@ def map_unique(values: pd.Series, fn) -> pd.Series:
     """``fn`` applied once per distinct value (inventories repeat values a lot); a
     missing value is passed as None. One hash pass and one take, whatever the rows."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    table = np.empty(len(uniques) + 1, dtype=object)
-    for k, value in enumerate(uniques):
-        table[k] = fn(value)
+    return pd.Series(map_codes(codes, uniques, fn), index=values.index, dtype=object)
+
+
+def map_codes(codes: np.ndarray, distinct, fn) -> np.ndarray:
+    """``fn`` of each row's value, given as its code into ``distinct`` (-1: missing,
+    passed as None), calling ``fn`` once per distinct value; an object array."""
+    table = np.empty(len(distinct) + 1, dtype=object)
+    table[:-1] = object_array([fn(value) for value in distinct])
     if (codes < 0).any():
         table[-1] = fn(None)
-    return pd.Series(table[codes], index=values.index, dtype=object)
+    return table[codes]
 
 
 def sorted_codes(values) -> tuple[np.ndarray, np.ndarray]:
@@ -165,10 +170,7 @@ def systems_frame(graph: nx.DiGraph, default_tier: str = "OFFICIAL",
                     and attrs.get("strategic"))
 
     if codes is not None and "product_id" in codes:  # from the codes: no hashing again
-        rows, distinct = codes["product_id"]
-        flags = np.array([strategic(p) for p in distinct.tolist()] + [strategic(None)],
-                         dtype=bool)
-        df["strategic"] = flags[rows]
+        df["strategic"] = map_codes(*codes["product_id"], strategic).astype(bool)
     else:
         df["strategic"] = map_unique(df["product_id"], strategic).astype(bool)
     df["vendor_key"] = map_unique(df["vendor_name"].where(df["vendor_name"].notna(),

@@ -22,7 +22,7 @@ import hashlib
 import numpy as np
 import pandas as pd
 
-from estate.arrays import factorize
+from estate.arrays import factorize, row_codes
 from estate.errors import Finding
 
 TOTAL_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sub-total", "sum"})
@@ -69,7 +69,7 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
              "department": rows["department"].to_numpy(dtype=object, na_value=None)}
 
     live = np.flatnonzero(pd.isna(reason))
-    group = _codes(texts["department"][live], rows["_sig"].to_numpy()[live])
+    group = row_codes(texts["department"][live], rows["_sig"].to_numpy()[live])
     rank, first = _occurrences(group)
     copies = rank > 0
     if copies.any():
@@ -96,15 +96,6 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
         (~open_).astype(np.intp))
     rows["status_reason"] = pd.array(reason, dtype="string")
     return rows, findings
-
-
-def _codes(*columns: np.ndarray) -> np.ndarray:
-    """One integer per row, equal exactly where every column is equal."""
-    codes = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        part, uniques = factorize(column)
-        codes = pd.factorize(codes * (len(uniques) + 1) + part)[0]
-    return codes
 
 
 def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1051,26 +1051,6 @@ class EstateView:
         codes = np.append(codes.astype(np.intp, copy=False), -1)[ids]   # -1 stays -1
         return codes, list(found)
 
-    @cached_property
-    def department(self) -> list:
-        """Per system position, its department (None when missing)."""
-        return self.department_array.tolist()
-
-    @cached_property
-    def capability(self) -> list[str]:
-        """Per system position, its capability: name, else id, else "Unrecognised"."""
-        return self.capability_array.tolist()
-
-    @cached_property
-    def product(self) -> list[str]:
-        """Per system position, its product: name, else as written, else "Unknown product"."""
-        return self.product_array.tolist()
-
-    @cached_property
-    def sizes(self) -> dict[str, list[float]]:
-        """Per system position, its users and annual cost (0.0 when missing)."""
-        return {key: values.tolist() for key, values in self.size_array.items()}
-
     def capabilities(self, systems) -> list[str]:
         """The capability nodes ``systems`` provide, sorted."""
         codes, nodes = self.capability_codes

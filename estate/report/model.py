@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from estate.analyse.model import ColumnRows, TableItems
-from estate.arrays import factorize, object_array
+from estate.arrays import factorize, joint_codes, object_array
 from estate.graph import type_counts
 from estate.report._files import file_slug
 from estate.report.rows import (_AS_IS, JsonColumnRows, LazyColumns, LazyOrder, Rows,
@@ -540,7 +540,7 @@ class Links:
             except (TypeError, ValueError):  # a value that does not compare (pd.NA)
                 pass
         if which is None:
-            theirs, mine = _pair_codes([dept, sid], [own[0][rows], own[1][rows]])
+            theirs, mine = joint_codes([dept, sid], [own[0][rows], own[1][rows]])
             keys = pd.Index(theirs)
             first = np.flatnonzero(~keys.duplicated())
             hit = keys[first].get_indexer(mine)
@@ -580,19 +580,6 @@ class Links:
             out[_MEMBER_JOINED[name]][positions[hit]] = column[first[at[hit]]]
         self._index = None  # the last join that needs the index of the keys
         return out
-
-
-def _pair_codes(left: Sequence[np.ndarray], right: Sequence[np.ndarray]
-                ) -> tuple[np.ndarray, np.ndarray]:
-    """One integer per row of ``left`` and of ``right`` (columns of equal number) that
-    is equal exactly where the rows' values are (a missing value equal to a missing one):
-    an integer join on several columns without making a text or a tuple per row."""
-    n = len(left[0]) if len(left) else 0
-    pairs = np.zeros(n + (len(right[0]) if len(right) else 0), dtype=np.int64)
-    for a, b in zip(left, right):
-        codes, distinct = pd.factorize(np.concatenate([a, b]), use_na_sentinel=True)
-        pairs = pairs * (len(distinct) + 1) + (codes + 1)
-    return pairs[:n], pairs[n:]
 
 
 def _key_text(department: np.ndarray, system_id: np.ndarray) -> np.ndarray:
