@@ -48,3 +48,22 @@ def test_the_same_instance_in_two_departments_is_reported_whatever_its_case(tmp_
     assert [(f.department, f.message) for f in shared] == [
         ("DWP", "the same instance is also listed by HMRC"),
         ("HMRC", "the same instance is also listed by DWP")]
+
+
+def test_repeats_are_the_later_rows_of_each_department_and_signature():
+    from estate.load.identity import _repeats
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        n = int(rng.integers(0, 30))
+        depts = np.array(["HO", "DWP", None], dtype=object)[rng.integers(0, 3, n)]
+        sigs = rng.integers(-3, 3, n).astype(np.int64)
+        seen: dict = {}
+        copies, originals = [], []
+        for i, pair in enumerate(zip(depts.tolist(), sigs.tolist())):
+            if pair in seen:
+                copies.append(i)
+                originals.append(seen[pair])
+            else:
+                seen[pair] = i
+        got = _repeats(depts, sigs)
+        assert got[0].tolist() == copies and got[1].tolist() == originals

@@ -69,11 +69,9 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
              "department": rows["department"].to_numpy(dtype=object, na_value=None)}
 
     live = np.flatnonzero(pd.isna(reason))
-    group = row_codes(texts["department"][live], rows["_sig"].to_numpy()[live])
-    rank, first = _occurrences(group)
-    copies = rank > 0
-    if copies.any():
-        source = live[first[copies]]
+    copies, originals = _repeats(texts["department"][live], rows["_sig"].to_numpy()[live])
+    if len(copies):
+        source = live[originals]
         files = rows["source_file"].to_numpy(dtype=object)[source]
         lines = rows["source_line"].to_numpy()[source]
         reason[live[copies]] = [f"an exact copy of {f} line {ln}"
@@ -96,6 +94,19 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
         (~open_).astype(np.intp))
     rows["status_reason"] = pd.array(reason, dtype="string")
     return rows, findings
+
+
+def _repeats(departments: np.ndarray, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the rows equal to an earlier row (same department and signature),
+    ascending, and the position of the first such row of each.
+
+    Only the rows whose signature another row shares are coded by (department,
+    signature): most rows are unique, and one hash of the signatures is cheaper than
+    coding every row's pair."""
+    shared = np.flatnonzero(pd.Series(signatures).duplicated(keep=False).to_numpy())
+    rank, first = _occurrences(row_codes(departments[shared], signatures[shared]))
+    again = rank > 0
+    return shared[again], shared[first[again]]
 
 
 def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
