@@ -264,21 +264,23 @@ def _systems_table(columns: dict[str, pd.Series], keep: np.ndarray | None) -> pd
     data = np.empty((len(columns), n if keep is None else len(keep)), dtype=object)
     for row, (column, values) in zip(data, columns.items()):
         field = FIELDS_BY_NAME.get(column)
-        missing = None
+        missing = distinct = None
         if field is not None and field.kind == "list":
             objects = values.to_numpy(dtype=object)
         elif pd.api.types.is_datetime64_any_dtype(values):
             codes, uniques = pd.factorize(values)
-            objects = np.array([*uniques.strftime("%Y-%m-%d"), None], dtype=object)[codes]
+            distinct = np.array([*uniques.strftime("%Y-%m-%d"), None], dtype=object)
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             codes, uniques = pd.factorize(values)
-            objects = np.array([*_objects(pd.Series(uniques)), None], dtype=object)[codes]
+            distinct = np.array([*_objects(pd.Series(uniques)), None], dtype=object)
         else:
             # The column's own array where it is one (no copy), its missing values
             # replaced after the one copy into the table.
             objects = values.to_numpy(dtype=object)
             missing = missing_mask(values, objects)
-        if keep is None:
+        if distinct is not None:  # each kept row's value straight from the distinct ones
+            np.take(distinct, codes if keep is None else codes[keep], out=row)
+        elif keep is None:
             row[:] = objects
         else:
             np.take(objects, keep, out=row)
