@@ -67,3 +67,18 @@ def test_repeats_are_the_later_rows_of_each_department_and_signature():
                 seen[pair] = i
         got = _repeats(depts, sigs)
         assert got[0].tolist() == copies and got[1].tolist() == originals
+
+
+def test_key_codes_are_equal_exactly_where_the_keys_are_equal_ignoring_case():
+    from estate.load.identity import _key_codes
+    for departments in (["HO", "ho", "DWP", "Dwp"], ["HO", "HO:A", "ho:a"]):
+        rng = np.random.default_rng(2)
+        depts = np.array(departments, dtype=object)[rng.integers(0, len(departments), 300)]
+        ids = np.array(["A", "a", "A:b", "b", "B", "ǅ", "ǆ", "ß", "SS"],
+                       dtype=object)[rng.integers(0, 9, 300)]
+        keys = depts + ":" + ids
+        codes = _key_codes(depts, ids, keys)
+        folds = [k.casefold() for k in keys]
+        for i in range(0, 300, 7):
+            for j in range(300):
+                assert (codes[i] == codes[j]) == (folds[i] == folds[j])

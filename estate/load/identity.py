@@ -124,12 +124,26 @@ def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank, first
 
 
-def _fold(values: np.ndarray) -> np.ndarray:
-    """``str.casefold`` of every text (``None`` stays ``None``)."""
-    out = np.empty(len(values), dtype=object)
-    present = np.flatnonzero(pd.notna(values))
-    out[present] = list(map(str.casefold, values[present]))
-    return out
+def _key_codes(departments: np.ndarray, ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Per row, an integer equal where the ``keys`` (``department:id``) are equal ignoring
+    case.
+
+    Casefolding maps each character on its own, so the folded key is the folded
+    department, ``:`` and the folded id: when no department holds a ``:``, equal keys are
+    equal pairs, and each distinct department and id is folded once."""
+    dept_codes, dept_names = factorize(departments)
+    if any(":" in d for d in dept_names.tolist()):
+        return _folded_codes(keys)
+    id_codes, id_texts = factorize(ids)
+    id_folds = _folded_codes(id_texts)
+    return (_folded_codes(dept_names)[dept_codes] * (id_folds.max(initial=0) + 1)
+            + id_folds[id_codes])
+
+
+def _folded_codes(texts: np.ndarray) -> np.ndarray:
+    """Per text, an integer code equal where the texts are equal ignoring case."""
+    folded = np.array(list(map(str.casefold, texts.tolist())), dtype=object)
+    return pd.factorize(folded)[0].astype(np.int64)
 
 
 def _derived_id(department: str, name: str) -> str:
@@ -169,15 +183,12 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
         sid[missing] = [f"~{f}" + (f"[{sh}]" if sh else "") + f":{ln}" for f, sh, ln in zip(
             rows["source_file"].to_numpy(dtype=object)[missing], sheets, lines)]
     base = texts["department"] + ":" + sid
-    fold = _fold(base)
-    n, first = _occurrences(pd.factorize(fold)[0])
-    keys, key_folds = base.copy(), fold.copy()
+    n, first = _occurrences(_key_codes(texts["department"], sid, base))
+    keys = base.copy()
     again = np.flatnonzero(n > 0)
-    suffix = np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)
-    keys[again] = base[again] + suffix
-    key_folds[again] = fold[again] + suffix
-    if len(again) and _suffix_collides(key_folds, again):
-        keys, key_folds = pd.Series(keys), pd.Series(key_folds)
+    keys[again] = base[again] + np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)
+    if len(again) and _suffix_collides(keys, again):
+        keys, key_folds = pd.Series(keys), pd.Series(keys).str.casefold()
         while key_folds.duplicated().any():
             dup = key_folds.duplicated()
             keys = keys.where(~dup, keys + "#" + dup.cumsum().astype(str))
@@ -195,12 +206,16 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
                          "duplicate-system-id", messages)
 
 
-def _suffix_collides(folds: np.ndarray, suffixed: np.ndarray) -> bool:
-    """Whether two of ``folds`` are equal, knowing that only those at ``suffixed`` can
-    equal another (the others are distinct): a set of the few suffixed keys, not a hash
-    table of all of them."""
-    few = set(folds[suffixed].tolist())
-    return len(few) < len(suffixed) or sum(map(few.__contains__, folds.tolist())) > len(few)
+def _suffix_collides(keys: np.ndarray, suffixed: np.ndarray) -> bool:
+    """Whether two of ``keys`` are equal ignoring case, knowing that only those at
+    ``suffixed`` can equal another (the others are distinct): a set of the few suffixed
+    keys, folded, checked against the keys holding a ``#`` (every suffixed one does),
+    not a hash table of all of them."""
+    few = set(map(str.casefold, keys[suffixed].tolist()))
+    if len(few) < len(suffixed):
+        return True
+    hashed = [k for k in keys.tolist() if "#" in k]
+    return sum(map(few.__contains__, map(str.casefold, hashed))) > len(few)
 
 
 def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
