@@ -145,12 +145,13 @@ def _build(systems: pd.DataFrame, settings: Settings, products: pd.DataFrame | N
     # resolving references needs no graph: with two cores a child does it meanwhile
     targets = Background(resolve) if len(rows) >= PARALLEL_ROWS else None
     succ_of = _add_systems(graph, table, departments)
+    listed_once = graph.graph["type_counts"]["nodes"].get("system", 0) == len(table)
 
     _add_catalogue_nodes(graph, rows, sys_ids, succ_of, products)
     _add_data_domains(graph, rows, sys_ids, succ_of)
     _add_integrations(graph, rows, sys_ids, succ_of,
                       targets.result() if targets is not None else resolve())
-    if not table.index.is_unique:
+    if not listed_once:
         graph.graph["systems"] = table[~table.index.duplicated(keep="last")]
     counts = graph.graph["type_counts"]
     graph.graph["type_counts"] = {kind: dict(sorted((k, n) for k, n in counts[kind].items() if n))
@@ -168,7 +169,9 @@ def _add_systems(graph: nx.DiGraph, table: pd.DataFrame,
 
     When every system key is set and listed once (the usual case), each system's
     predecessor dict is made already holding its ``owns`` edge: the same dicts, in the
-    same order, as adding the nodes and then the edges gives."""
+    same order, as adding the nodes and then the edges gives. Whether they are listed
+    once is seen from the node dict's size once they are in it (only department nodes
+    exist yet, and "sys:" ids are new to the graph), not from a hash table of them."""
     dept_codes, dept_names, dept_ids = departments
     order = sorted(range(len(dept_names)), key=dept_names.__getitem__)
     _add_nodes(graph, [dept_ids[k] for k in order],
@@ -176,14 +179,17 @@ def _add_systems(graph: nx.DiGraph, table: pd.DataFrame,
     sys_list = table.index.tolist()
     attrs = _system_nodes(table)
     owner = dept_ids[dept_codes].tolist()
-    if not table.index.is_unique or table.index.hasnans or (dept_codes < 0).any():
+    node = graph._node
+    before = len(node)
+    if not table.index.hasnans and not (dept_codes < 0).any():
+        node.update(zip(sys_list, attrs))
+    if len(node) - before < len(sys_list):  # a key listed twice (or missing): undone
+        deque(map(node.pop, sys_list, repeat(None)), maxlen=0)
         _add_nodes(graph, sys_list, attrs, "system")
         _add_edges(graph, owner, sys_list, "owns")
         return object_array(list(map(graph._succ.__getitem__, sys_list)))
     owns = edge_attributes("owns")
     succ = [{} for _ in sys_list]
-    # Only department nodes exist yet: "sys:" ids are new to the graph.
-    graph._node.update(zip(sys_list, attrs))
     graph._succ.update(zip(sys_list, succ))
     graph._pred.update(zip(sys_list, [{d: owns} for d in owner]))
     _count(graph, "nodes", "system", len(sys_list))

@@ -266,3 +266,19 @@ def test_an_empty_table_builds_an_empty_graph():
     assert graph.number_of_nodes() == 0
     assert type_counts(graph) == {"nodes": {}, "edges": {}}
     assert isinstance(graph.graph["integrations"], pd.DataFrame)
+
+
+def test_a_system_key_listed_twice_makes_one_node_with_the_last_row():
+    table = systems_table([
+        dict(department="A", system_id="1", name="first", system_key="A:1"),
+        dict(department="A", system_id="2", name="other", system_key="A:2"),
+        dict(department="A", system_id="1", name="second", system_key="A:1"),
+    ])
+    graph = build_graph(table, Settings())
+    systems = [n for n, d in graph.nodes(data=True) if d["type"] == "system"]
+    assert systems == ["sys:A:1", "sys:A:2"]
+    assert graph.nodes["sys:A:1"]["label"] == "second"
+    assert list(graph.predecessors("sys:A:1")) == ["dept:A"]
+    assert graph.graph["systems"].index.tolist() == ["sys:A:2", "sys:A:1"]
+    assert graph.graph["systems"].loc["sys:A:1", "name"] == "second"
+    assert graph.graph["type_counts"]["nodes"]["system"] == 2
