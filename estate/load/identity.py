@@ -124,14 +124,14 @@ def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return rank, first
 
 
-def _key_codes(departments: np.ndarray, ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Per row, an integer equal where the ``keys`` (``department:id``) are equal ignoring
-    case.
+def _key_codes(dept_codes: np.ndarray, dept_names: np.ndarray, ids: np.ndarray,
+               keys: np.ndarray) -> np.ndarray:
+    """Per row, an integer equal where the ``keys`` (``department:id``, the department
+    ``dept_names[dept_codes]``) are equal ignoring case.
 
     Casefolding maps each character on its own, so the folded key is the folded
     department, ``:`` and the folded id: when no department holds a ``:``, equal keys are
     equal pairs, and each distinct department and id is folded once."""
-    dept_codes, dept_names = factorize(departments)
     if any(":" in d for d in dept_names.tolist()):
         return _folded_codes(keys)
     id_codes, id_texts = factorize(ids)
@@ -182,8 +182,10 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
         lines = rows["source_line"].to_numpy()[missing].tolist()
         sid[missing] = [f"~{f}" + (f"[{sh}]" if sh else "") + f":{ln}" for f, sh, ln in zip(
             rows["source_file"].to_numpy(dtype=object)[missing], sheets, lines)]
-    base = texts["department"] + ":" + sid
-    n, first = _occurrences(_key_codes(texts["department"], sid, base))
+    dept_codes, dept_names = factorize(texts["department"])
+    # each department's prefix made once: one concatenation per row, not two
+    base = np.append(dept_names + ":", None)[dept_codes] + sid
+    n, first = _occurrences(_key_codes(dept_codes, dept_names, sid, base))
     keys = base.copy()
     again = np.flatnonzero(n > 0)
     keys[again] = base[again] + np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)
