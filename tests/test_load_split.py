@@ -52,3 +52,15 @@ def test_mapping_rules_used_by_either_part_count_as_used(monkeypatch):
     one, two = _both(monkeypatch, paths, settings)
     pd.testing.assert_frame_equal(one.systems, two.systems, check_exact=True)
     assert one.findings == two.findings
+
+
+@pytest.mark.parametrize("paths", [[CORPUS], [BUNDLED]])
+def test_fields_read_in_a_child_give_the_same_rows_and_findings(monkeypatch, paths):
+    settings = Settings(keep_going=True)
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    here = load_inventories(paths, settings)
+    monkeypatch.setattr("estate.load.table.PARALLEL_PARSE_ROWS", 0)
+    apart = load_inventories(paths, settings)
+    pd.testing.assert_frame_equal(here.systems, apart.systems, check_exact=True)
+    assert here.findings == apart.findings
+    assert any(f.code.endswith("-date") for f in here.findings) or paths != [CORPUS]

@@ -18,6 +18,7 @@ Every problem becomes a :class:`Finding` with file, line and the file's own colu
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from collections import defaultdict
@@ -30,6 +31,7 @@ import pandas as pd
 from estate.errors import Finding
 from estate.load.base import CodedRecords, RawTable
 from estate.load.mapping import MappingRule
+from estate.parallel import Background
 from estate.schema import (FAST_PATHS, FIELD_NAMES, FIELDS_BY_NAME, PARSERS, PROBLEM_SEVERITY,
                            Parsed, clean_text, header_key, header_scale, read_distinct,
                            resolve_header)
@@ -38,6 +40,13 @@ HEADER_SEARCH_RECORDS = 50
 """How far down a file the header row is looked for (title blocks are short)."""
 
 IDENTITY_FIELDS = frozenset({"system_id", "name"})
+
+PARSED_APART = ("contract_end", "integrates_with", "data_domains")
+"""Fields whose distinct texts a forked child reads (the date and list parsers are the
+slowest per text) while :func:`parse_fields` reads the fields listed before them."""
+PARALLEL_PARSE_ROWS = 50_000
+"""From this many rows, :data:`PARSED_APART` are read in a child (two cores only, see
+:class:`estate.parallel.Background`)."""
 
 
 @dataclass
@@ -304,9 +313,15 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
         sheet = sheets[i] if isinstance(sheets[i], str) else None
         return headers.get((files[i], sheet), {}).get(name)
 
+    apart = PARSED_APART if len(rows) >= PARALLEL_PARSE_ROWS else ()
+    reading = Background(functools.partial(_read_apart, apart, cells)) if apart else None
+    read_apart: dict[str, dict[str, np.ndarray]] = {}
     for name in FIELD_NAMES:
+        if name in apart and reading is not None:
+            read_apart, reading = reading.result(), None
         codes = cells.codes[name]
-        values, positions, table = _parse(name, codes, cells.texts, rows.index)
+        values, positions, table = _parse(name, codes, cells.texts, rows.index,
+                                          read_apart.get(name))
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
@@ -410,20 +425,36 @@ def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return distinct, lookup[codes]
 
 
-def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index
-           ) -> tuple[pd.Series, np.ndarray, dict]:
-    """The typed values of one field, the row -> distinct value positions, and the
-    readings per distinct value (text has no problems to report)."""
+def _readings(name: str, uniques: np.ndarray) -> dict[str, np.ndarray]:
+    """The readings of the distinct texts ``uniques`` of the field ``name`` (see
+    :func:`read_distinct`)."""
     kind = FIELDS_BY_NAME[name].kind
-    distinct, positions = _distinct(codes, len(texts))
-    uniques = texts[distinct]
     if kind == "text":
         cleaner = (lambda s: Parsed(s.strip() or None)) if name == "notes" else \
             (lambda s: Parsed(clean_text(s)))
-        table = read_distinct(uniques, cleaner, None if name == "notes" else FAST_PATHS["text"])
-        return _typed(table["value"], "string", positions, index), positions, table
-    table = read_distinct(uniques, PARSERS[kind], FAST_PATHS.get(kind))
+        return read_distinct(uniques, cleaner, None if name == "notes" else FAST_PATHS["text"])
+    return read_distinct(uniques, PARSERS[kind], FAST_PATHS.get(kind))
+
+
+def _read_apart(names: tuple[str, ...], cells: Cells) -> dict[str, dict[str, np.ndarray]]:
+    """The readings of the distinct texts of each field in ``names`` (for a child: only
+    these per-text tables travel back, not a column per row)."""
+    return {name: _readings(name, cells.texts[_distinct(cells.codes[name], len(cells.texts))[0]])
+            for name in names}
+
+
+def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index,
+           table: dict[str, np.ndarray] | None = None) -> tuple[pd.Series, np.ndarray, dict]:
+    """The typed values of one field, the row -> distinct value positions, and the
+    readings per distinct value (text has no problems to report); ``table``: those
+    readings, when already made (:func:`_read_apart`)."""
+    kind = FIELDS_BY_NAME[name].kind
+    distinct, positions = _distinct(codes, len(texts))
+    if table is None:
+        table = _readings(name, texts[distinct])
     values = table["value"]
+    if kind == "text":
+        return _typed(values, "string", positions, index), positions, table
     if kind == "list":
         typed = np.fromiter((v if v else () for v in values.tolist()), dtype=object,
                             count=len(values))  # tuples stay single cells
