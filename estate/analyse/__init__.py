@@ -27,7 +27,7 @@ import pandas as pd
 
 from estate.arrays import object_array
 from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
-                                     apply_constraints, block_inputs, group_keys,
+                                     apply_constraints, block_inputs, group_rows,
                                      out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import (Coded, find_duplicates, first_known,
                                        implementation_keys)
@@ -177,7 +177,7 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     inner = (cap_code[0] >= 0) & (cap_code[0] == cap_code[1])
     same = edges[inner].assign(cap=np.asarray(caps, dtype=object)[cap_code[0][inner]])
     inputs = block_inputs(inside, cap_of, same, settings.similarity,
-                          block_codes)
+                          block_codes, at=at)
     # per capability (in id order) from the codes: its systems, those in scope, its name
     counts = np.bincount(cap_all[has_cap], minlength=len(caps))
     present = np.flatnonzero(counts)
@@ -203,12 +203,14 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
     except BaseException:
         groups.abandon()
         raise
-    found = {c: [(keys, anchor) for keys, anchor in group_keys(inputs[c], grouped[c])
-                 if len(keys) >= 2] for c in todo}
-    # every candidate's rows in one lookup, not one per candidate
-    flat = [k for c in todo for keys, _ in found[c] for k in keys]
-    cuts = np.cumsum([len(keys) for c in todo for keys, _ in found[c]]).tolist()
-    rows = iter(np.split(values.positions_of(flat), cuts[:-1]) if cuts else [])
+    # systems are sorted by key: a group's ascending rows are its keys in order, read
+    # in one pass for every candidate
+    found = {c: [(rows, anchor) for rows, anchor in group_rows(inputs[c], grouped[c])
+                 if len(rows) >= 2] for c in todo}
+    flat = [rows for c in todo for rows, _ in found[c]]
+    all_keys = (systems["system_key"].to_numpy(object)[np.concatenate(flat)].tolist()
+                if flat else [])
+    start = 0
     for cap_id, total in sizes:
         name = names.get(cap_id)
         cap_name = str(cap_id) if name is None or pd.isna(name) else str(name)
@@ -226,10 +228,11 @@ def _candidate_parts(systems: pd.DataFrame, edges: pd.DataFrame, ends: list[np.n
             note = [f"scope: {reason}"]
         if inside_sizes[cap_id] < 2:
             continue
-        for keys, anchor in found[cap_id]:
+        for rows, anchor in found[cap_id]:
+            keys, start = all_keys[start:start + len(rows)], start + len(rows)
             candidate = Candidate(cap_id, cap_name, keys, labels=[anchor] if anchor else [],
                                   blockers=list(note))
-            parts.extend(apply_constraints(candidate, values, settings, blocked, next(rows)))
+            parts.extend(apply_constraints(candidate, values, settings, blocked, rows))
     return parts
 
 

@@ -211,6 +211,12 @@ class BlockInputs:
     """Clean bespoke names (sorted) and the sorted units that carry each."""
     keys: dict[str, list[str]] = field(default_factory=dict)
     """Sorted system keys of each unit."""
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    """The same systems as positions in the caller's table (see :func:`block_inputs`),
+    unit after unit, each unit's in key order: :func:`group_rows` picks groups from these
+    integers, with no key text sorted or looked up."""
+    unit_starts: np.ndarray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    """Where each unit's run of ``rows`` starts, and (last) where the runs end."""
 
 
 def _runs(frame: pd.DataFrame, by: list[str]) -> list[tuple[tuple, int, int]]:
@@ -323,10 +329,12 @@ def _domain_codes(domains: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
-                 sim: SimilarityModel, coded: ColumnCodes | None = None
-                 ) -> dict[object, BlockInputs]:
+                 sim: SimilarityModel, coded: ColumnCodes | None = None,
+                 at: np.ndarray | None = None) -> dict[object, BlockInputs]:
     """:class:`BlockInputs` of every block (systems grouped by ``cap``, the block's
-    ``capability_id``); ``edges`` are the integrations inside a block, with its ``cap``.
+    ``capability_id``); ``edges`` are the integrations inside a block, with its ``cap``;
+    ``at``, the position of each row of ``block`` in the caller's table (default: its
+    position in ``block``).
 
     Each column is factorised once into codes that sort like its values, so every sort
     and distinct step below is integer work; ``coded(column)``, when given, has them
@@ -344,12 +352,20 @@ def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
             else _sorted_codes(keys)[0])
     order = np.lexsort((rank, unit_code, cap_code))
     sorted_keys = keys.to_numpy(object)[order].tolist()
+    sorted_at = (np.arange(len(block)) if at is None else np.asarray(at, np.int64))[order]
     c, u = cap_code[order], unit_code[order]
     starts, stops = _code_runs(c, u)
     for ci, ui, a, b in zip(caps[c[starts]].tolist(), units[u[starts]].tolist(),
                             starts, stops):
         found[ci].keys[ui] = sorted_keys[a:b]
         found[ci].units.append(ui)
+    bounds = np.append(starts, len(c))
+    cap_starts, cap_stops = _code_runs(c)
+    for ci, a, b, first, last in zip(caps[c[cap_starts]].tolist(), cap_starts, cap_stops,
+                                     np.searchsorted(bounds, cap_starts).tolist(),
+                                     np.searchsorted(bounds, cap_stops).tolist()):
+        found[ci].rows = sorted_at[a:b]
+        found[ci].unit_starts = bounds[first:last + 1] - a
     _shared_groups(found, "vendors", cap_code, caps, unit_code, units,
                    _sorted_codes(block["vendor_key"])[0])
     row, domain, _ = _domain_codes(block["data_domains"])
@@ -818,6 +834,30 @@ def group_keys(inputs: BlockInputs,
             anchor = slug(anchor_unit.removeprefix("sys:"))
         result.append((keys, anchor))
     return result
+
+
+def group_rows(inputs: BlockInputs,
+               groups: list[list[int]]) -> list[tuple[np.ndarray, str | None]]:
+    """:func:`group_keys` as positions: the ascending ``inputs.rows`` of each group (key
+    order when the caller's table is sorted by key) and its anchor label, on integers."""
+    if not groups:
+        return []
+    sizes = np.diff(inputs.unit_starts)
+    lengths = np.fromiter(map(len, groups), dtype=np.int64, count=len(groups))
+    members = np.fromiter(chain.from_iterable(groups), dtype=np.int64, count=int(lengths.sum()))
+    number = np.repeat(np.arange(len(groups)), lengths)
+    group_of_unit = np.empty(len(sizes), dtype=np.int64)
+    group_of_unit[members] = number
+    row_group = np.repeat(group_of_unit, sizes)
+    picked = inputs.rows[np.lexsort((inputs.rows, row_group))]
+    rows = np.split(picked, np.cumsum(np.bincount(row_group, minlength=len(groups)))[:-1])
+    if len(groups) == 1:
+        return [(rows[0], None)]
+    # the anchor: the unit with most systems, the first of those
+    best = np.lexsort((members, -sizes[members], number))
+    heads = best[np.r_[True, number[best][1:] != number[best][:-1]]]
+    anchors = np.asarray(inputs.units, dtype=object)[members[heads]].tolist()
+    return [(r, slug(a.removeprefix("sys:"))) for r, a in zip(rows, anchors)]
 
 
 # --- hard constraints --------------------------------------------------------------
