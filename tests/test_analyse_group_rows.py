@@ -1,5 +1,5 @@
 """Candidate groups picked as table positions give the keys (and anchors) that picking
-them by key text gives."""
+them by key text gives; savings read from float arrays give what lists give."""
 
 from __future__ import annotations
 
@@ -60,3 +60,17 @@ def test_no_groups_no_rows():
         columns=["source", "target", "cap"]), SimilarityModel(), at=at).values()))
     assert group_rows(inputs, []) == []
 
+
+def test_savings_read_float_arrays_as_they_read_lists():
+    from estate.analyse.targets import savings
+    from estate.settings import Settings
+
+    target = {"system_key": "T", "annual_cost": 1000.0, "users": 10.0, "product_id": None}
+    keys, costs, users = ["A", "B", "C"], [500.0, float("nan"), 30.0], [4.0, 2.0, float("nan")]
+    settings = Settings()
+    for n in (0, 1, 3):
+        arrays = (keys[:n], np.array(costs[:n]), np.array(users[:n]))
+        assert savings(target, arrays, 2, settings) == savings(
+            target, (keys[:n], costs[:n], users[:n]), 2, settings)
+    assert savings(target, (keys, [500, None, 30], users), 0, settings) == savings(
+        target, (keys, [500.0, float("nan"), 30.0], np.array(users)), 0, settings)

@@ -644,12 +644,12 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
 
 
 def _migrating(m: pd.DataFrame, starts: np.ndarray,
-               ends: np.ndarray) -> list[tuple[list, list, list]]:
+               ends: np.ndarray) -> list[tuple[list, np.ndarray, np.ndarray]]:
     """Per cluster, what the savings model reads of the migrating members: their keys,
-    annual costs and users (see :func:`savings`)."""
+    annual costs and users (float arrays: views, see :func:`savings`)."""
     keys = m["system_key"].tolist()
-    costs = m["annual_cost"].to_numpy(float).tolist()
-    users = m["users"].to_numpy(float).tolist()
+    costs = m["annual_cost"].to_numpy(float)
+    users = m["users"].to_numpy(float)
     return [(keys[a + 1:b], costs[a + 1:b], users[a + 1:b])
             for a, b in zip(starts.tolist(), ends.tolist())]
 

@@ -7,9 +7,8 @@ instead of a figure.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -252,12 +251,13 @@ def target_reasons(row: dict, stats: dict, capability: str) -> list[str]:
     return out
 
 
-def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoint: int,
+def savings(target: dict, migrating: list[dict] | tuple[list, Sequence, Sequence], repoint: int,
             settings: Settings) -> dict:
     """Annual saving, one-off cost and payback with every input, or the missing ones.
 
     ``migrating`` holds each migrating system's ``system_key``, ``annual_cost`` and
-    ``users``: a dict each, or (cheaper for many) a tuple of those three lists."""
+    ``users``: a dict each, or (cheaper for many) a tuple of those three lists (the
+    costs and users may be float arrays: cheaper still, nothing to convert or check)."""
     if isinstance(migrating, tuple):
         keys, costs, users_of = migrating
     else:
@@ -291,7 +291,8 @@ def savings(target: dict, migrating: list[dict] | tuple[list, list, list], repoi
         missing.append(f"{target['system_key']} (target) annual_cost or users, so its "
                        "cost per user")
     inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
-    if all(type(v) is float for v in chain(costs, users_of)):
+    if all(v.dtype == np.float64 if isinstance(v, np.ndarray) else
+           all(type(x) is float for x in v) for v in (costs, users_of)):
         costs_out, users_out, on_target, saved = _float_rows(keys, costs, users_of, per_user,
                                                              missing)
     else:
