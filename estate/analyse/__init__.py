@@ -31,7 +31,8 @@ from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import (Coded, find_duplicates, first_known,
                                        implementation_keys)
-from estate.analyse.frame import edge_ends, map_unique, slug, sorted_from_codes, systems_frame
+from estate.analyse.frame import (edge_ends, map_unique, slug, sorted_from_codes,
+                                  sorted_unique, systems_frame)
 from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)
@@ -362,7 +363,7 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
     pair = pd.factorize(product_code[at] * (int(impl_code.max(initial=0)) + 2)
                         + impl_code[at] + 1)[0].astype(np.int64)
     width = int(pair.max(initial=0)) + 1
-    implementations = np.bincount(np.unique(row_part * width + pair) // width,
+    implementations = np.bincount(sorted_unique(row_part * width + pair) // width,
                                   minlength=len(sized)).tolist()
     any_target = (np.bincount(row_part, weights=systems["eligible"].to_numpy(bool)[at],
                               minlength=len(sized)) > 0).tolist()

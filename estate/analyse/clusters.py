@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes
+from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes, sorted_unique
 from estate.settings import Constraints, Rule, Settings, SimilarityModel
 
 ColumnCodes = Callable[[str], tuple[np.ndarray, np.ndarray]]
@@ -251,7 +251,7 @@ def _shared_groups(found: dict, attr: str, cap: np.ndarray, caps: np.ndarray,
     ``cap``, ``unit`` and ``value`` are sorted codes of the rows (-1: no value)."""
     ok = value >= 0
     nv, nu = int(value.max(initial=0)) + 1, max(len(units), 1)
-    triple = np.unique((cap[ok] * nv + value[ok]) * nu + unit[ok])
+    triple = sorted_unique((cap[ok] * nv + value[ok]) * nu + unit[ok])
     group, members = triple // nu, units[triple % nu].tolist()
     for a, b in zip(*_code_runs(group)):
         if 2 <= b - a <= MAX_INDEX_GROUP:
@@ -280,7 +280,7 @@ def _block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None
     units = coded("product_key")[0] if keyed else pd.factorize(
         unit.to_numpy(object))[0].astype(np.int64)
     pair = caps * (int(units.max(initial=0)) + 1) + units
-    distinct = np.unique(pair)
+    distinct = sorted_unique(pair)
     per_cap = np.bincount(distinct // (int(units.max(initial=0)) + 1))
     many = per_cap[caps] > LOCAL_UNIT_LIMIT
     if not many.any():
@@ -289,7 +289,7 @@ def _block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None
         block["department"].to_numpy(object))[0].astype(np.int64)
     known = department >= 0
     pairs, at = np.unique(pair, return_inverse=True)
-    spread = np.bincount(np.unique(at[known] * (int(department.max()) + 1)
+    spread = np.bincount(sorted_unique(at[known] * (int(department.max()) + 1)
                                    + department[known]) // (int(department.max()) + 1),
                          minlength=len(pairs))[at.ravel()]
     local = many & (spread == 1)
@@ -384,7 +384,7 @@ def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
         name_code, names = _sorted_codes(_clean_names(block["name"].iloc[bespoke]))
         bespoke, name_code = bespoke[name_code >= 0], name_code[name_code >= 0]  # no name
         nn, nu = max(len(names), 1), max(len(units), 1)
-        triple = np.unique((cap_code[bespoke] * nn + name_code) * nu + unit_code[bespoke])
+        triple = sorted_unique((cap_code[bespoke] * nn + name_code) * nu + unit_code[bespoke])
         group, members = triple // nu, units[triple % nu].tolist()
         for a, b in zip(*_code_runs(group)):
             found[caps[group[a] // nn]].names[names[group[a] % nn]] = members[a:b]

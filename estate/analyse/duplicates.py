@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.analyse.frame import map_codes, slug, sorted_codes, sorted_from_codes
+from estate.analyse.frame import (map_codes, slug, sorted_codes, sorted_from_codes,
+                                  sorted_unique)
 from estate.analyse.model import DuplicateGroup, SystemRef
 
 
@@ -133,7 +134,7 @@ def _bounds(group: np.ndarray, k: int) -> list[int]:
 def _distinct(group: np.ndarray, k: int, codes: np.ndarray, uniques: np.ndarray) -> list[list]:
     """Per group 0..k-1: the sorted distinct known values (codes are in sorted order)."""
     known = codes >= 0
-    pair = np.unique(group[known].astype(np.int64) * max(len(uniques), 1) + codes[known])
+    pair = sorted_unique(group[known].astype(np.int64) * max(len(uniques), 1) + codes[known])
     values = uniques[pair % max(len(uniques), 1)].tolist()
     at = _bounds(pair // max(len(uniques), 1), k)
     return [values[a:b] for a, b in zip(at[:-1], at[1:])]
@@ -161,7 +162,7 @@ def _renumber(codes: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _nunique(group: np.ndarray, k: int, codes: np.ndarray) -> np.ndarray:
     """Distinct known codes per group 0..k-1."""
     known = codes >= 0
-    pair = np.unique(group[known].astype(np.int64) * (int(codes.max(initial=0)) + 1)
+    pair = sorted_unique(group[known].astype(np.int64) * (int(codes.max(initial=0)) + 1)
                      + codes[known])
     return np.bincount(pair // (int(codes.max(initial=0)) + 1), minlength=k)
 

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from estate.analyse.duplicates import money
-from estate.analyse.frame import map_unique, phrases_in
+from estate.analyse.frame import map_unique, phrases_in, sorted_unique
 from estate.analyse.model import ColumnRows
 from estate.settings import Settings
 from estate.standards import Standards
@@ -93,7 +93,7 @@ def integration_row_counts(sources: np.ndarray, targets: np.ndarray, rows: int) 
         return np.zeros(rows, dtype=np.int64)
     low, high = np.minimum(sources, targets), np.maximum(sources, targets)
     shift = -int(min(low.min(), 0))
-    pairs = np.unique((low + shift).astype(np.int64) * (rows + shift + 1) + (high + shift))
+    pairs = sorted_unique((low + shift).astype(np.int64) * (rows + shift + 1) + (high + shift))
     ends = np.concatenate([pairs // (rows + shift + 1), pairs % (rows + shift + 1)]) - shift
     return np.bincount(ends[ends >= 0], minlength=rows)[:rows].astype(np.int64)
 
