@@ -409,7 +409,6 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
     first = np.r_[True, number[1:] != number[:-1]]
     starts = np.flatnonzero(first)
     ends = np.append(starts[1:], len(m))
-    m["role"] = np.where(first, "target", "migrate")
     repoint = _repoint(edges, m, first, len(systems))
     _add_waves(m, ~first, number, as_of, settings.wave_months)
     stats = _cluster_stats(m, starts, ends)
@@ -490,7 +489,7 @@ def _repoint(edges: tuple, m: pd.DataFrame, first: np.ndarray,
     cluster_of = np.full(rows + 1, -1, dtype=np.int64)  # the last slot: outside the table
     cluster_of[at] = number
     moving = np.zeros(rows + 1, dtype=bool)
-    moving[at[(m["role"] == "migrate").to_numpy()]] = True
+    moving[at[~first]] = True  # every member but its cluster's target
     found = []
     for end, other in ((sources, targets), (targets, sources)):
         end, other = np.where(end >= 0, end, rows), np.where(other >= 0, other, rows)
