@@ -319,10 +319,15 @@ def _cluster_ids(parts: list[Candidate]) -> list[str]:
 
 CLUSTER_COLUMNS = [
     "system_key", "department", "system_id", "name", "product_id", "product_name",
-    "product_key", "impl", "users", "annual_cost", "contract_end", "hosting", "lifecycle",
-    "region", "tier", "strategic", "integrations", "has_standard", "ring", "adopted",
+    "users", "annual_cost", "contract_end", "lifecycle", "region", "tier", "integrations",
     "retiring", "eligible", "tier_assumed",
 ]
+"""What the steps over every member read (see :func:`_build_clusters`)."""
+
+_HEAD_COLUMNS = ["product_key", "impl", "hosting", "strategic", "has_standard", "ring",
+                 "adopted"]
+"""What only each cluster's target and runner-up are read for (their reasons): taken
+for those rows alone, not for every member."""
 
 
 _SCORE_COLUMNS = ["system_key", "product_id", "product_key", "users", "annual_cost",
@@ -342,7 +347,6 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
     ``codes``: integer codes of the systems' ``product_key`` and ``impl`` (else hashed
     here).
     """
-    narrow = systems[CLUSTER_COLUMNS]
     none = ([], (None, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)))
     sized = [p for p in parts if len(p.keys) >= settings.min_cluster_size]
     if not sized:
@@ -398,7 +402,8 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
     id_rank = np.argsort(np.argsort(np.array(ids, dtype=object), kind="stable"))
     order = np.lexsort((rows, -users_rank, -scores["score"].to_numpy(float),
                         ~systems["eligible"].to_numpy(bool)[rows], id_rank[number]))
-    m = narrow.iloc[rows[order]]  # None for missing text, as systems_frame reads it
+    # None for missing text, as systems_frame reads it
+    m = systems[CLUSTER_COLUMNS].iloc[rows[order]]
     m["cluster"] = np.array(ids, dtype=object)[number[order]]
     for col in ["score", "cpu", *(c for c in scores if c.startswith("points_")),
                 "same_product"]:
@@ -417,7 +422,10 @@ def _build_clusters(parts, systems, edges, settings, as_of, blocked, codes=None
     eligible = m["eligible"].to_numpy(bool)
     runner_at = starts + 1
     has_runner = (runner_at < ends) & eligible[np.minimum(runner_at, len(m) - 1)]
-    heads = _records(m.iloc[np.concatenate([starts, runner_at[has_runner]])])
+    head_at = np.concatenate([starts, runner_at[has_runner]])
+    head = m.iloc[head_at]
+    extra = systems[_HEAD_COLUMNS].iloc[m["key_rank"].to_numpy()[head_at]]
+    heads = _records(pd.concat([head, extra.set_axis(head.index)], axis=1))
     targets = heads[:len(starts)]
     runners = iter(heads[len(starts):])
     cids = [t["cluster"] for t in targets]
