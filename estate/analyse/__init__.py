@@ -557,10 +557,9 @@ def _number_objects(values: np.ndarray, whole: bool = False,
     values = np.asarray(values, dtype=np.float64)
     known = ~np.isnan(values) if known is None else np.asarray(known, dtype=bool)
     out = np.full(len(values), None, dtype=object)
-    bits, inverse = np.unique(values[known].view(np.int64), return_inverse=True)  # -0.0 too
+    inverse, bits = pd.factorize(values[known].view(np.int64))  # by bits: -0.0 too
     distinct = bits.view(np.float64)
-    out[known] = (distinct.astype(np.int64) if whole else distinct).astype(object)[
-        inverse.reshape(-1)]
+    out[known] = (distinct.astype(np.int64) if whole else distinct).astype(object)[inverse]
     return out
 
 

@@ -13,6 +13,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from estate.arrays import first_rows
 from estate.analyse.duplicates import money
 from estate.analyse.frame import map_unique, phrases_in, sorted_unique
 from estate.analyse.model import ColumnRows
@@ -45,7 +46,8 @@ def standards_columns(systems: pd.DataFrame, standards: Standards,
     combo = codes[0]
     for code, text in zip(codes[1:], texts[1:]):  # renumbered each step: no overflow
         combo = pd.factorize(combo * len(text) + code)[0].astype(np.int64)
-    distinct, first, inverse = np.unique(combo, return_index=True, return_inverse=True)
+    # combo numbers the combinations by first appearance: each one's first row in order
+    inverse, first = combo, first_rows(combo)
     has, ring, adopted = [], [], []
     per_capability: dict[tuple[str, str], tuple[bool, str | None]] = {}
     for at in first.tolist():
@@ -64,7 +66,7 @@ def standards_columns(systems: pd.DataFrame, standards: Standards,
     table = {"has_standard": np.asarray(has, dtype=bool),
              "ring": np.asarray(ring + [None], dtype=object)[:-1],
              "adopted": np.asarray(adopted + [None], dtype=object)[:-1]}
-    return pd.DataFrame({k: v[inverse.reshape(-1)] for k, v in table.items()},
+    return pd.DataFrame({k: v[inverse] for k, v in table.items()},
                         index=systems.index)
 
 
@@ -169,8 +171,7 @@ def score_members(m: pd.DataFrame, settings: Settings, as_of: date,
     else:
         product = np.asarray(products, dtype=np.int64)
         count_products = int(product.max(initial=-1)) + 1
-    pair = np.unique(groups * max(count_products, 1) + product,
-                     return_inverse=True)[1].ravel()
+    pair = pd.factorize(groups * max(count_products, 1) + product)[0]
     same = np.bincount(pair)[pair]
     c["product_share"] = same / np.bincount(groups, minlength=count)[groups]
     weights = pd.Series({k: float(getattr(w, k)) for k in CRITERIA})
