@@ -290,7 +290,7 @@ def _block_units(block: pd.DataFrame, cap: pd.Series, coded: ColumnCodes | None
     known = department >= 0
     pairs, at = np.unique(pair, return_inverse=True)
     spread = np.bincount(sorted_unique(at[known] * (int(department.max()) + 1)
-                                   + department[known]) // (int(department.max()) + 1),
+                                       + department[known]) // (int(department.max()) + 1),
                          minlength=len(pairs))[at.ravel()]
     local = many & (spread == 1)
     return (unit.where(~local, "local:" + block["department"].astype(str)).astype(object),

@@ -163,7 +163,7 @@ def _nunique(group: np.ndarray, k: int, codes: np.ndarray) -> np.ndarray:
     """Distinct known codes per group 0..k-1."""
     known = codes >= 0
     pair = sorted_unique(group[known].astype(np.int64) * (int(codes.max(initial=0)) + 1)
-                     + codes[known])
+                         + codes[known])
     return np.bincount(pair // (int(codes.max(initial=0)) + 1), minlength=k)
 
 

@@ -462,7 +462,7 @@ def edge_ends(graph: nx.DiGraph, systems: pd.DataFrame
     s_rank = ranks(s_row, sources[touching])
     t_rank = ranks(t_row, targets[touching])
     code = sorted_unique(s_rank[s_rank != t_rank].astype(np.int64) * count
-                     + t_rank[s_rank != t_rank])
+                         + t_rank[s_rank != t_rank])
     s_rank, t_rank = code // count, code % count
     edges = pd.DataFrame({"source": key_of[s_rank], "target": key_of[t_rank]})
     # An end outside the table: minus one minus its rank (distinct per key).
