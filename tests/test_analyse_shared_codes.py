@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 from test_analyse_helpers import M365, make_graph, systems_table
 
-from estate.analyse.clusters import ConstraintValues
 from estate.analyse.frame import COLUMNS, sorted_codes, systems_frame, with_none
 from estate.analyse.targets import _float_rows, _rows
 
@@ -58,16 +57,6 @@ def test_only_the_columns_asked_for_are_read():
     some = systems_frame(graph, "OFFICIAL", systems, columns=["region", "owner"])
     assert "owner" in some and "notes" not in some and "classification" not in some
     pd.testing.assert_frame_equal(some, full[some.columns])
-
-
-def test_candidate_rows_looked_up_at_once_are_the_ones_looked_up_one_by_one():
-    index = pd.Index(np.array(["a", "c", "b", "d"], dtype=object))
-    values = ConstraintValues(pd.DataFrame({"tier": ["X"] * 4}, index=index))
-    keys = ["d", "a", "b"]
-    assert values.positions_of(keys).tolist() == values.positions(keys).tolist() == [3, 0, 2]
-    repeated = ConstraintValues(pd.DataFrame({"tier": ["X"] * 3},
-                                             index=pd.Index(["a", "b", "a"], dtype=object)))
-    assert repeated.positions_of(["a", "b"]).tolist() == [2, 1]  # the last row of a key
 
 
 def _same(a: list, b: list) -> bool:

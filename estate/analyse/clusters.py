@@ -946,7 +946,7 @@ class ConstraintValues:
 
     @property
     def position(self) -> dict[str, int]:
-        """The row of each key (made on first use: :meth:`positions_of` needs none)."""
+        """The row of each key (made on first use)."""
         if self._position is None:
             self._position = dict(zip(self.systems.index.tolist(), range(len(self.systems))))
         return self._position
@@ -964,17 +964,6 @@ class ConstraintValues:
     def positions(self, keys: list[str]) -> np.ndarray:
         return np.fromiter(map(self.position.__getitem__, keys), dtype=np.int64,
                            count=len(keys))
-
-    def positions_of(self, keys: list[str]) -> np.ndarray:
-        """:meth:`positions` of many keys at once (one hash lookup pass of the index when
-        its keys are unique, as they normally are)."""
-        index = self.systems.index
-        if self._position is not None or not index.is_unique:
-            return self.positions(keys)
-        at = index.get_indexer(np.asarray(keys, dtype=object)).astype(np.int64)
-        if len(at) and at.min() < 0:
-            raise KeyError(keys[int(np.argmin(at))])
-        return at
 
     def of(self, constraint: "_Constraint", keys: list[str]) -> tuple[list, list[bool]]:
         values, codes = self.coded(constraint)
