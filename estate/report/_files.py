@@ -7,10 +7,9 @@ target, so a reader never sees half a report and a failed run never leaves a bro
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Callable, Iterator
 
 from estate import files
 from estate.errors import ReportError
@@ -57,27 +56,35 @@ def _written(data: dict) -> dict:
 
 
 def write_json(path: Path, data: dict) -> Path:
-    """Write :func:`dumps_json`'s text for ``data`` to ``path``, streamed item by item."""
+    """Write :func:`dumps_json`'s text for ``data`` to ``path`` in UTF-8, streamed in
+    pieces (made in UTF-8: the file needs no encoding pass of its own)."""
     data = _written(data)
 
     def write(handle: IO[bytes]) -> None:
-        text = io.TextIOWrapper(handle, encoding="utf-8", newline="\n")
         for chunk in _json_chunks(data):
-            text.write(chunk)
-        text.flush()
-        text.detach()  # the caller closes the file
+            handle.write(chunk)
     return write_with(path, write)
 
 
 def _compact(value) -> str:
-    if hasattr(value, "json_array"):  # rows kept as columns (estate.report.rows.Rows)
-        return value.json_array()
+    """The compact JSON text of ``value`` (see :func:`_compact_utf8`)."""
+    return _compact_utf8(value).decode()
+
+
+def _compact_utf8(value) -> bytes:
+    """The compact JSON text of ``value`` in UTF-8, rows kept as columns in it (an
+    :class:`estate.report.rows.Rows`, at any depth of dicts) written from their columns."""
+    utf8 = getattr(value, "json_array_utf8", None)
+    if utf8 is not None:
+        return utf8()
+    if hasattr(value, "json_array"):  # other rows kept as columns
+        return value.json_array().encode()
     if _holds_columns(value):
         return _compact_dict(value)
-    return json_text(value)
+    return json_text(value).encode()
 
 
-def _compact_dict(value: dict) -> str:
+def _compact_dict(value: dict) -> bytes:
     """A dict with rows kept as columns in it: each run of its other items (text keys)
     encoded by one call of the C encoder, as a dict whose braces are then left off."""
     parts, plain = [], {}
@@ -86,12 +93,12 @@ def _compact_dict(value: dict) -> str:
             plain[k] = v
             continue
         if plain:
-            parts.append(json_text(plain)[1:-1])
+            parts.append(json_text(plain)[1:-1].encode())
             plain = {}
-        parts.append(f"{_compact(str(k))}: {_compact(v)}")
+        parts.append(json_text(str(k)).encode() + b": " + _compact_utf8(v))
     if plain:
-        parts.append(json_text(plain)[1:-1])
-    return "{" + ", ".join(parts) + "}"
+        parts.append(json_text(plain)[1:-1].encode())
+    return b"{" + b", ".join(parts) + b"}"
 
 
 def _has_columns(value) -> bool:
@@ -103,31 +110,47 @@ def _holds_columns(value) -> bool:
     return isinstance(value, dict) and any(map(_has_columns, value.values()))
 
 
-def _json_chunks(data: dict):
-    """The text of :func:`dumps_json` in pieces of about one list item each."""
+LINES_AT_ONCE = 2000
+"""Lines of plain list items encoded together (one encoding and one write per run)."""
+
+
+def _json_chunks(data: dict) -> Iterator[bytes]:
+    """The UTF-8 text of :func:`dumps_json` in pieces of about one list item, or a run of
+    list items, each."""
     def block(value, pad: str, depth: int):
         inner = pad + "  "
-        if hasattr(value, "json_block"):
-            yield from value.json_block(pad)
+        if hasattr(value, "json_block_utf8"):
+            yield from value.json_block_utf8(pad)
         elif isinstance(value, list) and value:
-            yield "[\n"
+            yield b"[\n"
             last = len(value) - 1
+            lines: list[str] = []
             for i, item in enumerate(value):
-                yield inner + _compact(item) + (",\n" if i < last else "\n")
-            yield pad + "]"
+                end = ",\n" if i < last else "\n"
+                if hasattr(item, "json_array") or _holds_columns(item):
+                    if lines:
+                        yield "".join(lines).encode()
+                        lines = []
+                    yield inner.encode() + _compact_utf8(item) + end.encode()
+                    continue
+                lines.append(inner + json_text(item) + end)
+                if len(lines) == LINES_AT_ONCE:
+                    yield "".join(lines).encode()
+                    lines = []
+            yield ("".join(lines) + pad + "]").encode()
         elif isinstance(value, dict) and value and depth < 2:
-            yield "{\n"
+            yield b"{\n"
             last = len(value) - 1
             for i, (k, v) in enumerate(value.items()):
-                yield f"{inner}{_compact(str(k))}: "
+                yield f"{inner}{json_text(str(k))}: ".encode()
                 yield from block(v, inner, depth + 1)
-                yield ",\n" if i < last else "\n"
-            yield pad + "}"
+                yield b",\n" if i < last else b"\n"
+            yield (pad + "}").encode()
         else:
-            yield _compact(value)
+            yield _compact_utf8(value)
 
     yield from block(data, "", 0)
-    yield "\n"
+    yield b"\n"
 
 
 def dumps_json(data: dict) -> str:
@@ -136,6 +159,5 @@ def dumps_json(data: dict) -> str:
 
     Indenting every value is ten times slower with the standard library (its C encoder
     only runs without ``indent``) and makes a million-row file unwieldy; findings.json is
-    this text, written by :func:`write_json` without holding it whole.
-    """
-    return "".join(_json_chunks(_written(data)))
+    this text, written by :func:`write_json` without holding it whole."""
+    return b"".join(_json_chunks(_written(data))).decode()

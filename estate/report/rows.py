@@ -267,21 +267,33 @@ def _narrow(codes: np.ndarray) -> np.ndarray:
 
 
 def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
-              sep: str | None, merge: bool = True) -> str:
+              sep: str | bytes | None, merge: bool = True) -> str | bytes:
     """The text of ``count`` rows joined by ``sep`` (None: run together), row i being
     ``table[codes[i]]`` of each ``(table, codes)`` column in turn: the pieces laid out row
-    by row in one array and joined once, not once per row. ``merge``: first make runs of
-    columns with few value pairs one (see :func:`_merged`; not for columns merged so
-    over the whole table already)."""
+    by row in one array and joined once, not once per row. The tables hold text, or
+    UTF-8 bytes (then ``sep`` is bytes too, and so is the result). ``merge``: first make
+    runs of columns with few value pairs one (see :func:`_merged`; not for columns merged
+    so over the whole table already)."""
     if merge:
         columns = _merged(columns, count)
     pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
     for i, (table, codes) in enumerate(columns):
         pieces[:, i] = table[codes]
+    glue = b"" if isinstance(sep, bytes) or any(
+        len(t) and type(t[0]) is bytes for t, _ in columns[:1]) else ""
     if sep is None:
-        return "".join(pieces.ravel().tolist())
+        return glue.join(pieces.ravel().tolist())
     pieces[:, len(columns)] = sep
-    return "".join(pieces.ravel().tolist()[:-1])
+    return glue.join(pieces.ravel().tolist()[:-1])
+
+
+def utf8_texts(texts: list[str], prefix: str = "", suffix: str = "") -> list[bytes]:
+    """``prefix + text + suffix`` of each of ``texts`` (JSON texts, and JSON punctuation
+    around them: none holds a NUL, which JSON writes escaped) in UTF-8: one join, one
+    encode and one split in C rather than a concatenation and an encoding per text."""
+    if not texts:
+        return []
+    return (prefix + (suffix + "\0" + prefix).join(texts) + suffix).encode().split(b"\0")
 
 
 def _mostly_distinct(series: pd.Series, sample: int = 20_000) -> bool:
@@ -337,11 +349,9 @@ class Coded:
         return self.table(lambda values: [encode(v) for v in values], key)[self.codes].tolist()
 
     def json_table(self, prefix: str = "", suffix: str = "") -> np.ndarray:
-        """``prefix + json_text(value) + suffix`` per distinct value, as an array to index
-        with the codes (kept for all slices of the column)."""
-        if not prefix and not suffix:
-            return self.table(json_text_list, ("json", "", ""))
-        return self.table(lambda values: [prefix + t + suffix for t in json_text_list(values)],
+        """``prefix + json_text(value) + suffix`` per distinct value in UTF-8, as an array
+        to index with the codes (kept for all slices of the column)."""
+        return self.table(lambda values: utf8_texts(json_text_list(values), prefix, suffix),
                           ("json", prefix, suffix))
 
     def row_values(self) -> list:
@@ -642,7 +652,7 @@ class Rows(Sequence):
         every column in turn."""
         n = len(self.columns)
         if not n:
-            return [(object_array(["{}"]), np.zeros(stop - start, dtype=np.int32))]
+            return [(object_array([b"{}"]), np.zeros(stop - start, dtype=np.int32))]
 
         def table(i: int, coded: Coded) -> np.ndarray:
             prefix = ("{" if i == 0 else ", ") + encode_basestring(self.columns[i][0]) + ": "
@@ -658,13 +668,9 @@ class Rows(Sequence):
                                                             count=len(table)))
         return found[1]
 
-    def _json_joined(self, start: int, stop: int, sep: str) -> str:
-        """The compact JSON text of rows ``start:stop`` (absolute) joined by ``sep``."""
-        return join_rows(self._json_columns(start, stop), stop - start, sep, merge=False)
-
-    def _json_span(self, lo: int, hi: int) -> tuple[str, list[int]]:
-        """The aligned chunk ``lo:hi`` as one text, rows joined by ``", "``, and where each
-        row starts in it (and where a row after the last would start)."""
+    def _json_span(self, lo: int, hi: int) -> tuple[bytes, list[int]]:
+        """The aligned chunk ``lo:hi`` as one UTF-8 text, rows joined by ``", "``, and
+        where each row starts in it (and where a row after the last would start)."""
         key = ("span", lo, hi)
         cached = self._cache.get(key)
         if cached is None:
@@ -674,13 +680,13 @@ class Rows(Sequence):
                 lengths += self._sizes(table)[codes]
             starts = np.zeros(hi - lo + 1, dtype=np.int64)
             np.cumsum(lengths, out=starts[1:])
-            text = join_rows(pieces, hi - lo, ", ", merge=False)
+            text = join_rows(pieces, hi - lo, b", ", merge=False)
             cached = (text, starts.tolist())
             self._cache.clear()  # keep one chunk: readers go through the table in order
             self._cache[key] = cached
         return cached
 
-    def _json_parts(self) -> Iterator[tuple[str, list[int], int, int]]:
+    def _json_parts(self) -> Iterator[tuple[bytes, list[int], int, int]]:
         for a, b in self.chunks():
             lo = (a // CHUNK_ROWS) * CHUNK_ROWS
             text, starts = self._json_span(lo, min(lo + CHUNK_ROWS, self._total()))
@@ -690,29 +696,40 @@ class Rows(Sequence):
         """The compact JSON text of each row, in order (what ``json_text(dict)`` gives)."""
         for text, starts, a, b in self._json_parts():
             for i in range(a, b):
-                yield text[starts[i]:starts[i + 1] - 2]
+                yield text[starts[i]:starts[i + 1] - 2].decode()
+
+    def json_array_utf8(self) -> bytes:
+        """These rows as one compact JSON array, in UTF-8."""
+        return b"[" + b", ".join([text[starts[a]:starts[b] - 2]
+                                  for text, starts, a, b in self._json_parts()]) + b"]"
 
     def json_array(self) -> str:
         """These rows as one compact JSON array."""
-        return "[" + ", ".join([text[starts[a]:starts[b] - 2]
-                                for text, starts, a, b in self._json_parts()]) + "]"
+        return self.json_array_utf8().decode()
 
-    def json_block(self, pad: str) -> Iterator[str]:
-        """These rows as a JSON array with one row per line, indented by ``pad`` + 2."""
+    def json_block_utf8(self, pad: str) -> Iterator[bytes]:
+        """These rows as a JSON array with one row per line, indented by ``pad`` + 2, in
+        UTF-8 (the file's encoding, made once per distinct value of a column rather than
+        once for the whole text)."""
         if not len(self):
-            yield "[]"
+            yield b"[]"
             return
-        inner = ",\n" + pad + "  "
-        yield "[\n" + pad + "  "
+        inner = (",\n" + pad + "  ").encode()
+        yield ("[\n" + pad + "  ").encode()
         first = True
         for a, b in self.chunks():
             if not first:
                 yield inner
-            yield self._json_joined(a, b, inner)  # not added to ``inner``: no copy
+            # not added to ``inner``: no copy
+            yield join_rows(self._json_columns(a, b), b - a, inner, merge=False)
             first = False
         self._cache.clear()
         self.forget_texts()
-        yield "\n" + pad + "]"
+        yield ("\n" + pad + "]").encode()
+
+    def json_block(self, pad: str) -> Iterator[str]:
+        """:meth:`json_block_utf8` as text."""
+        return (part.decode() for part in self.json_block_utf8(pad))
 
 
 class JsonColumnRows(ColumnRows):
