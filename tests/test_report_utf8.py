@@ -59,5 +59,8 @@ def test_written_file_is_the_utf8_of_dumps_json(tmp_path):
     text = dumps_json(data)
     assert path.read_bytes() == text.encode()
     assert json.loads(text)["many"] == many
+    assert '  "many": [\n' + ",\n".join("    " + json_text(m) for m in many) + "\n  ],\n" \
+        in text
+    assert '  "nested": {\n    "a": [\n      1,\n      "\u00e9"\n    ]\n  },\n' in text
     assert _compact_utf8(data["records"][0]) == json_text(
         {"members": list(data["records"][0]["members"]), "x": "\u00a3"}).encode()

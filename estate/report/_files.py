@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from itertools import chain
 from pathlib import Path
 from typing import IO, Callable, Iterator
 
@@ -110,6 +111,16 @@ def _holds_columns(value) -> bool:
     return isinstance(value, dict) and any(map(_has_columns, value.values()))
 
 
+def _plain_items(items: list) -> bool:
+    """Whether no item of ``items`` holds rows kept as columns, judged (in C) on the types
+    of the items and, for dicts, of their values: a list of findings is then encoded item
+    by item without looking into each."""
+    kinds = set(map(type, items))
+    if kinds == {dict}:
+        kinds = set(map(type, chain.from_iterable(map(dict.values, items))))
+    return not any(issubclass(k, dict) or hasattr(k, "json_array") for k in kinds)
+
+
 LINES_AT_ONCE = 2000
 """Lines of plain list items encoded together (one encoding and one write per run)."""
 
@@ -121,6 +132,12 @@ def _json_chunks(data: dict) -> Iterator[bytes]:
         inner = pad + "  "
         if hasattr(value, "json_block_utf8"):
             yield from value.json_block_utf8(pad)
+        elif isinstance(value, list) and value and _plain_items(value):
+            sep = ",\n" + inner
+            for a in range(0, len(value), LINES_AT_ONCE):
+                texts = list(map(json_text, value[a:a + LINES_AT_ONCE]))
+                yield (("[\n" + inner if a == 0 else sep) + sep.join(texts)).encode()
+            yield ("\n" + pad + "]").encode()
         elif isinstance(value, list) and value:
             yield b"[\n"
             last = len(value) - 1
