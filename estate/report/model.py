@@ -318,8 +318,12 @@ def _ref_rows(groups: list) -> Rows:
                     return by_members()
         except TypeError:  # an unhashable value
             return by_members()
-        ranks = [sort_ranks(frame[c], arrays, c) for c in ("system_id", "department")]
-        return np.lexsort((*ranks, np.repeat(np.arange(len(groups)), sizes)))
+        sid, dept = [sort_ranks(frame[c], arrays, c) for c in ("system_id", "department")]
+        group = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+        n_dept, n_sid = (int(dept.max()) + 1, int(sid.max()) + 1) if len(sid) else (1, 1)
+        if len(groups) * n_dept * n_sid < 2**62:  # one stable sort of one integer key
+            return np.argsort((group * n_dept + dept) * n_sid + sid, kind="stable")
+        return np.lexsort((sid, dept, group))
 
     def by_members() -> np.ndarray:
         keys = list(zip(frame["department"].tolist(), frame["system_id"].tolist()))
