@@ -571,7 +571,9 @@ class Links:
         lengths = np.asarray([len(p[0]) for p in parts], dtype=np.int64)
         if not lengths.sum() or not found.any():
             return out
-        listed = self.rows_of(object_array([k for p in parts for k in p[0]]))
+        total = int(lengths.sum())
+        listed = self.rows_of(np.fromiter(chain.from_iterable(p[0] for p in parts),
+                                          dtype=object, count=total))
         span = len(self.frame) + 1
         wanted = np.where(found, np.asarray(cluster_of, dtype=np.int64) * span + rows, -1)
         known = np.where(listed >= 0, np.repeat(np.arange(len(parts), dtype=np.int64),
@@ -580,7 +582,8 @@ class Links:
         at = np.minimum(np.searchsorted(present, wanted), len(present) - 1)
         hit = present[at] == wanted
         for i, name in enumerate(names[1:], start=1):
-            column = object_array([v for p in parts for v in p[i]])
+            column = np.fromiter(chain.from_iterable(p[i] for p in parts), dtype=object,
+                                 count=total)
             out[_MEMBER_JOINED[name]][positions[hit]] = column[first[at[hit]]]
         self._index = None  # the last join that needs the index of the keys
         return out
@@ -607,13 +610,13 @@ def _field_arrays(items, names: Sequence[str]) -> list[np.ndarray]:
             for n in names]
 
 
-def _per_system_rows(inputs, names: Sequence[str]) -> list[list]:
-    """Each of ``names`` of the saving inputs' ``migrating`` rows, as one list per name
-    (a missing key reads as None)."""
+def _per_system_rows(inputs, names: Sequence[str]) -> list[Sequence]:
+    """Each of ``names`` of the saving inputs' ``migrating`` rows, as one sequence per name
+    (a missing key reads as None; columns are the rows' own, not copies)."""
     rows = inputs.get("migrating") if isinstance(inputs, dict) else None
     if isinstance(rows, ColumnRows):
         n = len(rows)
-        return [list(rows.columns[rows.keys.index(k)]) if k in rows.keys else [None] * n
+        return [rows.columns[rows.keys.index(k)] if k in rows.keys else [None] * n
                 for k in names]
     rows = [r for r in rows or () if isinstance(r, dict)]
     return [[r.get(k) for r in rows] for k in names]
