@@ -34,7 +34,7 @@ import json
 import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
-from itertools import chain, compress, repeat
+from itertools import chain, compress, islice, repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -986,16 +986,19 @@ class EstateView:
     def department_of(self, codes: np.ndarray) -> list[str]:
         """The department of the nodes at ``codes`` as a group name (``"external"`` when
         none), read once per run."""
-        cache = self._departments
-        todo = np.unique(codes[np.equal(cache[codes], None)])
+        cache, known = self._departments
+        todo = np.unique(codes[~known[codes]])
         if len(todo):
             cache[todo] = _texts_or(self.node_values("department", todo),
                                     repeat("external"))
+            known[todo] = True
         return cache[codes].tolist()
 
     @cached_property
-    def _departments(self) -> np.ndarray:
-        return np.full(len(self.adjacency[0]), None, dtype=object)
+    def _departments(self) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`department_of` per code, and whether it has been read."""
+        size = len(self.adjacency[0])
+        return np.full(size, None, dtype=object), np.zeros(size, dtype=bool)
 
     def system_ids(self, codes: np.ndarray) -> list[str]:
         """The system id (else the node id) of the nodes at ``codes``, as a group's tooltip
@@ -1010,13 +1013,16 @@ class EstateView:
         code in two); ``labels``: the group ids (equal ids are one group)."""
         names, out_ptr, out_to, _, _ = self.adjacency
         codes, found = pd.factorize(object_array(labels))
+        parts = [(at[at >= 0], codes[label[at >= 0]]) for at, label in parts]
+        at = np.concatenate([at for at, _ in parts]) if parts else np.empty(0, dtype=np.intp)
+        group = np.concatenate([g for _, g in parts]) if parts else at
+        # one place per distinct code, the last one (a later part wins), without a sort
         scratch = self._scratch
-        touched = []
-        for at, label in parts:
-            keep = at >= 0
-            scratch[at[keep]] = codes[label[keep]]
-            touched.append(at[keep])
-        at = np.unique(np.concatenate(touched)) if touched else np.empty(0, dtype=np.intp)
+        place = np.arange(len(at))
+        scratch[at] = place
+        last = scratch[at] == place
+        at = at[last]
+        scratch[at] = group[last]
         a = np.repeat(scratch[at], out_ptr[at + 1] - out_ptr[at])
         b = scratch[_gather(out_ptr, out_to, at)]
         scratch[at] = -1
@@ -1242,11 +1248,35 @@ def cap_plan(keys: list[tuple[str, str]], sizes: list[int]
 
 
 def _split_by(names: list[str]) -> list[tuple[str, list[int]]]:
-    """The positions of each distinct name in ``names`` (increasing), by name sorted."""
-    out: dict[str, list[int]] = defaultdict(list)
-    for i, name in enumerate(names):
-        out[name].append(i)
-    return sorted(out.items())
+    """The positions of each distinct name in ``names`` (increasing), by name sorted: one
+    sort of the names' codes, not a Python step per name."""
+    if not len(names):
+        return []
+    codes, distinct = pd.factorize(object_array(names), sort=True)
+    order = np.argsort(codes, kind="stable")
+    ends = np.cumsum(np.bincount(codes, minlength=len(distinct)))[:-1]
+    return list(zip(distinct.tolist(), (part.tolist() for part in np.split(order, ends))))
+
+
+def _group_heads(view: EstateView, ordered: np.ndarray, bounds: np.ndarray) -> list:
+    """Per system in ``ordered`` (codes in groups, a group ending at each ``bounds``), its
+    system id when among its group's first :data:`GROUP_TOOLTIP_IDS` (the ones a tooltip
+    names), else None: the ids are read for those systems only."""
+    sizes = np.diff(bounds)
+    head = np.flatnonzero(np.arange(len(ordered)) - np.repeat(bounds[:-1], sizes)
+                          < GROUP_TOOLTIP_IDS)
+    out = np.full(len(ordered), None, dtype=object)
+    out[head] = object_array(view.system_ids(ordered[head]))
+    return out.tolist()
+
+
+def _first_ids(view: EstateView, codes: np.ndarray, groups: list[tuple[str, list[int]]]
+               ) -> list[list[str]]:
+    """For each group of :func:`_split_by` positions in ``codes``, the system ids of its
+    first :data:`GROUP_TOOLTIP_IDS` (what its tooltip names), read for those only."""
+    firsts = [where[:GROUP_TOOLTIP_IDS] for _, where in groups]
+    ids = iter(view.system_ids(codes[[i for where in firsts for i in where]]))
+    return [list(islice(ids, len(where))) for where in firsts]
 
 
 def _group_of(view: EstateView, systems: Sequence, sized_by: str,
@@ -1524,7 +1554,7 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
     group_keys, order, bounds = _grouping(caps, view.product_array[at])
     sizes = np.diff(bounds).tolist()
     ordered = at[order]
-    id_at = view.system_ids(ordered)
+    id_at = _group_heads(view, ordered, bounds)
     value_at = view.size_array[sized_by][ordered].tolist()
     cap_at = view.capability_codes[0][ordered].tolist()
     cap_names = view.capability_codes[1]
@@ -1566,16 +1596,14 @@ def grouped_department_page(view: EstateView, department: str, own: list[str],
         else:
             groups_drawn.add(gid, name, colours[cap], cap, *group, f"{cap}, {department}")
     partner_label = np.empty(len(partners), dtype=np.intp)
-    partner_ids = view.system_ids(partner_codes)
-    for other, where in outside:
+    for (other, where), first in zip(outside, _first_ids(view, partner_codes, outside)):
         gid = f"other:{other}"
         partner_label[where] = len(labels)
         labels.append(gid)
         href = dept_pages.get(other)
         groups_drawn.add(
             gid, other, GREY, "Other department's systems",
-            *_group_of(view, where, sized_by, partner_codes[where],
-                       [partner_ids[i] for i in where[:GROUP_TOOLTIP_IDS]]),
+            *_group_of(view, where, sized_by, partner_codes[where], first),
             "connected systems in another department", url=up + href if href else None)
     known: dict[str, str] = {}
     integrations = view.grouped_counts(
@@ -1720,10 +1748,11 @@ class _MemberSource:
 
 
 class MemberColumns(Mapping):
-    """One cluster's :data:`MEMBER_FIELDS` columns, each read when first asked for."""
+    """One cluster's :data:`MEMBER_FIELDS` columns, each read when first asked for;
+    ``rows``: the members kept (positions among the cluster's), when not all."""
 
-    def __init__(self, source: _MemberSource, cluster: int):
-        self._source, self._cluster = source, cluster
+    def __init__(self, source: _MemberSource, cluster: int, rows: np.ndarray | None = None):
+        self._source, self._cluster, self._rows = source, cluster, rows
         self._read: dict[str, np.ndarray] = {}
 
     def __getitem__(self, key: str) -> np.ndarray:
@@ -1731,8 +1760,15 @@ class MemberColumns(Mapping):
         if found is None:
             if key not in MEMBER_FIELDS:
                 raise KeyError(key)
-            found = self._read[key] = self._source.values(key, self._cluster)
+            found = self._read[key] = self._source.values(key, self._cluster, self._rows)
         return found
+
+    def take(self, rows: np.ndarray) -> MemberColumns:
+        """The columns of the members at ``rows``, still read only when asked for."""
+        out = MemberColumns(self._source, self._cluster,
+                            rows if self._rows is None else self._rows[rows])
+        out._read = {key: values[rows] for key, values in self._read.items()}
+        return out
 
     def __iter__(self):
         return iter(MEMBER_FIELDS)
@@ -1745,7 +1781,8 @@ class MemberColumns(Mapping):
         found = self._read.get(key)
         if found is not None:
             return found[row]
-        return self._source.values(key, self._cluster, [row])[0]
+        at = [row] if self._rows is None else self._rows[[row]]
+        return self._source.values(key, self._cluster, at)[0]
 
 
 def _member_value(columns: Mapping[str, np.ndarray], key: str, row: int):
@@ -1769,7 +1806,8 @@ def cluster_systems(view: EstateView, cluster: dict,
     last = dict(zip(keys, range(len(keys))))   # first place, last record
     if len(last) < len(keys):
         rows = np.fromiter(last.values(), dtype=np.intp, count=len(last))
-        columns = {k: v[rows] for k, v in columns.items()}
+        columns = columns.take(rows) if isinstance(columns, MemberColumns) else \
+            {k: v[rows] for k, v in columns.items()}
         keys = list(last)
     code = view.code_of(keys)
     placed = np.flatnonzero((code >= 0) & (code < len(view.ids)))
@@ -1958,14 +1996,12 @@ def grouped_cluster_page(view: EstateView, cluster: dict, plan: ClusterSystems,
     if len(order):
         label_of[order] = np.repeat(np.asarray(group_label, dtype=np.intp), sizes)
     neighbour_label = np.empty(len(neighbours), dtype=np.intp)
-    neighbour_ids = view.system_ids(neighbour_codes)
-    for other, at in outside:
+    for (other, at), first in zip(outside, _first_ids(view, neighbour_codes, outside)):
         gid = f"other:{other}"
         neighbour_label[at] = len(labels)
         labels.append(gid)
         groups_drawn.add(gid, other, GREY, "Connected system",
-                         *_group_of(view, at, sized_by, neighbour_codes[at],
-                                    [neighbour_ids[i] for i in at[:GROUP_TOOLTIP_IDS]]),
+                         *_group_of(view, at, sized_by, neighbour_codes[at], first),
                          "connected to the cluster")
     owns = {(f"dept:{dept}", gid) for gid, dept in owner}
     if t is not None:
