@@ -871,7 +871,9 @@ class EstateView:
             source = object_array([u for u, targets in out.items() for _ in targets])
             target = object_array([v for targets in out.values() for v in targets])
         names = list(self.ids)
-        ends = pd.Index(names).get_indexer(np.concatenate([source, target]))
+        ends = np.concatenate([source, target])
+        ends = np.fromiter(map(self.pos.get, ends, repeat(-1, len(ends))), dtype=np.intp,
+                           count=len(ends))   # by the view's own id -> position map
         unknown = ends < 0
         if unknown.any():
             codes, extra = pd.factorize(np.concatenate([source, target])[unknown])
@@ -940,7 +942,7 @@ class EstateView:
         instead of one per page."""
         names = self.adjacency[0]
         rank = np.empty(len(names), dtype=np.intp)
-        rank[np.argsort(object_array(names), kind="stable")] = np.arange(len(names))
+        rank[sorted(range(len(names)), key=names.__getitem__)] = np.arange(len(names))
         return rank
 
     @cached_property
