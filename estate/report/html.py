@@ -266,7 +266,7 @@ def _groups_per_department(groups: list[dict]) -> dict[str, int]:
     column = table.coded(table.start, table.stop, ["department"])[0]
     names = column.values  # the last one stands for a missing department (code -1)
     codes = np.where(column.codes < 0, len(names) - 1, column.codes).astype(np.int64)
-    pairs = np.unique(group_of.astype(np.int64) * len(names) + codes)
+    pairs = pd.unique(group_of.astype(np.int64) * len(names) + codes)   # hashed, not sorted
     counts: dict[str, int] = {}
     for code, n in enumerate(np.bincount(pairs % len(names), minlength=len(names)).tolist()):
         name = names[code]
