@@ -78,8 +78,9 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
                                 for f, ln in zip(files, lines.tolist())]
 
     open_ = pd.isna(reason)
-    findings += _keys(rows, open_, headers, texts)
-    findings += _cross_department(rows, open_, headers, texts)
+    departments = factorize(texts["department"])
+    findings += _keys(rows, open_, headers, texts, departments)
+    findings += _cross_department(rows, open_, headers, texts, departments[0])
 
     missing_name = open_ & no_name
     findings += _row_findings(rows[missing_name], headers, "name", "warning", "missing-name",
@@ -172,7 +173,8 @@ def _unify_departments(rows: pd.DataFrame) -> list[Finding]:
 
 
 def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
-          texts: dict[str, np.ndarray]) -> list[Finding]:
+          texts: dict[str, np.ndarray], departments: tuple[np.ndarray, np.ndarray]
+          ) -> list[Finding]:
     sid = texts["system_id"]
     has_id = pd.notna(sid)
     missing = np.flatnonzero(~has_id)
@@ -182,7 +184,7 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
         lines = rows["source_line"].to_numpy()[missing].tolist()
         sid[missing] = [f"~{f}" + (f"[{sh}]" if sh else "") + f":{ln}" for f, sh, ln in zip(
             rows["source_file"].to_numpy(dtype=object)[missing], sheets, lines)]
-    dept_codes, dept_names = factorize(texts["department"])
+    dept_codes, dept_names = departments
     # each department's prefix made once: one concatenation per row, not two
     base = np.append(dept_names + ":", None)[dept_codes] + sid
     n, first = _occurrences(_key_codes(dept_codes, dept_names, sid, base))
@@ -221,7 +223,10 @@ def _suffix_collides(keys: np.ndarray, suffixed: np.ndarray) -> bool:
 
 
 def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
-                      texts: dict[str, np.ndarray]) -> list[Finding]:
+                      texts: dict[str, np.ndarray], dept_codes: np.ndarray) -> list[Finding]:
+    """Rows whose instance (else id and name) another department lists too. The
+    department codes are the ones :func:`_keys` used, and the instance's fold codes are
+    already small distinct integers: only the id-and-name pairs are factorised."""
     live = np.flatnonzero(open_)
     findings: list[Finding] = []
     flagged = np.zeros(len(rows), dtype=bool)
@@ -237,8 +242,8 @@ def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
         if not len(keep):
             continue
         at = live[keep]
-        codes = pd.factorize(key[keep])[0]
-        depts = factorize(departments[at])[0]
+        codes = key[keep] if kind == "instance" else pd.factorize(key[keep])[0]
+        depts = dept_codes[at]
         pairs = pd.unique(codes * (depts.max() + 1) + depts) // (depts.max() + 1)
         spread = np.bincount(pairs, minlength=codes.max() + 1)
         shared = np.flatnonzero((spread[codes] > 1) & ~flagged[at])
