@@ -33,8 +33,9 @@ def test_suffix_collision_check_agrees_with_a_full_duplicate_search():
 def test_folded_codes_ignore_case_and_with_strip_outer_spaces():
     values = np.array(["Tenant A", "tenant a ", "B", None], dtype=object)
     positions = np.array([0, 1, 2, 3, 0])
-    plain = _folded(values, positions, strip=False)
-    stripped = _folded(values, positions, strip=True)
+    plain, plain_texts = _folded(values, positions, strip=False)
+    stripped, stripped_texts = _folded(values, positions, strip=True)
+    assert plain_texts[plain[1]] == "tenant a " and stripped_texts[stripped[1]] == "tenant a"
     assert plain[0] == plain[4] != plain[1] and plain[3] == -1
     assert stripped[0] == stripped[1] == stripped[4] != stripped[2] and stripped[3] == -1
 
@@ -78,8 +79,26 @@ def test_key_codes_are_equal_exactly_where_the_keys_are_equal_ignoring_case():
         ids = np.array(["A", "a", "A:b", "b", "B", "ǅ", "ǆ", "ß", "SS"],
                        dtype=object)[rng.integers(0, 9, 300)]
         keys = depts + ":" + ids
-        codes = _key_codes(*factorize(depts), ids, keys)
+        read = rng.random(300) < 0.8  # the others' ids were derived or made here
+        fold_codes, folds = _folded(np.where(read, ids, None), np.arange(300), strip=False)
+        codes = _key_codes(*factorize(depts), ids, keys, fold_codes, folds)
         folds = [k.casefold() for k in keys]
         for i in range(0, 300, 7):
             for j in range(300):
                 assert (codes[i] == codes[j]) == (folds[i] == folds[j])
+
+
+def test_id_codes_are_equal_exactly_where_the_ids_are_equal_ignoring_case():
+    from estate.load.identity import _id_codes
+    rng = np.random.default_rng(3)
+    for share in (0.0, 0.5, 0.9, 1.0):
+        ids = np.array(["A", "a", "AUTO-1F", "auto-1f", "ß", "SS", "ǅ", "ǆ", "~x:3"],
+                       dtype=object)[rng.integers(0, 9, 200)]
+        read = rng.random(200) < share
+        fold_codes, folds = _folded(np.where(read, ids, None), np.arange(200), strip=False)
+        codes = _id_codes(ids, fold_codes, folds)
+        assert (codes[read] == fold_codes[read]).all()
+        folded = [i.casefold() for i in ids]
+        for i in range(200):
+            for j in range(0, 200, 3):
+                assert (codes[i] == codes[j]) == (folded[i] == folded[j])

@@ -113,9 +113,9 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
         systems = empty_systems()
     else:
         rows, cells = _one_frame(frames)
-        rows, parse_findings = parse_fields(rows, cells, headers)
+        rows, parse_findings, id_folds = parse_fields(rows, cells, headers)
         findings += parse_findings
-        rows, identity_findings = settle_identity(rows, headers)
+        rows, identity_findings = settle_identity(rows, headers, id_folds)
         findings += identity_findings
         systems = rows[list(SYSTEMS_COLUMNS)].reset_index(drop=True)
         per_file = _departments_per_file(systems)

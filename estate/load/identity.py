@@ -31,10 +31,12 @@ Headers = dict[tuple[str, str | None], dict[str, str]]
 """(file, sheet) -> field -> the file's own header, so findings name the real column."""
 
 
-def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame, list[Finding]]:
+def settle_identity(rows: pd.DataFrame, headers: Headers, id_folds: np.ndarray
+                    ) -> tuple[pd.DataFrame, list[Finding]]:
     """Add ``system_key``, ``status`` and ``status_reason``; derive ids; report problems.
 
-    ``rows`` come from :func:`estate.load.table.parse_fields`, with its ``_fold_`` codes.
+    ``rows`` come from :func:`estate.load.table.parse_fields`, with its ``_fold_`` codes;
+    ``id_folds`` is the folded text of each ``_fold_system_id`` code.
     """
     rows = rows.copy(deep=False)
     findings: list[Finding] = []
@@ -79,7 +81,7 @@ def settle_identity(rows: pd.DataFrame, headers: Headers) -> tuple[pd.DataFrame,
 
     open_ = pd.isna(reason)
     departments = factorize(texts["department"])
-    findings += _keys(rows, open_, headers, texts, departments)
+    findings += _keys(rows, open_, headers, texts, departments, id_folds)
     findings += _cross_department(rows, open_, headers, texts, departments[0])
 
     missing_name = open_ & no_name
@@ -126,19 +128,41 @@ def _occurrences(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _key_codes(dept_codes: np.ndarray, dept_names: np.ndarray, ids: np.ndarray,
-               keys: np.ndarray) -> np.ndarray:
+               keys: np.ndarray, id_fold_codes: np.ndarray, id_folds: np.ndarray
+               ) -> np.ndarray:
     """Per row, an integer equal where the ``keys`` (``department:id``, the department
     ``dept_names[dept_codes]``) are equal ignoring case.
 
     Casefolding maps each character on its own, so the folded key is the folded
     department, ``:`` and the folded id: when no department holds a ``:``, equal keys are
-    equal pairs, and each distinct department and id is folded once."""
+    equal pairs, and each distinct department is folded once; the ids come folded
+    (:func:`_id_codes`)."""
     if any(":" in d for d in dept_names.tolist()):
         return _folded_codes(keys)
-    id_codes, id_texts = factorize(ids)
-    id_folds = _folded_codes(id_texts)
-    return (_folded_codes(dept_names)[dept_codes] * (id_folds.max(initial=0) + 1)
-            + id_folds[id_codes])
+    id_codes = _id_codes(ids, id_fold_codes, id_folds)
+    return (_folded_codes(dept_names)[dept_codes] * (id_codes.max(initial=0) + 1)
+            + id_codes)
+
+
+def _id_codes(ids: np.ndarray, fold_codes: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Per row, an integer equal where ``ids`` are equal ignoring case, from the codes
+    parse_fields folded the ids to (``fold_codes``, -1 for an id it did not read: derived,
+    or a row's position) and the folded text of each code (``folds``). Only the ids
+    without a code are folded here: each takes the code of the same folded id, found by
+    one pass of set lookups over ``folds`` (their hashes are cached), or a new one."""
+    codes = fold_codes.copy()
+    alone = np.flatnonzero(codes < 0)
+    if not len(alone):
+        return codes
+    extra = np.array(list(map(str.casefold, ids[alone].tolist())), dtype=object)
+    few = set(extra.tolist())
+    hits = np.flatnonzero(np.fromiter(map(few.__contains__, folds.tolist()), dtype=bool,
+                                      count=len(folds)))
+    found, distinct = pd.factorize(np.concatenate([folds[hits], extra]))
+    code_of = np.concatenate([hits, np.arange(len(folds), len(folds) + len(distinct)
+                                              - len(hits))])
+    codes[alone] = code_of[found[len(hits):]]
+    return codes
 
 
 def _folded_codes(texts: np.ndarray) -> np.ndarray:
@@ -173,8 +197,8 @@ def _unify_departments(rows: pd.DataFrame) -> list[Finding]:
 
 
 def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
-          texts: dict[str, np.ndarray], departments: tuple[np.ndarray, np.ndarray]
-          ) -> list[Finding]:
+          texts: dict[str, np.ndarray], departments: tuple[np.ndarray, np.ndarray],
+          id_folds: np.ndarray) -> list[Finding]:
     sid = texts["system_id"]
     has_id = pd.notna(sid)
     missing = np.flatnonzero(~has_id)
@@ -187,7 +211,8 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
     dept_codes, dept_names = departments
     # each department's prefix made once: one concatenation per row, not two
     base = np.append(dept_names + ":", None)[dept_codes] + sid
-    n, first = _occurrences(_key_codes(dept_codes, dept_names, sid, base))
+    n, first = _occurrences(_key_codes(dept_codes, dept_names, sid, base,
+                                       rows["_fold_system_id"].to_numpy(), id_folds))
     keys = base.copy()
     again = np.flatnonzero(n > 0)
     keys[again] = base[again] + np.array([f"#{k + 1}" for k in n[again].tolist()], dtype=object)

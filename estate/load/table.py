@@ -292,10 +292,11 @@ def merge_cells(tables: list[TableResult]) -> Cells:
 
 
 def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
-                 ) -> tuple[pd.DataFrame, list[Finding]]:
+                 ) -> tuple[pd.DataFrame, list[Finding], np.ndarray]:
     """Parse every field of ``cells`` (from :func:`merge_cells`, all tables together) into
     columns of ``rows`` (the same rows' provenance columns; ``_table`` numbers each row's
-    table), with the ``_fold_`` codes of :data:`FOLDED_FIELDS`.
+    table), with the ``_fold_`` codes of :data:`FOLDED_FIELDS`; also the folded text of
+    each ``_fold_system_id`` code (identity keys compare ids folded: no second fold).
 
     ``headers`` maps ``(file, sheet)`` to field -> the file's own header, so a problem
     names the column as the file spells it. Rows of a table without a department column
@@ -316,6 +317,7 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
     apart = PARSED_APART if len(rows) >= PARALLEL_PARSE_ROWS else ()
     reading = Background(functools.partial(_read_apart, apart, cells)) if apart else None
     read_apart: dict[str, dict[str, np.ndarray]] = {}
+    id_folds = np.empty(0, dtype=object)
     for name in FIELD_NAMES:
         if name in apart and reading is not None:
             read_apart, reading = reading.result(), None
@@ -326,7 +328,10 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
         if name in FOLDED_FIELDS:
-            rows["_fold_" + name] = _folded(table["value"], positions, name == "instance")
+            rows["_fold_" + name], folds = _folded(table["value"], positions,
+                                                   name == "instance")
+            if name == "system_id":
+                id_folds = folds
         if FIELDS_BY_NAME[name].kind == "text":
             continue
         code, message = table["code"], table["message"]
@@ -352,7 +357,7 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
                 f"no department on this row; {depts[i]!r} taken from the file name",
                 depts[i], None))
         rows["department"] = rows["department"].fillna(rows["_file_department"]).astype("string")
-    return rows, findings
+    return rows, findings, id_folds
 
 
 def _plan_columns(header, filled, rules, used_rules, note, sheet) -> list[Column]:
@@ -471,18 +476,21 @@ FOLDED_FIELDS = ("system_id", "name", "instance")
 """Text fields that also get a ``_fold_<field>`` column for :mod:`estate.load.identity`."""
 
 
-def _folded(values: np.ndarray, positions: np.ndarray, strip: bool) -> np.ndarray:
+def _folded(values: np.ndarray, positions: np.ndarray, strip: bool
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Per row, a code equal where the texts ``values[positions]`` are equal ignoring case
-    (and outer spaces with ``strip``); -1 where missing. Folded once per distinct text."""
+    (and outer spaces with ``strip``); -1 where missing. Folded once per distinct text.
+    Also the folded text of each code."""
     present = np.flatnonzero(pd.notna(values))
     texts = values[present].tolist()
     if strip:
         texts = list(map(str.strip, texts))
     folded = np.full(len(values), -1, dtype=np.int64)
+    uniques = np.empty(0, dtype=object)
     if len(present):
-        folded[present] = pd.factorize(np.array(list(map(str.casefold, texts)),
-                                                dtype=object))[0]
-    return folded[positions]
+        folded[present], uniques = pd.factorize(np.array(list(map(str.casefold, texts)),
+                                                         dtype=object))
+    return folded[positions], np.asarray(uniques, dtype=object)
 
 
 def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Index) -> pd.Series:
