@@ -209,12 +209,35 @@ def _merged(columns: Sequence[tuple[np.ndarray, np.ndarray]],
             if len(left) * len(table) <= limit:
                 out[-1] = (np.add.outer(left, table).ravel(), joint)
                 continue
-            pairs, found = pd.factorize(joint)
-            if len(found) <= limit:
+            numbered = _combination_codes(joint, len(left) * len(table), limit)
+            if numbered is not None:
+                pairs, found = numbered
                 out[-1] = (left[found // len(table)] + table[found % len(table)], pairs)
                 continue
         out.append((table, codes))
     return out
+
+
+def _combination_codes(joint: np.ndarray, span: int,
+                       limit: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """``pd.factorize`` of ``joint`` (combination numbers, each below ``span``) up to the
+    numbering: codes and the combinations found; None when there are more than ``limit``.
+    When ``span`` is at most a few times the rows, the combinations are marked in a table
+    of ``span`` flags and numbered in order (several times faster than hashing them);
+    otherwise more than ``limit`` distinct in every 4th row settles it before hashing all."""
+    if span <= 8 * len(joint):
+        present = np.zeros(span, dtype=bool)
+        present[joint] = True
+        found = np.flatnonzero(present)
+        if len(found) > limit:
+            return None
+        number = np.zeros(span, dtype=np.int32 if span < 2**31 else np.int64)
+        number[found] = np.arange(len(found))
+        return number[joint], found
+    if len(joint) // 4 > limit and len(pd.unique(joint[::4])) > limit:
+        return None
+    codes, found = pd.factorize(joint)
+    return (codes, found) if len(found) <= limit else None
 
 
 class Group(NamedTuple):
@@ -250,8 +273,9 @@ def group_columns(columns: Sequence[tuple[int, np.ndarray]], count: int,
                                 group.size * size)
                 after.append(list(out))
                 continue
-            combos, found = pd.factorize(joint)
-            if len(found) <= limit:
+            numbered = _combination_codes(joint, group.size * size, limit)
+            if numbered is not None:
+                combos, found = numbered
                 out[-1] = Group(_narrow(combos),
                                 [p[found // size] for p in group.parts] + [found % size],
                                 len(found))
