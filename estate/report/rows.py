@@ -345,6 +345,14 @@ class Coded:
             self.codes = np.arange(len(series), dtype=np.int64)
             self.values = py_values(series.reset_index(drop=True), kind) + [None]
             return
+        if kind == "any" and factorized is None and series.dtype == object \
+                and _mostly_distinct(series):
+            # keys, ids: as for text, if all are text (hashing makes 1 and 1.0 one value)
+            values = series.tolist()
+            if set(map(type, values)) <= _TEXT:
+                self.codes = np.arange(len(series), dtype=np.int64)
+                self.values = values + [None]
+                return
         try:
             codes, distinct = factorized if factorized is not None else _factorize(series)
         except TypeError:  # unhashable cells: one value per row
