@@ -86,7 +86,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from estate.arrays import factorize, first_rows, object_array, row_codes
+from estate.arrays import factorize, first_rows, object_array, row_codes, sorted_unique
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
@@ -1565,7 +1565,7 @@ def _connect(keys: dict[str, str], threshold: float, word_blocks: bool = False
     if small_left:
         left, right = np.concatenate(small_left), np.concatenate(small_right)
         if word_blocks:
-            pairs = np.unique(np.minimum(left, right) * len(distinct) + np.maximum(left, right))
+            pairs = sorted_unique(np.minimum(left, right) * len(distinct) + np.maximum(left, right))
             left, right = pairs // len(distinct), pairs % len(distinct)
         scores = process.cpdist([distinct[i] for i in left], [distinct[j] for j in right],
                                 scorer=fuzz.ratio, dtype=np.uint8, workers=-1,
@@ -1772,7 +1772,7 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
 
     unrec = res["match_stage"] == "unrecognised"
     # an unrecognised row always has an input text: its code is that text's
-    unknown = np.unique(match_input[firsts][unrec.to_numpy(dtype=bool)])
+    unknown = sorted_unique(match_input[firsts][unrec.to_numpy(dtype=bool)])
     unknown_names = sorted(input_texts[unknown].tolist())
     # grouping the unknown names is the longest step left: a child does it meanwhile
     grouping = Background(functools.partial(_group_unknowns, unknown_names, matcher)) \
@@ -2210,7 +2210,7 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
     unknown = frame[frame["stage"] == "unrecognised"]
     if len(unknown):
         codes = keys.input[unknown["pos"].to_numpy()]
-        used = np.unique(codes)
+        used = sorted_unique(codes)
         group_of = np.full(len(keys.input_texts), -1, dtype=np.int64)
         group_of[used] = [groups[t] for t in keys.input_texts[used].tolist()]
         unknown = unknown.assign(group=group_of[codes])

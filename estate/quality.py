@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from estate.errors import Finding
-from estate.arrays import missing_mask
+from estate.arrays import missing_mask, sorted_unique
 from estate.memory import gc_paused
 from estate.schema import FIELD_NAMES
 
@@ -144,7 +144,7 @@ def _unrecognised(systems: pd.DataFrame) -> list[dict]:
     _, first = np.unique(raw_codes[named], return_index=True)
     for code, group in zip(raw_codes[named][first].tolist(), groups[named][first].tolist()):
         group_of[code] = str(group)
-    pairs = np.unique(raw_codes.astype(np.int64) * len(depts) + dept_codes)
+    pairs = sorted_unique(raw_codes.astype(np.int64) * len(depts) + dept_codes)
     pair_raw, pair_dept = np.divmod(pairs, len(depts))
     bounds = np.searchsorted(pair_raw, np.arange(len(raws) + 1)).tolist()
     dept_names = depts[pair_dept].tolist()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from estate.analyse.frame import sorted_unique
+from estate.arrays import sorted_unique
 
 
 def test_sorted_unique_is_numpy_unique_of_integers():

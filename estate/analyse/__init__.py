@@ -25,14 +25,14 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from estate.arrays import object_array
+from estate.arrays import object_array, sorted_unique
 from estate.analyse.clusters import (BlockInputs, Candidate, ConstraintValues,
                                      apply_constraints, block_inputs, group_rows,
                                      out_of_scope, unit_groups, zone_of)
 from estate.analyse.duplicates import (Coded, find_duplicates, first_known,
                                        implementation_keys)
 from estate.analyse.frame import (edge_ends, map_unique, slug, sorted_from_codes,
-                                  sorted_unique, systems_frame)
+                                  systems_frame)
 from estate.analyse.model import (Analysis, ClusterMember, ColumnRows, ConsolidationCluster,
                                   DuplicateGroup, ItemTable, StandardsFlag, SystemDisposition,
                                   SystemRef, TableItems, table_ranges)

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes, sorted_unique
+from estate.arrays import sorted_unique
+from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes
 from estate.settings import Constraints, Rule, Settings, SimilarityModel
 
 ColumnCodes = Callable[[str], tuple[np.ndarray, np.ndarray]]

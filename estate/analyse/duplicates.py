@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from estate.analyse.frame import (map_codes, slug, sorted_codes, sorted_from_codes,
-                                  sorted_unique)
+from estate.arrays import sorted_unique
+from estate.analyse.frame import map_codes, slug, sorted_codes, sorted_from_codes
 from estate.analyse.model import DuplicateGroup, SystemRef
 
 

@@ -13,9 +13,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from estate.arrays import first_rows
+from estate.arrays import first_rows, sorted_unique
 from estate.analyse.duplicates import money
-from estate.analyse.frame import map_unique, phrases_in, sorted_unique
+from estate.analyse.frame import map_unique, phrases_in
 from estate.analyse.model import ColumnRows
 from estate.settings import Settings
 from estate.standards import Standards
