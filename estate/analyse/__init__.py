@@ -583,18 +583,29 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
              as_of: date) -> tuple[ItemTable, np.ndarray, np.ndarray]:
     """Every cluster's members as one :class:`ClusterMember` table (clusters in ``cids``
     order, each target first, then by migration order), and the row of each member in the
-    systems table. The wording of every disposition and wave is one pass per column."""
+    systems table. The wording of every disposition and wave is one pass per column.
+    Each of ``m``'s columns is read in table order first (one take), so every column of
+    the table is built in place."""
+    order_f = np.where(is_target, np.nan, m["order"].to_numpy(float))
     number = np.repeat(np.arange(len(cids)), ends - starts)
+    sort = np.lexsort((np.nan_to_num(order_f, nan=0.0), ~is_target, number))
+    order_f, number, is_target = order_f[sort], number[sort], is_target[sort]
+
+    def objects(column) -> np.ndarray:
+        return object_array(column)[sort]
+
+    def floats(name: str) -> np.ndarray:
+        return m[name].to_numpy(float)[sort]
+
     migrate = ~is_target
     cluster = np.asarray(cids, dtype=object)[number]
     onto_of = object_array(onto)[number]
-    wave_f = np.where(is_target, np.nan, m["wave"].to_numpy(float))
-    order_f = np.where(is_target, np.nan, m["order"].to_numpy(float))
+    wave_f = np.where(is_target, np.nan, floats("wave"))
     wave, order = _int_objects(wave_f), _int_objects(order_f)
-    earliest = object_array(m["earliest_iso"]).copy()
+    earliest = objects(m["earliest_iso"])
     earliest[is_target] = None
-    users_f = m["users"].to_numpy(float)
-    retiring = m["retiring"].to_numpy(bool)
+    users_f = floats("users")
+    retiring = m["retiring"].to_numpy(bool)[sort]
     gone = migrate & retiring
     unused = migrate & ~retiring & (users_f == 0)
     moved = migrate & ~retiring & ~(users_f == 0)
@@ -605,11 +616,14 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
     whys = np.empty(len(m), dtype=object)
     whys[is_target] = ("target of " + cluster[is_target]
                        + ": the systems of the cluster move onto it")
-    lifecycle_code = pd.factorize(m["lifecycle"].to_numpy(object), use_na_sentinel=True)[0]
-    lifecycle = map_unique(m["lifecycle"], repr).to_numpy(object)
+    lifecycle_code, lifecycles = pd.factorize(m["lifecycle"].to_numpy(object),
+                                              use_na_sentinel=True)
+    lifecycle_code = lifecycle_code[sort]
+    lifecycle = [repr(value) for value in lifecycles] + [repr(None)]  # code -1: the last
     onto_list = onto_of.tolist()
     whys[gone] = _per_combination(np.flatnonzero(gone), [number, lifecycle_code], lambda i: (
-        f"already {lifecycle[i]}: switch it off; any remaining users go to {onto_list[i]}"))
+        f"already {lifecycle[lifecycle_code[i]]}: switch it off; any remaining users go to "
+        f"{onto_list[i]}"))
     whys[unused] = _per_combination(np.flatnonzero(unused), [number], lambda i: (
         f"no users: switch it off rather than migrate it to {onto_list[i]}"))
     said = ~np.isnan(wave_f) & (wave_f != 0)
@@ -618,8 +632,9 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
         f"move its users and data to {onto_list[i]} in wave {wave[i]}, then switch it off"
         if said[i] else f"move its users and data to {onto_list[i]}, then switch it off"))
     contract_code, contract_texts = _date_codes(m["contract_end"])
+    contract_code = contract_code[sort]
     contract = contract_texts[contract_code]
-    earliest_code = _date_codes(m["earliest"])[0]
+    earliest_code = _date_codes(m["earliest"])[0][sort]
     wave_reasons = np.empty(len(m), dtype=object)
     wave_reasons[is_target] = "target: nothing to migrate"
     unknown = migrate & np.equal(earliest, None)
@@ -630,24 +645,23 @@ def _members(m: pd.DataFrame, is_target: np.ndarray, onto: list[str], cids: list
         np.flatnonzero(dated), [earliest_code, contract_code, wave_key], lambda i: (
             f"earliest {earliest[i]}: the later of its contract end {contract[i]} and "
             f"{start}; wave {wave[i]} of {months} months each"))
-    cost_objects = _number_objects(m["annual_cost"].to_numpy(float))
-    eligible = m["eligible"].to_numpy(bool)
-    score = _number_objects(m["score"].to_numpy(float), known=eligible)
+    cost_objects = _number_objects(floats("annual_cost"))
+    eligible = m["eligible"].to_numpy(bool)[sort]
+    score = _number_objects(floats("score"), known=eligible)
     product = m["product_name"].where(m["product_name"].notna(), m["product_id"])
-    sort = np.lexsort((np.nan_to_num(order_f, nan=0.0), migrate, number))
     columns = {
-        "department": object_array(m["department"]), "system_id": object_array(m["system_id"]),
-        "name": object_array(m["name"]), "product": object_array(product),
+        "department": objects(m["department"]), "system_id": objects(m["system_id"]),
+        "name": objects(m["name"]), "product": objects(product),
         "role": object_array(["migrate", "target"])[is_target.astype(np.intp)],
         "disposition": kinds,
         "users": _int_objects(users_f), "annual_cost": cost_objects, "contract_end": contract,
-        "wave": wave, "earliest_date": earliest, "product_id": object_array(m["product_id"]),
+        "wave": wave, "earliest_date": earliest, "product_id": objects(m["product_id"]),
         "score": score, "order": order, "wave_reason": wave_reasons,
-        "disposition_reason": whys, "tier": object_array(m["tier"]),
-        "region": object_array(m["region"]),
+        "disposition_reason": whys, "tier": objects(m["tier"]),
+        "region": objects(m["region"]),
     }
-    table = ItemTable.from_columns(ClusterMember, {k: v[sort] for k, v in columns.items()})
-    return table, m["key_rank"].to_numpy()[sort], cluster[sort]
+    table = ItemTable.from_columns(ClusterMember, columns)
+    return table, m["key_rank"].to_numpy()[sort], cluster
 
 
 def _migrating(m: pd.DataFrame, starts: np.ndarray,
