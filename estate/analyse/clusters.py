@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz, process
 
-from estate.arrays import sorted_unique
+from estate.arrays import factorize, sorted_unique
 from estate.analyse.frame import map_unique, phrases_in, slug, sorted_codes
 from estate.settings import Constraints, Rule, Settings, SimilarityModel
 
@@ -957,7 +957,7 @@ class ConstraintValues:
         name = (constraint.name, constraint.describe)
         if name not in self.columns:
             column = constraint.key(self.systems)
-            codes = pd.factorize(column.to_numpy(object))[0]
+            codes = factorize(column)[0]
             codes[column.isna().to_numpy()] = -1
             self.columns[name] = (column.tolist(), codes)
         return self.columns[name]
