@@ -765,7 +765,8 @@ def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows:
     department = systems["department"].to_numpy(object)
     system_id = systems["system_id"].to_numpy(object)
     (dept_rank, _), (sid_rank, sids) = ranks
-    pair = pd.factorize(dept_rank * (len(sids) + 1) + sid_rank)[0]
+    in_order = dept_rank * (len(sids) + 1) + sid_rank  # sorts as (department, system id)
+    pair = pd.factorize(in_order)[0]
     member_rows = np.asarray(member_rows, dtype=np.int64)
     hit = np.zeros(int(pair.max(initial=-1)) + 1, dtype=bool)
     hit[pair[member_rows]] = True
@@ -822,7 +823,7 @@ def _dispositions(systems: pd.DataFrame, members: ItemTable | None, member_rows:
                       "disposition": kind, "reason": why,
                       "cluster": np.full(len(rest), None, dtype=object)})
     rows = np.concatenate([member_rows, np.flatnonzero(outside)])
-    order = np.lexsort((sid_rank[rows], dept_rank[rows]))
+    order = np.argsort(in_order[rows], kind="stable")
     names = ("department", "system_id", "disposition", "reason", "cluster")
     columns = {n: np.concatenate([p[n] for p in parts])[order] if parts
                else np.empty(0, dtype=object) for n in names}
