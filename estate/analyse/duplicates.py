@@ -172,7 +172,7 @@ def _group_facts(table: Coded, rows: np.ndarray, group: np.ndarray, k: int,
                  refs: np.ndarray, rank: np.ndarray) -> list[dict]:
     """Per group 0..k-1 of ``rows``: sorted members, departments, tiers, instances and
     the cost sums (pandas' sum, so the same float as a groupby of the rows in order)."""
-    order = np.lexsort((rank[rows], group))
+    order = np.argsort(group.astype(np.int64) * max(len(rank), 1) + rank[rows], kind="stable")
     members = refs[rows[order]].tolist()
     at = _bounds(group[order], k)
     cost = table.systems["annual_cost"].to_numpy(float)[rows]
