@@ -45,7 +45,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
-from estate.arrays import object_array
+from estate.arrays import object_array, sorted_unique
 from estate.graph import integration_index, type_counts
 from estate.memory import gc_paused
 from estate.report._files import write_text
@@ -881,7 +881,7 @@ class EstateView:
             names += extra.tolist()
         src, dst = ends[:len(source)], ends[len(source):]
         keep = src != dst
-        pair = np.unique(src[keep].astype(np.int64) * len(names) + dst[keep])
+        pair = sorted_unique(src[keep].astype(np.int64) * len(names) + dst[keep])
         src, dst = pair // max(len(names), 1), pair % max(len(names), 1)
         out_ptr = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=len(names)))])
         order = np.argsort(dst, kind="stable")
@@ -926,7 +926,7 @@ class EstateView:
             found = np.flatnonzero(mark)
             mark[found] = False
         else:
-            found = np.unique(found)
+            found = sorted_unique(found)
             if len(drop) and len(found):
                 found = found[~np.isin(found, drop)]
         found = self.by_id(found)
@@ -989,7 +989,7 @@ class EstateView:
         """The department of the nodes at ``codes`` as a group name (``"external"`` when
         none), read once per run."""
         cache, known = self._departments
-        todo = np.unique(codes[~known[codes]])
+        todo = sorted_unique(codes[~known[codes]])
         if len(todo):
             cache[todo] = _texts_or(self.node_values("department", todo),
                                     repeat("external"))
@@ -1063,7 +1063,7 @@ class EstateView:
         """The capability nodes ``systems`` provide, sorted."""
         codes, nodes = self.capability_codes
         at = systems if isinstance(systems, np.ndarray) else self.code_of(systems)
-        found = np.unique(codes[at])
+        found = sorted_unique(codes[at])
         return sorted(nodes[c] for c in found.tolist() if c >= 0)
 
 
