@@ -132,19 +132,14 @@ def _json_chunks(data: dict) -> Iterator[bytes]:
         inner = pad + "  "
         if hasattr(value, "json_block_utf8"):
             yield from value.json_block_utf8(pad)
-        elif isinstance(value, list) and value and _plain_items(value):
-            sep = ",\n" + inner
-            for a in range(0, len(value), LINES_AT_ONCE):
-                texts = list(map(json_text, value[a:a + LINES_AT_ONCE]))
-                yield (("[\n" + inner if a == 0 else sep) + sep.join(texts)).encode()
-            yield ("\n" + pad + "]").encode()
         elif isinstance(value, list) and value:
             yield b"[\n"
             last = len(value) - 1
+            plain = _plain_items(value)  # then no item needs a look of its own
             lines: list[str] = []
             for i, item in enumerate(value):
                 end = ",\n" if i < last else "\n"
-                if hasattr(item, "json_array") or _holds_columns(item):
+                if not plain and (hasattr(item, "json_array") or _holds_columns(item)):
                     if lines:
                         yield "".join(lines).encode()
                         lines = []

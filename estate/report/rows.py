@@ -303,8 +303,8 @@ def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
     pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
     for i, (table, codes) in enumerate(columns):
         pieces[:, i] = table[codes]
-    glue = b"" if isinstance(sep, bytes) or any(
-        len(t) and type(t[0]) is bytes for t, _ in columns[:1]) else ""
+    first = columns[0][0] if columns else ()
+    glue = b"" if isinstance(sep, bytes) or (len(first) and type(first[0]) is bytes) else ""
     if sep is None:
         return glue.join(pieces.ravel().tolist())
     pieces[:, len(columns)] = sep
