@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 import traceback
 from contextlib import suppress
@@ -50,9 +51,11 @@ class Background(Generic[T]):
     The return value travels back pickled through a pipe, so it should be small (the paths
     written, not the pages). An exception in the child is re-raised here as the same type
     when it can be rebuilt, else as :class:`BackgroundError` with the child's traceback.
+    ``nice`` lowers the child's scheduling priority by that much: for work that should
+    only take the time of a core the rest of the run leaves idle.
     """
 
-    def __init__(self, function: Callable[[], T]) -> None:
+    def __init__(self, function: Callable[[], T], nice: int = 0) -> None:
         self._value: T | None = None
         self._error: BaseException | None = None
         self._pid = 0
@@ -68,6 +71,9 @@ class Background(Generic[T]):
             # what it inherited is never collected here: a collection would walk, and so
             # copy, the whole of the parent's heap
             keep_frozen()
+            if nice:
+                with suppress(OSError):
+                    os.nice(nice)
             code = 0
             try:
                 payload = pickle.dumps((True, function()), protocol=pickle.HIGHEST_PROTOCOL)
@@ -108,6 +114,15 @@ class Background(Generic[T]):
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
+
+    def cancel(self) -> None:
+        """Stop the work if it still runs in a child (its result is not wanted)."""
+        if self._pid:
+            with suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            os.close(self._read)
+            self._pid = 0
 
 
 class Jobs(Generic[T]):

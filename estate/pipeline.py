@@ -57,12 +57,15 @@ class Findings:
     extra: dict = field(default_factory=dict)
 
 
-def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress | None = None
-                 ) -> Findings:
+def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress | None = None,
+                 on_systems: Callable[[pd.DataFrame], None] | None = None) -> Findings:
     """Load, normalise, graph and analyse the inventories at ``paths``.
 
     ``settings.as_of`` (the date waves are planned from) defaults to today and is recorded
-    in the returned settings, so a stored run says which date it used.
+    in the returned settings, so a stored run says which date it used. ``on_systems`` is
+    called with the systems table as soon as it is final (what ``Findings.systems`` will
+    be, before the graph is built), so that a caller can start work that needs only it
+    while the graph and the analysis run (:class:`estate.report.SystemsAhead`).
     """
     progress = progress or _silent
     settings = replace(settings, as_of=settings.as_of or date.today())
@@ -73,6 +76,8 @@ def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress |
         normalised = resolve_products(loaded.systems, catalogue, settings)
     with progress("graph"):
         systems = assign_tiers(normalised.systems, settings.assume_classification)
+        if on_systems is not None:
+            on_systems(systems)
         graph = build_graph(systems, settings, catalogue_products(catalogue))
     with progress("analyse"):
         analysis = analyse(graph, settings, systems=systems)

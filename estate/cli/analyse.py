@@ -43,15 +43,16 @@ def analyse_command(paths, out_dir, settings, quiet, timings):
         estate analyse exports/dwp.csv exports/hmrc.xlsx --out /tmp/estate-report
     """
     from estate.pipeline import run_analysis
-    from estate.report import write_reports
+    from estate.report import SystemsAhead, write_reports
 
     inputs = resolve_paths(paths)
     progress = StageProgress(quiet)
     try:
-        findings = run_analysis(inputs, settings, progress=progress)
-        keep_until_exit(findings)
-        with progress("report"):
-            written = write_reports(findings, out_dir)
+        with SystemsAhead(out_dir) as ahead:
+            findings = run_analysis(inputs, settings, progress=progress, on_systems=ahead.start)
+            keep_until_exit(findings)
+            with progress("report"):
+                written = write_reports(findings, out_dir, ahead=ahead)
     finally:
         progress.close()
     if timings:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Sequence
 from estate.memory import heap_frozen, release_free_memory
 from estate.parallel import Background, Jobs
 from estate.report._files import write_json, write_text
+from estate.report.ahead import SystemsAhead, place_systems_csv
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
 from estate.report.model import SCHEMA_VERSION, build_document
+from estate.report.rows import Rows
 from estate.report.tables import (findings_frame, summary_markdown, write_clusters_csv,
                                   write_csv, write_systems_csv)
 from estate.report.xlsx import write_proposals
@@ -27,7 +29,8 @@ from estate.report.xlsx import write_proposals
 if TYPE_CHECKING:
     from estate.pipeline import Findings
 
-__all__ = ["ReportFiles", "ReportSection", "SCHEMA_VERSION", "build_document", "write_reports"]
+__all__ = ["ReportFiles", "ReportSection", "SCHEMA_VERSION", "SystemsAhead", "build_document",
+           "write_reports"]
 
 
 @dataclass(frozen=True)
@@ -70,15 +73,19 @@ class ReportFiles:
 
 
 def write_reports(findings: "Findings", out_dir: Path, sections: Sequence[ReportSection] = (),
-                  document: dict | None = None) -> ReportFiles:
+                  document: dict | None = None, ahead: SystemsAhead | None = None
+                  ) -> ReportFiles:
     """Write every output into ``out_dir`` (created if needed) and say what was written.
 
     Graph pages in ``clusters/`` and ``departments/`` left by an earlier run that this run
     did not write are removed, so no page describes a cluster that no longer exists.
-    ``document`` is the findings document when the caller has already built it.
+    ``document`` is the findings document when the caller has already built it;
+    ``ahead``, the system tables started for this output folder while the findings were
+    worked out (see :mod:`estate.report.ahead`), used when they are of
+    ``findings.systems``.
     """
     with _frozen_heap():
-        return _write_reports(findings, Path(out_dir), sections, document)
+        return _write_reports(findings, Path(out_dir), sections, document, ahead)
 
 
 @contextmanager
@@ -98,18 +105,22 @@ def _frozen_heap():
 
 
 def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSection],
-                   document: dict | None) -> ReportFiles:
+                   document: dict | None, ahead: SystemsAhead | None) -> ReportFiles:
     doc = document if document is not None else build_document(findings, defer=True)
+    written = _written_ahead(doc, findings, ahead)
     # The writers only read the findings: on a machine with two cores a forked copy of
     # this process draws the graph pages while this one writes findings.json and what
     # reads the deferred keys; the files either may write go to whichever is free first.
-    shared = Jobs(SHARED)
+    shared = Jobs(SHARED if written is None else
+                  tuple(name for name in SHARED if name != "systems_csv"))
     try:
         pages = Background(lambda: _write_pages(findings, doc, out, shared))
         try:
             if hasattr(doc, "complete"):
                 doc.complete()  # what only this half reads (see model.DEFERRABLE)
             tables = dict(findings_json=write_json(out / "findings.json", doc))
+            if written is not None:
+                tables.update(systems_csv=place_systems_csv(written, out / "systems.csv"))
             # systems.csv now, while the codes findings.json made are at hand; then they go
             tables.update(_write_shared(shared, doc, out, last=True, most=1))
             _release(doc, ("systems",))
@@ -131,6 +142,17 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
     files = ReportFiles(out_dir=out, **drawn, **tables)
     files.removed = _remove_stale(out, files)
     return files
+
+
+def _written_ahead(doc: dict, findings: "Findings", ahead: SystemsAhead | None):
+    """What ``ahead`` wrote of these findings' systems, taken up by the document's systems
+    table (None when nothing was, and the tables are written here)."""
+    systems = doc.get("systems")
+    written = ahead.result(findings.systems) if ahead is not None else None
+    if written is None or not isinstance(systems, Rows) or systems.frame is not findings.systems:
+        return None
+    systems.use_ahead(written.texts, written.order)
+    return written
 
 
 SHARED = ("proposals_xlsx", "clusters_csv", "systems_csv")

@@ -416,6 +416,12 @@ class LazyOrder:
             self._make = None
         return self._value
 
+    def settle(self, order: np.ndarray) -> None:
+        """Take ``order`` as the order (worked out by another process from the same rows)."""
+        if len(order) != self._length:
+            raise ValueError(f"an order of {len(order)} rows for {self._length} rows")
+        self._value, self._make = np.asarray(order), None
+
 
 class LazyColumns:
     """Columns aligned with a table's frame rows that are not in the frame (what another
@@ -460,6 +466,7 @@ class Rows(Sequence):
         self.stop = len(frame) if stop is None else stop
         self._cache = {} if _cache is None else _cache
         self._arrays = {} if _arrays is None else _arrays  # object columns as arrays
+        self.ahead: RowTexts | None = None
 
     def __len__(self) -> int:
         return self.stop - self.start
@@ -538,6 +545,8 @@ class Rows(Sequence):
         table and its views; what a later reader needs is made again."""
         self._arrays.clear()
         self._cache.clear()
+        if self.ahead is not None:
+            self.ahead.forget()
 
     def forget_texts(self) -> None:
         """Drop the text tables the writers made (the codes stay)."""
@@ -547,6 +556,8 @@ class Rows(Sequence):
         for key, value in self._arrays.items():
             if isinstance(key, tuple) and key[0] == "coded":
                 value.tables.clear()
+        if self.ahead is not None:
+            self.ahead.forget()
 
     def pieces(self, name, tables, keys: Sequence[str] | None = None
                ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -678,18 +689,45 @@ class Rows(Sequence):
     def __repr__(self) -> str:
         return f"Rows({len(self)} rows: {', '.join(self.keys)})"
 
-    def _json_columns(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray]]:
-        """``(table, codes)`` per column (or run of columns, see :meth:`pieces`) of rows
-        ``start:stop`` (absolute) such that a row's compact JSON text is its pieces of
-        every column in turn."""
-        n = len(self.columns)
+    def json_pieces(self, start: int, stop: int, keys: Sequence[str] | None = None,
+                    closed: bool = True, opened: bool = True
+                    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """``(table, codes)`` per column of ``keys`` (every column when None), or run of
+        columns (see :meth:`pieces`), of rows ``start:stop`` (absolute) such that a row's
+        compact JSON text of those keys is its pieces in turn: the object opened with
+        ``{`` (else ``, `` before the first key) and ``closed`` with ``}`` (else left
+        open, for more keys to follow)."""
+        names = self.keys if keys is None else tuple(keys)
+        n = len(names)
         if not n:
-            return [(object_array([b"{}"]), np.zeros(stop - start, dtype=np.int32))]
+            text = ("{" if opened else "") + ("}" if closed else "")
+            return [(object_array([text.encode()]), np.zeros(stop - start, dtype=np.int32))]
 
         def table(i: int, coded: Coded) -> np.ndarray:
-            prefix = ("{" if i == 0 else ", ") + encode_basestring(self.columns[i][0]) + ": "
-            return coded.json_table(prefix, "}" if i == n - 1 else "")
-        return [(t, codes[start:stop]) for t, codes in self.pieces("json", table)]
+            prefix = ("{" if i == 0 and opened else ", ") + encode_basestring(names[i]) + ": "
+            return coded.json_table(prefix, "}" if i == n - 1 and closed else "")
+        return [(t, codes[start:stop])
+                for t, codes in self.pieces(("json", opened, closed), table, keys)]
+
+    def _json_columns(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`json_pieces` of every column; the texts of the first ones read from
+        :attr:`ahead` when another process wrote them (see :meth:`use_ahead`)."""
+        ahead = self.ahead
+        if ahead is None:
+            return self.json_pieces(start, stop)
+        rest = self.keys[len(ahead.keys):]
+        return ([(ahead.texts(start, stop), np.arange(stop - start))]
+                + self.json_pieces(start, stop, rest, opened=False))
+
+    def use_ahead(self, texts: "RowTexts", order: np.ndarray | None) -> None:
+        """Read the JSON texts of this table's first columns from ``texts`` (written by
+        :func:`write_row_texts` for the same frame, in the display order ``order``)
+        instead of encoding those columns here."""
+        if self.keys[:len(texts.keys)] != tuple(texts.keys):
+            raise ValueError("the texts written ahead are not of this table's first columns")
+        if isinstance(self._order, LazyOrder) and order is not None:
+            self._order.settle(order)
+        self.ahead = texts
 
     def _sizes(self, table: np.ndarray) -> np.ndarray:
         """The length of each text of ``table`` (one of :meth:`pieces`' tables), kept."""
@@ -787,3 +825,57 @@ class JsonColumnRows(ColumnRows):
         # a missing optional value (None) is the text "null", and only it is
         return "[" + ", ".join([full % row if row[cut] != "null" else short % row[:cut]
                                 for row in zip(*texts)]) + "]"
+
+
+ROW_END = b"\0"
+"""What ends each row's text in a file of :func:`write_row_texts` (JSON text holds no raw
+NUL: the encoder escapes it)."""
+
+
+class RowTexts:
+    """The compact JSON texts of the first ``keys`` of every row of a table, in display
+    order, in the file at ``path``: the object opened but not closed, so that the other
+    keys follow (see :meth:`Rows.use_ahead`). ``spans[k]`` is the byte offset and length of
+    the ``k``-th chunk of :data:`CHUNK_ROWS` rows, each row's text ended by
+    :data:`ROW_END`."""
+
+    def __init__(self, path, keys: Sequence[str], spans: list[tuple[int, int]], rows: int):
+        self.path, self.keys, self.spans, self.rows = path, tuple(keys), spans, rows
+        self._chunk: tuple[int, np.ndarray] | None = None
+
+    def texts(self, start: int, stop: int) -> np.ndarray:
+        """The texts of rows ``start:stop`` (absolute, within one chunk) as an array."""
+        k = start // CHUNK_ROWS
+        if stop > min((k + 1) * CHUNK_ROWS, self.rows):
+            raise ValueError(f"rows {start}:{stop} are not within one chunk")
+        if self._chunk is None or self._chunk[0] != k:
+            offset, length = self.spans[k]
+            with open(self.path, "rb") as handle:
+                handle.seek(offset)
+                data = handle.read(length)
+            if len(data) != length:
+                raise OSError(f"{self.path} ends before its rows {k * CHUNK_ROWS} on")
+            self._chunk = (k, object_array(data.split(ROW_END)[:-1]))
+        lo = k * CHUNK_ROWS
+        return self._chunk[1][start - lo:stop - lo]
+
+    def forget(self) -> None:
+        self._chunk = None
+
+
+def write_row_texts(rows: Rows, keys: Sequence[str], path) -> RowTexts:
+    """Write the JSON texts of ``keys`` (the first columns of ``rows``, a whole table) of
+    every row to a new file at ``path`` (see :class:`RowTexts`); what was written."""
+    if tuple(keys) != rows.keys[:len(keys)] or rows.start != 0 or len(rows) != rows._total():
+        raise ValueError("texts are written ahead for a whole table's first columns")
+    spans = []
+    offset = 0
+    with open(path, "xb") as handle:
+        for a, b in rows.chunks():
+            text = join_rows(rows.json_pieces(a, b, keys, closed=False), b - a, ROW_END,
+                             merge=False) + ROW_END
+            handle.write(text)
+            spans.append((offset, len(text)))
+            offset += len(text)
+    rows.forget_texts()
+    return RowTexts(path, keys, spans, len(rows))
