@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -158,3 +159,20 @@ def test_a_nice_child_runs_at_lower_priority_and_this_process_does_not(monkeypat
     assert Background(lambda: os.nice(0), nice=5).result() == min(os.nice(0) + 5, 19)
     monkeypatch.setenv("ESTATE_WORKERS", "1")
     assert Background(lambda: os.nice(0), nice=5).result() == os.nice(0)
+
+
+def test_a_folder_left_by_a_killed_run_is_removed_by_the_next(tiny_findings, tmp_path):
+    out = tmp_path / "out"
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True).stdout)
+    left = out / f".estate-ahead-{gone}-abcd"
+    left.mkdir(parents=True)
+    (left / "systems.csv").write_text("half")
+    alive = out / f".estate-ahead-{os.getppid()}-efgh"
+    alive.mkdir()
+    with SystemsAhead(out) as ahead:
+        ahead.start(tiny_findings.systems)
+        assert not left.exists()
+        assert alive.exists(), "a folder of a run still going was removed"
+        assert ahead.result(tiny_findings.systems) is not None
+    assert _leftovers(out) == [alive.name]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Sequence
 from estate.memory import heap_frozen, release_free_memory
 from estate.parallel import Background, Jobs
 from estate.report._files import write_json, write_text
-from estate.report.ahead import SystemsAhead, place_systems_csv
+from estate.report.ahead import SystemsAhead, WrittenAhead, place_systems_csv
 from estate.report.graphs import write_graphs
 from estate.report.html import render_report
 from estate.report.model import SCHEMA_VERSION, build_document
@@ -107,22 +107,25 @@ def _frozen_heap():
 def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSection],
                    document: dict | None, ahead: SystemsAhead | None) -> ReportFiles:
     doc = document if document is not None else build_document(findings, defer=True)
-    written = _written_ahead(doc, findings, ahead)
     # The writers only read the findings: on a machine with two cores a forked copy of
     # this process draws the graph pages while this one writes findings.json and what
     # reads the deferred keys; the files either may write go to whichever is free first.
-    shared = Jobs(SHARED if written is None else
-                  tuple(name for name in SHARED if name != "systems_csv"))
+    pending = ahead is not None and ahead.covers(findings.systems)
+    shared = Jobs(SHARED if not pending else [n for n in SHARED if n != "systems_csv"])
     try:
         pages = Background(lambda: _write_pages(findings, doc, out, shared))
         try:
             if hasattr(doc, "complete"):
                 doc.complete()  # what only this half reads (see model.DEFERRABLE)
+            written = _written_ahead(doc, findings, ahead) if pending else None
             tables = dict(findings_json=write_json(out / "findings.json", doc))
-            if written is not None:
-                tables.update(systems_csv=place_systems_csv(written, out / "systems.csv"))
             # systems.csv now, while the codes findings.json made are at hand; then they go
-            tables.update(_write_shared(shared, doc, out, last=True, most=1))
+            if not pending:
+                tables.update(_write_shared(shared, doc, out, last=True, most=1))
+            elif written is not None:
+                tables.update(systems_csv=place_systems_csv(written, out / "systems.csv"))
+            else:
+                tables.update(systems_csv=write_systems_csv(out / "systems.csv", doc))
             _release(doc, ("systems",))
             tables.update(
                 data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
@@ -144,7 +147,8 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
     return files
 
 
-def _written_ahead(doc: dict, findings: "Findings", ahead: SystemsAhead | None):
+def _written_ahead(doc: dict, findings: "Findings", ahead: SystemsAhead | None
+                   ) -> WrittenAhead | None:
     """What ``ahead`` wrote of these findings' systems, taken up by the document's systems
     table (None when nothing was, and the tables are written here)."""
     systems = doc.get("systems")
@@ -163,7 +167,9 @@ findings.json, the others once the files that need the completed document are wr
 systems.csv reads what findings.json has just factorised and sorted (in the child it
 costs half as much again), so it is this process's first choice and the child's last:
 written straight after findings.json, its codes are dropped before the rest is written
-rather than held to the end. The workbook costs the same on either side. Each side takes
+rather than held to the end. When it is being written ahead (see
+:mod:`estate.report.ahead`) it is not shared: this process moves it into place. The
+workbook costs the same on either side. Each side takes
 the next file only when it is free, so neither waits for the other but at the end, and
 the two finish close together."""
 

@@ -69,18 +69,24 @@ class SystemsAhead:
         self.discard()
         try:
             self.out_dir.mkdir(parents=True, exist_ok=True)
-            self._folder = Path(tempfile.mkdtemp(prefix=".estate-ahead-", dir=self.out_dir))
+            _remove_abandoned(self.out_dir)
+            self._folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-",
+                                                 dir=self.out_dir))
         except OSError:
             return
         self.systems = systems
         folder = self._folder
         self._work = Background(lambda: _write_ahead(systems, folder), nice=CHILD_NICE)
 
+    def covers(self, systems: pd.DataFrame) -> bool:
+        """Whether the tables of ``systems`` were started here."""
+        return self._work is not None and systems is self.systems
+
     def result(self, systems: pd.DataFrame) -> WrittenAhead | None:
         """What was written for ``systems`` (waiting for it if need be); None when nothing
         was started for this table, or the work failed: the reports then write the tables
         themselves, and report any error with the file it concerns."""
-        if self._work is None or systems is not self.systems:
+        if not self.covers(systems):
             return None
         try:
             return self._work.result()
@@ -102,6 +108,25 @@ class SystemsAhead:
 
     def __exit__(self, *exc) -> None:
         self.discard()
+
+
+FOLDER_PREFIX = ".estate-ahead-"
+"""The private folders are ``<prefix><pid of the run>-<random>`` in the output folder."""
+
+
+def _remove_abandoned(out_dir: Path) -> None:
+    """Remove the folders left by runs that were killed outright (their process is gone):
+    a run that ends in any other way removes its own."""
+    for folder in out_dir.glob(FOLDER_PREFIX + "*"):
+        pid = folder.name[len(FOLDER_PREFIX):].partition("-")[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:  # alive, someone else's
+            continue
 
 
 def _write_ahead(systems: pd.DataFrame, folder: Path) -> WrittenAhead:
