@@ -130,3 +130,22 @@ def test_categorical_columns_are_read_through_their_codes():
         a, b = Rows(plain, columns, np.array([3, 1, 0, 2])), Rows(coded, columns,
                                                                   np.array([3, 1, 0, 2]))
         assert list(a) == list(b) and a.json_array() == b.json_array()
+
+
+@pytest.mark.parametrize("distinct", [False, True])
+def test_columns_of_distinct_values_give_the_same_files_chunk_by_chunk(
+        tiny_findings, tmp_path, monkeypatch, distinct):
+    """At a million rows ids and names are not factorised but taken as one value per row,
+    and their texts are made a chunk of rows at a time: the files do not change."""
+    import estate.report.rows as rows_module
+    from estate.report import write_reports
+
+    expected = write_reports(tiny_findings, tmp_path / "factorised")
+    monkeypatch.setattr(rows_module, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(rows_module, "_mostly_distinct", lambda series, sample=0: distinct)
+    written = write_reports(tiny_findings, tmp_path / "chunked")
+    for name in ("findings.json", "systems.csv", "clusters.csv"):
+        assert getattr(written, name.replace(".", "_")).read_bytes() == \
+            getattr(expected, name.replace(".", "_")).read_bytes(), name
+    members = Rows(tiny_findings.systems, [("id", "system_id", "any"), ("n", "name", "text")])
+    assert members.view(1, 7).json_array_utf8() == json_text(list(members.view(1, 7))).encode()

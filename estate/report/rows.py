@@ -240,6 +240,14 @@ def _combination_codes(joint: np.ndarray, span: int,
     return (codes, found) if len(found) <= limit else None
 
 
+class PerChunk(NamedTuple):
+    """In :meth:`Rows.pieces`, the place of a column of distinct values (column ``at``,
+    ``coded``), whose text table :meth:`Rows.pieces_at` makes per chunk of rows."""
+
+    at: int
+    coded: "Coded"
+
+
 class Group(NamedTuple):
     """A run of neighbouring columns: ``codes[row]`` is the row's combination of their
     values, and ``parts[j][code]`` the position in column j's values (its last: missing)
@@ -333,17 +341,19 @@ class Coded:
     (code -1, a missing cell, is the last value). Slices share the values and the text
     tables made from them."""
 
-    __slots__ = ("codes", "values", "kind", "tables")
+    __slots__ = ("codes", "values", "kind", "tables", "distinct")
 
     def __init__(self, series: pd.Series | None, kind: str,
                  factorized: tuple[np.ndarray, pd.Series] | None = None):
         self.kind = kind
         self.tables: dict = {}
+        self.distinct = False  # one value per row, not factorised (see rows_part)
         if series is None:
             return
         if kind == "text" and _mostly_distinct(series):  # ids, names: hashing buys nothing
             self.codes = np.arange(len(series), dtype=np.int64)
             self.values = py_values(series.reset_index(drop=True), kind) + [None]
+            self.distinct = True
             return
         if kind == "any" and factorized is None and series.dtype == object \
                 and _mostly_distinct(series):
@@ -352,6 +362,7 @@ class Coded:
             if set(map(type, values)) <= _TEXT:
                 self.codes = np.arange(len(series), dtype=np.int64)
                 self.values = values + [None]
+                self.distinct = True
                 return
         try:
             codes, distinct = factorized if factorized is not None else _factorize(series)
@@ -363,6 +374,19 @@ class Coded:
     def slice(self, start: int, stop: int) -> "Coded":
         part = Coded(None, self.kind)
         part.codes, part.values, part.tables = self.codes[start:stop], self.values, self.tables
+        part.distinct = self.distinct
+        return part
+
+    def rows_part(self, start: int, stop: int) -> "Coded":
+        """Rows ``start:stop`` as a column of their own values (row i, code i): the text
+        table of a :attr:`distinct` column made for a chunk of rows, not for every row of
+        the table at once and kept (tens of megabytes a column at a million rows)."""
+        every = self.tables.get(("values",))
+        if every is None:
+            every = self.tables[("values",)] = object_array(self.values)
+        part = Coded(None, self.kind)
+        part.codes = np.arange(stop - start, dtype=np.int32)
+        part.values = every[self.codes[start:stop]].tolist() + [self.values[-1]]
         return part
 
     def table(self, encode, key=None) -> np.ndarray:
@@ -567,14 +591,17 @@ class Rows(Sequence):
         few distinct value combinations over the whole table (a product's id, vendor,
         capability ..., or status and its reason; see :meth:`groups`) is made one column
         of the combinations' texts, once, so each chunk of rows lays out and joins fewer
-        pieces. Kept under ``name`` until :meth:`forget_texts`."""
+        pieces. Kept under ``name`` until :meth:`forget_texts`. The table of a column of
+        distinct values is a :class:`PerChunk` (see :meth:`pieces_at`)."""
         key = ("pieces", name, self.columns, None if keys is None else tuple(keys))
         found = self._arrays.get(key)
         if found is None:
             coded = self.coded(0, self._total(), keys)
             found, at = [], 0
             for group in self.groups(keys):
-                if len(group.parts) == 1:
+                if len(group.parts) == 1 and coded[at].distinct:
+                    found.append((PerChunk(at, coded[at]), coded[at].codes))
+                elif len(group.parts) == 1:
                     found.append((tables(at, coded[at]), coded[at].codes))
                 else:
                     table = None
@@ -585,6 +612,20 @@ class Rows(Sequence):
                 at += len(group.parts)
             self._arrays[key] = found
         return found
+
+    def pieces_at(self, name, tables, start: int, stop: int,
+                  keys: Sequence[str] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """:meth:`pieces` for rows ``start:stop`` (absolute): ``(table, codes)`` with the
+        codes of those rows, the table of a column of distinct values (ids, names) made
+        for those rows only."""
+        out = []
+        for table, codes in self.pieces(name, tables, keys):
+            if isinstance(table, PerChunk):
+                part = table.coded.rows_part(start, stop)
+                out.append((tables(table.at, part), part.codes))
+            else:
+                out.append((table, codes[start:stop]))
+        return out
 
     def groups(self, keys: Sequence[str] | None = None) -> list["Group"]:
         """The columns (or ``keys``) in runs of neighbours with few distinct value
@@ -706,8 +747,7 @@ class Rows(Sequence):
         def table(i: int, coded: Coded) -> np.ndarray:
             prefix = ("{" if i == 0 and opened else ", ") + encode_basestring(names[i]) + ": "
             return coded.json_table(prefix, "}" if i == n - 1 and closed else "")
-        return [(t, codes[start:stop])
-                for t, codes in self.pieces(("json", opened, closed), table, keys)]
+        return self.pieces_at(("json", opened, closed), table, start, stop, keys)
 
     def _json_columns(self, start: int, stop: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """:meth:`json_pieces` of every column; the texts of the first ones read from
@@ -730,7 +770,10 @@ class Rows(Sequence):
         self.ahead = texts
 
     def _sizes(self, table: np.ndarray) -> np.ndarray:
-        """The length of each text of ``table`` (one of :meth:`pieces`' tables), kept."""
+        """The length of each text of ``table`` (one of :meth:`pieces`' tables), kept when
+        the table is longer than a chunk (a table made for a chunk is not)."""
+        if len(table) <= CHUNK_ROWS + 1:
+            return np.fromiter(map(len, table), dtype=np.int64, count=len(table))
         key = ("sizes", id(table))
         found = self._arrays.get(key)
         if found is None or found[0] is not table:

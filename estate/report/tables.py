@@ -169,9 +169,8 @@ def write_systems_csv(path: Path, doc: dict) -> Path:
 
     def texts():
         for a, b in rows.chunks():
-            yield join_rows([(t, codes[a:b]) for t, codes in rows.pieces("csv", table,
-                                                                         SYSTEM_KEYS)],
-                            b - a, None, merge=False)
+            yield join_rows(rows.pieces_at("csv", table, a, b, SYSTEM_KEYS), b - a, None,
+                            merge=False)
         rows.forget_texts()
     return write_texts(path, SYSTEM_KEYS, texts())
 
