@@ -351,7 +351,10 @@ def block_inputs(block: pd.DataFrame, cap: pd.Series, edges: pd.DataFrame,
     keys = block["system_key"]
     rank = (np.arange(len(keys)) if keys.is_monotonic_increasing
             else _sorted_codes(keys)[0])
-    order = np.lexsort((rank, unit_code, cap_code))
+    # one stable sort of (capability, unit, rank) as one integer (-1 codes sort first)
+    key = ((cap_code.astype(np.int64) + 1) * (len(units) + 1) + unit_code + 1) \
+        * (len(keys) + 1) + rank + 1
+    order = np.argsort(key, kind="stable")
     sorted_keys = keys.to_numpy(object)[order].tolist()
     sorted_at = (np.arange(len(block)) if at is None else np.asarray(at, np.int64))[order]
     c, u = cap_code[order], unit_code[order]
