@@ -29,7 +29,7 @@ from estate.load.identity import settle_identity
 from estate.load.mapping import HeaderMapping, read_mapping
 from estate.load.sources import Source, department_from_filename, discover
 from estate.load.table import (FIELDS_BY_NAME, Cells, TableResult, build_table, merge_cells,
-                               parse_fields, share_texts)
+                               parse_fields, read_fields, share_texts)
 from estate.load.xlsx import read_xlsx
 from estate.parallel import map_split
 from estate.schema import FIELD_NAMES, PROVENANCE_COLUMNS
@@ -85,8 +85,9 @@ def load_inventories(paths: Sequence[Path], settings: Settings) -> LoadResult:
     headers: dict = {}
     used_rules: set[int] = set()
     sizes = [_size(s) for s in sources]
-    read_all = lambda part: _shared([_read_source(s, mapping) for s in part])  # noqa: E731
-    split = SPLIT_BYTES is not None and sum(sizes) >= SPLIT_BYTES
+    split = SPLIT_BYTES is not None and sum(sizes) >= SPLIT_BYTES and len(sources) > 1
+    read_all = lambda part: _shared([_read_source(s, mapping) for s in part],  # noqa: E731
+                                    apart=not split)
     reads = map_split(read_all, sources, sizes) if split else read_all(sources)
     for source, read in zip(sources, reads):
         used_rules |= read.used_rules
@@ -229,9 +230,12 @@ def _read_source(source: Source, mapping: HeaderMapping) -> _Read:
     return read
 
 
-def _shared(reads: list[_Read]) -> list[_Read]:
-    """``reads`` with the texts of all their tables coded together (:func:`share_texts`)."""
-    share_texts([r for read in reads for _, r in read.results if r is not None])
+def _shared(reads: list[_Read], apart: bool) -> list[_Read]:
+    """``reads`` with the texts of all their tables coded together (:func:`share_texts`)
+    and read per field (:func:`read_fields`, with ``apart``)."""
+    tables = [r for read in reads for _, r in read.results if r is not None]
+    share_texts(tables)
+    read_fields(tables, apart)
     return reads
 
 

@@ -8,10 +8,13 @@ Two phases, because per-file work does not scale with many small files:
    return every mapped field as integer codes into the table's distinct stripped texts
    (tables are independent, so files may be read on two cores); :func:`share_texts`
    then codes the texts of the tables one process read together.
-2. :func:`merge_cells` and :func:`parse_fields`, once over the rows of every table
-   together: code the tables' texts estate-wide and parse each field over its distinct
-   texts of the whole estate (costs, dates and classifications repeat across
-   departments), so the parsers run once per distinct value.
+2. :func:`read_fields`, where the tables were read: read each field once per distinct
+   text of the tables that share their texts (costs, dates and classifications repeat
+   across departments), so the parsers run once per distinct value of each process's
+   files, side by side when the files were read on two cores.
+3. :func:`merge_cells` and :func:`parse_fields`, once over the rows of every table
+   together: put the readings of the tables side by side and turn them into typed
+   columns and findings.
 
 Every problem becomes a :class:`Finding` with file, line and the file's own column header.
 """
@@ -43,7 +46,8 @@ IDENTITY_FIELDS = frozenset({"system_id", "name"})
 
 PARSED_APART = ("contract_end", "integrates_with", "data_domains")
 """Fields whose distinct texts a forked child reads (the date and list parsers are the
-slowest per text) while :func:`parse_fields` reads the fields listed before them."""
+slowest per text) while :func:`read_fields` reads the others, when the files were all
+read by one process."""
 PARALLEL_PARSE_ROWS = 50_000
 """From this many rows, :data:`PARSED_APART` are read in a child (two cores only, see
 :class:`estate.parallel.Background`)."""
@@ -57,9 +61,16 @@ class Column:
     key: str = ""             # extra: the key in the row's JSON
 
 
+Readings = dict[str, np.ndarray]
+"""One field's readings of distinct texts: ``value``, ``code``, ``message`` (see
+:func:`estate.schema.read_distinct`) and the ``text`` read, one entry per text plus a
+last, empty one for empty cells."""
+
+
 @dataclass
 class TableResult:
-    rows: dict[str, np.ndarray]   # mapped fields as codes into ``texts`` (0 when empty),
+    rows: dict[str, np.ndarray]   # mapped fields as codes into ``texts`` (0 when empty;
+                                  # after read_fields: positions into ``readings``),
                                   # source_line, extra, _sig, _quarantine
     constants: dict[str, object]  # source_file, source_sheet, _file_department, ...
     n: int                        # rows kept (blank rows are not)
@@ -68,6 +79,9 @@ class TableResult:
     findings: list[Finding] = field(default_factory=list)
     header_line: int = 0
     columns: list[Column] = field(default_factory=list)
+    readings: dict[str, Readings] | None = None
+    """Per field, the readings of the texts of this table and of the tables read with it
+    (:func:`read_fields`; then ``texts`` is empty)."""
 
 
 def _field_for(header: str, rules: dict[str, MappingRule]) -> tuple[str | None, MappingRule | None]:
@@ -220,10 +234,10 @@ def _stripped(cells: np.ndarray, raw: list[str], seen: dict[str, int] | None = N
 
 @dataclass
 class Cells:
-    """The field cells of every table as codes into one list of the estate's texts."""
+    """The field cells of every table as positions into one table of readings per field."""
 
-    codes: dict[str, np.ndarray]  # field -> one int32 code per row; 0 is an empty cell
-    texts: np.ndarray             # object array of distinct stripped texts; texts[0] == ""
+    positions: dict[str, np.ndarray]  # field -> one int32 position per row into readings
+    readings: dict[str, Readings]     # field -> its readings; the last entry: empty cells
 
 
 def _keep_used(rows: dict[str, np.ndarray], fields: list[str], texts: np.ndarray
@@ -247,8 +261,8 @@ def share_texts(tables: list[TableResult]) -> None:
     table's ``texts`` becomes one shared array of distinct texts, its field codes
     renumbered into it.
 
-    Done where the files were read, so a forked reader sends the texts of its tables
-    once, and :func:`merge_cells` codes two such arrays instead of every table's texts.
+    Done where the files were read, so that :func:`read_fields` reads each distinct text
+    of those tables once.
     """
     if len({id(t.texts) for t in tables}) < 2:
         return
@@ -270,33 +284,80 @@ def _code_together(arrays: list[np.ndarray]) -> tuple[list[np.ndarray], np.ndarr
             np.asarray(texts, dtype=object))
 
 
-def merge_cells(tables: list[TableResult]) -> Cells:
-    """Renumber each table's field codes into estate-wide ones (taking them out of
-    ``rows``): the texts of all tables are coded once, all together (each distinct
-    ``texts`` array once: tables may share one, see :func:`share_texts`)."""
-    arrays = list({id(t.texts): t.texts for t in tables}.values())
-    if len(arrays) == 1:  # already distinct texts, "" first
-        offsets = {id(arrays[0]): np.arange(len(arrays[0]), dtype=np.int32)}
-        texts = arrays[0]
-    else:
-        renumbers, texts = _code_together(arrays)
-        offsets = {id(a): renumber for a, renumber in zip(arrays, renumbers)}
-    parts: dict[str, list[np.ndarray]] = {name: [] for name in FIELD_NAMES}
+def read_fields(tables: list[TableResult], apart: bool = False) -> None:
+    """Read the fields of ``tables`` (the tables one process read) once per distinct text
+    of the tables that share a ``texts`` array (see :func:`share_texts`): their field codes
+    become positions into the readings of each field, which they share, and ``texts`` is
+    emptied (the texts read stay in the readings).
+
+    Done where the files were read, so that on two cores each half of the files is read
+    side by side, and only per-text readings travel back. ``apart``: the fields
+    :data:`PARSED_APART` of many rows are read by a forked child meanwhile (for files
+    that this one process reads).
+    """
+    groups: dict[int, list[TableResult]] = {}
     for t in tables:
-        renumber = offsets[id(t.texts)]
+        groups.setdefault(id(t.texts), []).append(t)
+    for group in groups.values():
+        texts = group[0].texts
+        distinct: dict[str, np.ndarray] = {}
         for name in FIELD_NAMES:
-            parts[name].append(renumber[t.rows.pop(name)] if name in t.rows
-                               else np.zeros(t.n, dtype=np.int32))
-    return Cells({name: np.concatenate(p) for name, p in parts.items()},
-                 np.asarray(texts, dtype=object))
+            held = [t for t in group if name in t.rows]
+            if held:
+                distinct[name], positions = _distinct([t.rows[name] for t in held], len(texts))
+                for t, at in zip(held, positions):
+                    t.rows[name] = at
+        far = [name for name in PARSED_APART if name in distinct] \
+            if apart and sum(t.n for t in group) >= PARALLEL_PARSE_ROWS else []
+        reading = Background(functools.partial(_read_texts, far, distinct, texts)) if far else None
+        read = _read_texts([name for name in distinct if name not in far], distinct, texts)
+        if reading is not None:
+            read.update(reading.result())
+        readings = {name: read[name] for name in distinct}
+        for t in group:
+            t.readings, t.texts = readings, _NO_TEXTS
+
+
+_NO_TEXTS = np.empty(0, dtype=object)
+
+
+def merge_cells(tables: list[TableResult]) -> Cells:
+    """Put the readings of all ``tables`` (see :func:`read_fields`) one after the other per
+    field, each shared readings once, and renumber each table's positions into them
+    (taking them out of ``rows``). A text that two processes read has two equal entries."""
+    groups = list({id(t.readings): t.readings for t in tables}.values())
+    positions: dict[str, np.ndarray] = {}
+    readings: dict[str, Readings] = {}
+    for name in FIELD_NAMES:
+        parts = [g[name] for g in groups if name in g]
+        sizes = [len(p["text"]) - 1 for p in parts]
+        empty = sum(sizes)
+        if len(parts) == 1:
+            readings[name] = parts[0]
+        else:
+            readings[name] = {key: np.concatenate([p[key][:-1] for p in parts]
+                                                  + [np.full(1, None, dtype=object)])
+                              for key in _READING_KEYS}
+        renumbers = {}
+        for part, start, size in zip(parts, np.cumsum([0, *sizes]).tolist(), sizes):
+            renumbers[id(part)] = np.append(np.arange(start, start + size, dtype=np.int32),
+                                            np.int32(empty))
+        positions[name] = np.concatenate([
+            renumbers[id(t.readings[name])][t.rows.pop(name)] if name in t.rows
+            else np.full(t.n, empty, dtype=np.int32) for t in tables])
+    return Cells(positions, readings)
+
+
+_READING_KEYS = ("value", "code", "message", "text")
 
 
 def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
                  ) -> tuple[pd.DataFrame, list[Finding], np.ndarray]:
-    """Parse every field of ``cells`` (from :func:`merge_cells`, all tables together) into
-    columns of ``rows`` (the same rows' provenance columns; ``_table`` numbers each row's
-    table), with the ``_fold_`` codes of :data:`FOLDED_FIELDS`; also the folded text of
-    each ``_fold_system_id`` code (identity keys compare ids folded: no second fold).
+    """Turn the readings of every field of ``cells`` (from :func:`merge_cells`, all tables
+    together) into columns of ``rows`` (the same rows' provenance columns; ``_table``
+    numbers each row's table), with the ``_fold_`` codes of :data:`FOLDED_FIELDS`; also
+    the folded text of each ``_fold_system_id`` code (identity keys compare ids folded:
+    no second fold).
 
     ``headers`` maps ``(file, sheet)`` to field -> the file's own header, so a problem
     names the column as the file spells it. Rows of a table without a department column
@@ -314,16 +375,10 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
         sheet = sheets[i] if isinstance(sheets[i], str) else None
         return headers.get((files[i], sheet), {}).get(name)
 
-    apart = PARSED_APART if len(rows) >= PARALLEL_PARSE_ROWS else ()
-    reading = Background(functools.partial(_read_apart, apart, cells)) if apart else None
-    read_apart: dict[str, dict[str, np.ndarray]] = {}
     id_folds = np.empty(0, dtype=object)
     for name in FIELD_NAMES:
-        if name in apart and reading is not None:
-            read_apart, reading = reading.result(), None
-        codes = cells.codes[name]
-        values, positions, table = _parse(name, codes, cells.texts, rows.index,
-                                          read_apart.get(name))
+        positions, table = cells.positions[name], cells.readings[name]
+        values = _column(name, table["value"], positions, rows.index)
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
@@ -334,7 +389,7 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
                 id_folds = folds
         if FIELDS_BY_NAME[name].kind == "text":
             continue
-        code, message = table["code"], table["message"]
+        code, message, text = table["code"], table["message"], table["text"]
         bad = np.flatnonzero(code != None)  # noqa: E711 (elementwise)
         if not len(bad):
             continue
@@ -342,7 +397,7 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
             u = positions[i]
             findings.append(Finding(files[i], int(lines[i]), header_of(i, name), "load",
                                     PROBLEM_SEVERITY[code[u]], code[u], message[u], depts[i],
-                                    cells.texts[codes[i]]))
+                                    text[u]))
 
     missing = rows["department"].isna()
     if missing.any():
@@ -418,16 +473,18 @@ def _unique_key(text: str, seen: set[str]) -> str:
     return key
 
 
-def _distinct(codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct non-empty codes among ``codes`` (of ``size`` possible), ascending, and
-    each row's position among them (the count of them for an empty cell)."""
+def _distinct(codes: list[np.ndarray], size: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The distinct non-empty codes among the arrays ``codes`` (of ``size`` possible),
+    ascending, and per array each cell's position among them (the count of them for an
+    empty cell)."""
     present = np.zeros(size, dtype=bool)
-    present[codes] = True
+    for at in codes:
+        present[at] = True
     present[0] = False
     distinct = np.flatnonzero(present)
-    lookup = np.full(size, len(distinct), dtype=np.intp)
-    lookup[distinct] = np.arange(len(distinct))
-    return distinct, lookup[codes]
+    lookup = np.full(size, len(distinct), dtype=np.int32)
+    lookup[distinct] = np.arange(len(distinct), dtype=np.int32)
+    return distinct, [lookup[at] for at in codes]
 
 
 def _readings(name: str, uniques: np.ndarray) -> dict[str, np.ndarray]:
@@ -441,35 +498,34 @@ def _readings(name: str, uniques: np.ndarray) -> dict[str, np.ndarray]:
     return read_distinct(uniques, PARSERS[kind], FAST_PATHS.get(kind))
 
 
-def _read_apart(names: tuple[str, ...], cells: Cells) -> dict[str, dict[str, np.ndarray]]:
-    """The readings of the distinct texts of each field in ``names`` (for a child: only
-    these per-text tables travel back, not a column per row)."""
-    return {name: _readings(name, cells.texts[_distinct(cells.codes[name], len(cells.texts))[0]])
-            for name in names}
+def _read_texts(names: list[str], distinct: dict[str, np.ndarray], texts: np.ndarray
+                ) -> dict[str, Readings]:
+    """The readings of each field in ``names``: of the texts ``texts[distinct[name]]``."""
+    out = {}
+    for name in names:
+        uniques = texts[distinct[name]]
+        out[name] = _readings(name, uniques)
+        out[name]["text"] = np.append(uniques, None)
+    return out
 
 
-def _parse(name: str, codes: np.ndarray, texts: np.ndarray, index: pd.Index,
-           table: dict[str, np.ndarray] | None = None) -> tuple[pd.Series, np.ndarray, dict]:
-    """The typed values of one field, the row -> distinct value positions, and the
-    readings per distinct value (text has no problems to report); ``table``: those
-    readings, when already made (:func:`_read_apart`)."""
+def _column(name: str, values: np.ndarray, positions: np.ndarray, index: pd.Index
+            ) -> pd.Series:
+    """The typed values of one field: ``values`` (read per distinct text) at
+    ``positions``."""
     kind = FIELDS_BY_NAME[name].kind
-    distinct, positions = _distinct(codes, len(texts))
-    if table is None:
-        table = _readings(name, texts[distinct])
-    values = table["value"]
     if kind == "text":
-        return _typed(values, "string", positions, index), positions, table
+        return _typed(values, "string", positions, index)
     if kind == "list":
         typed = np.fromiter((v if v else () for v in values.tolist()), dtype=object,
                             count=len(values))  # tuples stay single cells
-        return pd.Series(typed[positions], index=index, dtype=object), positions, table
+        return pd.Series(typed[positions], index=index, dtype=object)
     if kind == "date":
         stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
         stamps = stamps.astype("datetime64[ns]").to_numpy()
-        return pd.Series(stamps[positions], index=index), positions, table
+        return pd.Series(stamps[positions], index=index)
     dtype = {"cost": "Float64", "int": "Int64"}.get(kind, "string")
-    return _typed(values, dtype, positions, index), positions, table
+    return _typed(values, dtype, positions, index)
 
 
 FOLDED_FIELDS = ("system_id", "name", "instance")
