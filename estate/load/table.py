@@ -61,10 +61,10 @@ class Column:
     key: str = ""             # extra: the key in the row's JSON
 
 
-Readings = dict[str, np.ndarray]
-"""One field's readings of distinct texts: ``value``, ``code``, ``message`` (see
-:func:`estate.schema.read_distinct`) and the ``text`` read, one entry per text plus a
-last, empty one for empty cells."""
+Readings = dict[str, "np.ndarray | pd.api.extensions.ExtensionArray"]
+"""One field's readings of distinct texts: ``value`` (typed, see :func:`_typed`),
+``code``, ``message`` (see :func:`estate.schema.read_distinct`) and the ``text`` read
+where there is a problem, one entry per text plus a last, empty one for empty cells."""
 
 
 @dataclass
@@ -332,11 +332,13 @@ def merge_cells(tables: list[TableResult]) -> Cells:
         parts = [g[name] for g in groups if name in g]
         sizes = [len(p["text"]) - 1 for p in parts]
         empty = sum(sizes)
-        if len(parts) == 1:
+        if not parts:  # no table has the field: the readings of no text
+            readings[name] = _read_texts([name], {name: np.empty(0, dtype=np.intp)},
+                                         _NO_TEXTS)[name]
+        elif len(parts) == 1:
             readings[name] = parts[0]
         else:
-            readings[name] = {key: np.concatenate([p[key][:-1] for p in parts]
-                                                  + [np.full(1, None, dtype=object)])
+            readings[name] = {key: _joined([p[key][:-1] for p in parts] + [parts[0][key][-1:]])
                               for key in _READING_KEYS}
         renumbers = {}
         for part, start, size in zip(parts, np.cumsum([0, *sizes]).tolist(), sizes):
@@ -378,7 +380,8 @@ def parse_fields(rows: pd.DataFrame, cells: Cells, headers: dict
     id_folds = np.empty(0, dtype=object)
     for name in FIELD_NAMES:
         positions, table = cells.positions[name], cells.readings[name]
-        values = _column(name, table["value"], positions, rows.index)
+        values = pd.Series(table["value"][positions], index=rows.index,
+                           dtype=object if FIELDS_BY_NAME[name].kind == "list" else None)
         if name == "annual_cost":
             values = values * rows["_cost_scale"].to_numpy()
         rows[name] = values
@@ -500,32 +503,40 @@ def _readings(name: str, uniques: np.ndarray) -> dict[str, np.ndarray]:
 
 def _read_texts(names: list[str], distinct: dict[str, np.ndarray], texts: np.ndarray
                 ) -> dict[str, Readings]:
-    """The readings of each field in ``names``: of the texts ``texts[distinct[name]]``."""
+    """The readings of each field in ``names``: of the texts ``texts[distinct[name]]``,
+    their values typed (:func:`_typed`), the texts kept only where there is a problem to
+    report (what a forked reader sends back is small: typed numbers and dates pickle as
+    a few arrays, not an object per text)."""
     out = {}
     for name in names:
         uniques = texts[distinct[name]]
-        out[name] = _readings(name, uniques)
-        out[name]["text"] = np.append(uniques, None)
+        table = _readings(name, uniques)
+        table["value"] = _typed(name, table["value"])
+        table["text"] = np.append(uniques, None)
+        table["text"][table["code"] == None] = None  # noqa: E711 (elementwise)
+        out[name] = table
     return out
 
 
-def _column(name: str, values: np.ndarray, positions: np.ndarray, index: pd.Index
-            ) -> pd.Series:
-    """The typed values of one field: ``values`` (read per distinct text) at
-    ``positions``."""
+def _typed(name: str, values: np.ndarray) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The values of the field ``name`` read per distinct text, as the column's type (an
+    empty list is an empty tuple, a date a ``datetime64``)."""
     kind = FIELDS_BY_NAME[name].kind
-    if kind == "text":
-        return _typed(values, "string", positions, index)
     if kind == "list":
-        typed = np.fromiter((v if v else () for v in values.tolist()), dtype=object,
-                            count=len(values))  # tuples stay single cells
-        return pd.Series(typed[positions], index=index, dtype=object)
+        return np.fromiter((v if v else () for v in values.tolist()), dtype=object,
+                           count=len(values))  # tuples stay single cells
     if kind == "date":
         stamps = pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
-        stamps = stamps.astype("datetime64[ns]").to_numpy()
-        return pd.Series(stamps[positions], index=index)
-    dtype = {"cost": "Float64", "int": "Int64"}.get(kind, "string")
-    return _typed(values, dtype, positions, index)
+        return stamps.astype("datetime64[ns]").to_numpy()
+    return pd.array(values.tolist(), dtype={"cost": "Float64", "int": "Int64"}.get(kind, "string"))
+
+
+def _joined(parts: list) -> np.ndarray | pd.api.extensions.ExtensionArray:
+    """The arrays ``parts`` (all numpy, or all one pandas extension type), one after the
+    other."""
+    if isinstance(parts[0], np.ndarray):
+        return np.concatenate(parts)
+    return type(parts[0])._concat_same_type(parts)
 
 
 FOLDED_FIELDS = ("system_id", "name", "instance")
@@ -547,11 +558,6 @@ def _folded(values: np.ndarray, positions: np.ndarray, strip: bool
         folded[present], uniques = pd.factorize(np.array(list(map(str.casefold, texts)),
                                                          dtype=object))
     return folded[positions], np.asarray(uniques, dtype=object)
-
-
-def _typed(values: np.ndarray, dtype: str, positions: np.ndarray, index: pd.Index) -> pd.Series:
-    """A column of ``dtype`` holding ``values[positions]``: converted once per value."""
-    return pd.Series(pd.array(values.tolist(), dtype=dtype).take(positions), index=index)
 
 
 def _signature(cells: np.ndarray, texts: np.ndarray, indexes: list[int]) -> np.ndarray:
