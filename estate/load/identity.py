@@ -62,7 +62,8 @@ def settle_identity(rows: pd.DataFrame, headers: Headers, id_folds: np.ndarray
         rows.loc[derive, "system_id"] = derived
         sid = sid.copy()
         sid[derive] = derived
-        findings += _row_findings(rows[derive], headers, "system_id", "warning", "derived-system-id",
+        findings += _row_findings(rows, derive, headers, "system_id", "warning",
+                                  "derived-system-id",
                                   [f"no system id; derived {d} from the department and name"
                                    for d in derived], value=False)
     rows["_derived"] = derive
@@ -85,11 +86,11 @@ def settle_identity(rows: pd.DataFrame, headers: Headers, id_folds: np.ndarray
     findings += _cross_department(rows, open_, headers, texts, departments[0])
 
     missing_name = open_ & no_name
-    findings += _row_findings(rows[missing_name], headers, "name", "warning", "missing-name",
+    findings += _row_findings(rows, missing_name, headers, "name", "warning", "missing-name",
                               "no system name; the system is shown by its id")
     hard = reason == "no system id and no name"
     for severity, mask in (("error", hard), ("warning", ~open_ & ~hard)):
-        findings += _row_findings(rows[mask], headers, "system_id", severity, "quarantined-row",
+        findings += _row_findings(rows, mask, headers, "system_id", severity, "quarantined-row",
                                   ["row not analysed: " + r for r in reason[mask]], value=False,
                                   column=False)
     # two texts taken row by row: no per-row check of a million texts
@@ -232,7 +233,7 @@ def _keys(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
     lines = rows["source_line"].to_numpy()[origin].tolist()
     messages = [f"system id {i!r} is also used in {f} line {ln}; both rows kept, this one "
                 f"as {k!r}" for i, f, ln, k in zip(sid[where], files, lines, keys[where])]
-    return _row_findings(rows.iloc[where], headers, "system_id", "warning",
+    return _row_findings(rows, where, headers, "system_id", "warning",
                          "duplicate-system-id", messages)
 
 
@@ -283,27 +284,33 @@ def _cross_department(rows: pd.DataFrame, open_: np.ndarray, headers: Headers,
         column = "instance" if kind == "instance" else "system_id"
         messages = [f"{what} is also listed by {', '.join(d for d in ordered[code] if d != own)}"
                     for code, own in zip(codes[shared].tolist(), departments[at[shared]])]
-        findings += _row_findings(rows.iloc[at[shared]], headers, column, "warning",
+        findings += _row_findings(rows, at[shared], headers, column, "warning",
                                   "listed-by-several-departments", messages)
         flagged[at[shared]] = True
     return findings
 
 
-def _row_findings(sub: pd.DataFrame, headers: Headers, field: str, severity: str, code: str,
-                  messages, value: bool = True, column: bool = True) -> list[Finding]:
+def _row_findings(rows: pd.DataFrame, at: np.ndarray, headers: Headers, field: str,
+                  severity: str, code: str, messages, value: bool = True,
+                  column: bool = True) -> list[Finding]:
+    """One finding per row of ``rows`` at ``at`` (a mask or positions); only the columns
+    a finding names are taken at those rows, not the whole frame."""
+    if at.dtype == bool:
+        at = np.flatnonzero(at)
     if isinstance(messages, str):
-        messages = [messages] * len(sub)
-    values = (sub[field].astype(object).to_numpy(dtype=object, na_value=None) if value
-              else [None] * len(sub))
-    sheets = sub["source_sheet"].to_numpy(dtype=object, na_value=None)
+        messages = [messages] * len(at)
+    values = (rows[field].iloc[at].astype(object).to_numpy(dtype=object, na_value=None)
+              if value else [None] * len(at))
+    files = rows["source_file"].iloc[at].to_numpy(dtype=object)
+    sheets = rows["source_sheet"].iloc[at].to_numpy(dtype=object, na_value=None)
     columns = {}
     if column:
-        for key in set(zip(sub["source_file"].to_numpy(dtype=object), sheets)):
+        for key in set(zip(files, sheets)):
             columns[key] = headers.get(key, {}).get(field)
+    lines = rows["source_line"].iloc[at].to_numpy().tolist()
+    departments = rows["department"].iloc[at].to_numpy(dtype=object)
     return [
         Finding(f, ln, columns.get((f, sh)), "load", severity, code, m, d,
                 None if v is None else str(v))
-        for f, sh, ln, d, v, m in zip(sub["source_file"].to_numpy(dtype=object), sheets,
-                                       sub["source_line"].to_numpy().tolist(),
-                                       sub["department"].to_numpy(dtype=object), values, messages)
+        for f, sh, ln, d, v, m in zip(files, sheets, lines, departments, values, messages)
     ]
