@@ -155,17 +155,17 @@ def _one_frame(tables: list[TableResult]) -> tuple[pd.DataFrame, Cells]:
             columns[name] = pd.Series(values, dtype=object, copy=False)
         else:
             columns[name] = values
-    for name in tables[0].constants:
+    table = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
+    for name in tables[0].constants:  # each table's value, typed once, taken per row
         each = np.empty(len(tables), dtype=object)
         each[:] = [t.constants[name] for t in tables]
-        values = np.repeat(each, sizes)
         if name in _STRING_COLUMNS:
-            columns[name] = pd.array(values, dtype="string")
+            columns[name] = pd.array(each, dtype="string").take(table)
         elif name in _CONSTANT_DTYPES:
-            columns[name] = values.astype(_CONSTANT_DTYPES[name])
+            columns[name] = each.astype(_CONSTANT_DTYPES[name])[table]
         else:
-            columns[name] = pd.Series(values, dtype=object, copy=False)
-    columns["_table"] = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)
+            columns[name] = pd.Series(each[table], dtype=object, copy=False)
+    columns["_table"] = table
     return pd.DataFrame(columns, copy=False), cells
 
 
