@@ -2,10 +2,11 @@
 stay those of the text rules."""
 
 import numpy as np
+import pandas as pd
 
 from estate.arrays import factorize
 from estate.load import load_inventories
-from estate.load.identity import _suffix_collides
+from estate.load.identity import _string_array, _suffix_collides
 from estate.load.table import _folded
 from estate.settings import Settings
 
@@ -102,3 +103,12 @@ def test_id_codes_are_equal_exactly_where_the_ids_are_equal_ignoring_case():
         for i in range(200):
             for j in range(0, 200, 3):
                 assert (codes[i] == codes[j]) == (folded[i] == folded[j])
+
+
+def test_reasons_become_the_string_array_pd_array_makes():
+    reasons = np.full(2000, None, dtype=object)
+    reasons[::7] = "a repeated header row"
+    reasons[3::11] = [f"an exact copy of a.csv line {i}" for i in range(len(reasons[3::11]))]
+    for values in (reasons, reasons[:0], np.full(3, None, dtype=object)):
+        pd.testing.assert_extension_array_equal(_string_array(values),
+                                                pd.array(values, dtype="string"))

@@ -169,7 +169,9 @@ def _one_frame(tables: list[TableResult]) -> tuple[pd.DataFrame, Cells]:
     return pd.DataFrame(columns, copy=False), cells
 
 
-_STRING_COLUMNS = frozenset({"source_file", "source_sheet", "extra", "_quarantine"})
+_STRING_COLUMNS = frozenset({"source_file", "source_sheet", "extra"})
+"""Columns typed as text here; ``_quarantine`` (``None`` on most rows) stays Python objects
+for :func:`settle_identity`, which turns the reasons into text once per distinct one."""
 _CONSTANT_DTYPES = {"_department_mapped": "bool", "_cost_scale": "float64"}
 
 

@@ -41,7 +41,7 @@ def settle_identity(rows: pd.DataFrame, headers: Headers, id_folds: np.ndarray
     rows = rows.copy(deep=False)
     findings: list[Finding] = []
     findings += _unify_departments(rows)
-    reason = rows["_quarantine"].to_numpy(dtype=object, na_value=None).copy()
+    reason = rows["_quarantine"].to_numpy(dtype=object, copy=True)  # None or a reason
     sid = rows["system_id"].to_numpy(dtype=object, na_value=None)
     name = rows["name"].to_numpy(dtype=object, na_value=None)
     no_sid, no_name = (rows[f"_fold_{f}"].to_numpy() < 0 for f in ("system_id", "name"))
@@ -96,8 +96,16 @@ def settle_identity(rows: pd.DataFrame, headers: Headers, id_folds: np.ndarray
     # two texts taken row by row: no per-row check of a million texts
     rows["status"] = pd.array(["analysed", "quarantined"], dtype="string").take(
         (~open_).astype(np.intp))
-    rows["status_reason"] = pd.array(reason, dtype="string")
+    rows["status_reason"] = _string_array(reason)
     return rows, findings
+
+
+def _string_array(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``pd.array(values, dtype="string")`` for an object array of texts and ``None``,
+    checked and converted once per distinct text, not once per row (most rows have no
+    quarantine reason)."""
+    codes, uniques = factorize(values)
+    return pd.array(uniques, dtype="string").take(codes, allow_fill=True)
 
 
 def _repeats(departments: np.ndarray, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
