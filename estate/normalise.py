@@ -1968,8 +1968,6 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         codes["input"], codes["vendor"], (cap_codes, cap_count), (from_product_col, 2),
         (bespoke_col, 2)])
     n1 = len(rows1)
-    chosen1: list[Candidate | None] = [None] * n1
-    notes1: list[str] = [""] * n1
     columns = [first[c].to_numpy(dtype=object)[rows1] for c in first.columns]
     raw_c, vend_c = columns[0], columns[1]
     in1, v1 = codes["input"][0][rows1], codes["vendor"][0][rows1]
@@ -1991,8 +1989,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         found = prefixed.get(text)
         return matcher.token_candidates(text) if found is None else found
 
-    final1: list[str | None] = np.where(
-        ~has_raw, "none", np.where(bespoke1 & ~from_product1, "bespoke", None)).tolist()
+    final1 = object_array(np.where(
+        ~has_raw, "none", np.where(bespoke1 & ~from_product1, "bespoke", None)))
     has_cands = np.zeros(n1, dtype=bool)
     at = np.flatnonzero(has_raw)
     has_cands[at] = _per_distinct(in1[at], raw_c[at], lambda raw: bool(cands.get(raw)))
@@ -2009,7 +2007,9 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     def cands_of(text: str) -> list[Candidate]:
         return cands.get(text, [])  # no insertion: a child's would not come back
 
-    def decide(ks: list[int]) -> dict[int, tuple[Candidate | None, str | None, str]]:
+    def decide(ks: list[int]) -> dict[int, tuple]:
+        """(product id, score, key, stage, notes) per row: plain values, which travel
+        back from a child faster than candidates."""
         out = {}
         at = np.asarray(ks, dtype=np.intp)
         for k, raw, vend, cid, from_product, is_bespoke in zip(
@@ -2018,14 +2018,20 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
             chosen, final = _decide_direct(matcher, raw, vend or None, cid, from_product,
                                            is_bespoke, cands_of, notes,
                                            prefixed_of=prefixed_of)
-            out[k] = (chosen, final, "; ".join(notes))
+            out[k] = (None, None, None, final, "; ".join(notes)) if chosen is None else (
+                chosen.product_id, chosen.score, chosen.key, final, "; ".join(notes))
         return out
 
     decided = _in_halves(decide, same.tolist())
-    for k, first_k in zip(asked.tolist(), same[same_codes].tolist()):
-        chosen1[k], final1[k], notes1[k] = decided[first_k]
+    # each decided group's fields, then spread to its rows by the group codes
+    pid1, score1, via1 = (np.full(n1, None, dtype=object) for _ in range(3))
+    notes1 = np.full(n1, "", dtype=object)
+    if len(same):
+        fields = [object_array(column)[same_codes] for column in zip(
+            *map(decided.__getitem__, same.tolist()))]
+        pid1[asked], score1[asked], via1[asked], final1[asked], notes1[asked] = fields
 
-    pending = np.array([f is None for f in final1], dtype=bool)[first_codes]
+    pending = pd.isna(final1)[first_codes]
     fallback = unique["fallback"].to_numpy(dtype=object)
     raw_all = unique["input"].to_numpy(dtype=object)
     pending &= (fallback != "") & (fallback != raw_all)
@@ -2049,16 +2055,13 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     # the best candidates of each distinct input, found by its code
     input_codes = np.asarray(codes["input"][0], dtype=np.int64)
     _, first_at, which = np.unique(input_codes, return_index=True, return_inverse=True)
-    top = object_array([
-        "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
-            cands.get(raw, []), key=lambda c: (-c.score, c.product_id))[:3])
-        for raw in raw_all[first_at].tolist()])
+    top = object_array([_best_candidates(found) if (found := cands.get(raw)) else ""
+                        for raw in raw_all[first_at].tolist()])
     second_of = np.full(len(unique), -1, dtype=np.int64)
     second_of[np.flatnonzero(pending)] = second_codes
-    pid, score, via = _chosen_fields(chosen1)
-    pid, score, via = pid[first_codes], score[first_codes], via[first_codes]
-    stage = np.array(final1, dtype=object)[first_codes]
-    notes = np.array(notes1, dtype=object)[first_codes]
+    pid, score, via = pid1[first_codes], score1[first_codes], via1[first_codes]
+    stage = final1[first_codes]
+    notes = notes1[first_codes]
     used = raw_all.copy()
     open_rows = np.flatnonzero(pd.isna(stage))
     if len(open_rows):
@@ -2088,6 +2091,12 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
         "via": pd.Series(via), "capability_id_column": cap_id,
         "candidates": pd.Series(top[which]), "notes": pd.Series(notes),
     })
+
+
+def _best_candidates(found: list[Candidate]) -> str:
+    """The best three of a text's candidates as ``id score; ...``, for the resolutions."""
+    return "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
+        found, key=lambda c: (-c.score, c.product_id))[:3])
 
 
 def _per_distinct(codes: np.ndarray, values: np.ndarray, func) -> np.ndarray:
