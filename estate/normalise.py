@@ -1957,8 +1957,13 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     # a bespoke input that is also some system's name still shows its candidates
     named = inputs_of(np.asarray(codes["named"][0], dtype=np.int64))
     cands: dict[str, list[Candidate]] = defaultdict(list)
-    _add_candidates(matcher, input_texts[np.flatnonzero(direct | (marked & named))].tolist(),
-                    cands)
+    matched = np.flatnonzero(direct | (marked & named))
+    _add_candidates(matcher, input_texts[matched].tolist(), cands)
+    # per input text (and -1, none): whether it has candidates, and some not fuzzy
+    lists = [cands[t] for t in input_texts[matched].tolist()]
+    has_text, strong_text = np.zeros((2, n_inputs + 1), dtype=bool)
+    has_text[matched] = [bool(found) for found in lists]
+    strong_text[matched] = [any(c.stage != "fuzzy" for c in found) for found in lists]
 
     first = pd.DataFrame({"input": unique["input"], "vendor": unique["vendor"],
                           "cap_id": pd.Series(cap_id, dtype=object),
@@ -1973,17 +1978,21 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     in1, v1 = codes["input"][0][rows1], codes["vendor"][0][rows1]
     from_product1, bespoke1 = from_product_col[rows1], bespoke_col[rows1]
     has_raw, has_vend = raw_c != "", vend_c != ""
+    has_cands = has_text[in1]
     # names tried with the vendor in front, ruled out together where no stage can match
-    strong = {raw for raw, found in cands.items() if any(c.stage != "fuzzy" for c in found)}
-    at = np.flatnonzero(has_raw & has_vend & ~bespoke1)
-    at = at[~_per_distinct(in1[at], raw_c[at], strong.__contains__)]
-    _, pairs = np.unique(in1[at].astype(np.int64) * (codes["vendor"][1] + 1) + (v1[at] + 1),
-                         return_index=True)
-    asked_prefixed = sorted({
-        f"{vend} {raw}" for raw, vend in zip(raw_c[at[pairs]].tolist(),
-                                             vend_c[at[pairs]].tolist())
-        if _clean(vend) not in _clean(raw)})
+    at = np.flatnonzero(has_raw & has_vend & ~bespoke1 & ~strong_text[in1])
+    _, pairs, pair_of = np.unique(
+        in1[at].astype(np.int64) * (codes["vendor"][1] + 1) + (v1[at] + 1),
+        return_index=True, return_inverse=True)
+    pair_texts = [f"{vend} {raw}" if _clean(vend) not in _clean(raw) else None
+                  for raw, vend in zip(raw_c[at[pairs]].tolist(), vend_c[at[pairs]].tolist())]
+    asked_prefixed = sorted(set(pair_texts) - {None})
     prefixed = _in_halves(functools.partial(_prefixed_candidates, matcher), asked_prefixed)
+    # a row whose name has no candidates decides something only when the vendor in front
+    # gives a candidate that counts
+    by_prefix = np.zeros(n1, dtype=bool)
+    by_prefix[at] = np.array([t is not None and any(c.via != "contains" for c in prefixed[t])
+                           for t in pair_texts], dtype=bool)[pair_of]
 
     def prefixed_of(text: str) -> list[Candidate]:
         found = prefixed.get(text)
@@ -1991,11 +2000,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
 
     final1 = object_array(np.where(
         ~has_raw, "none", np.where(bespoke1 & ~from_product1, "bespoke", None)))
-    has_cands = np.zeros(n1, dtype=bool)
-    at = np.flatnonzero(has_raw)
-    has_cands[at] = _per_distinct(in1[at], raw_c[at], lambda raw: bool(cands.get(raw)))
     asked = np.flatnonzero(has_raw & ~(bespoke1 & ~from_product1)
-                           & (bespoke1 | has_vend | has_cands))
+                           & (bespoke1 | has_cands | by_prefix))
     # the decision reads where the text came from only for a bespoke system, and the
     # vendor only for one that is not: rows equal in the rest are decided once
     same_codes, same_firsts = _group_codes([
@@ -2097,16 +2103,6 @@ def _best_candidates(found: list[Candidate]) -> str:
     """The best three of a text's candidates as ``id score; ...``, for the resolutions."""
     return "; ".join(f"{c.product_id} {c.score:.0f}" for c in sorted(
         found, key=lambda c: (-c.score, c.product_id))[:3])
-
-
-def _per_distinct(codes: np.ndarray, values: np.ndarray, func) -> np.ndarray:
-    """``func(value)`` (a bool) per row, called once per distinct code (rows with one
-    code hold one value)."""
-    if not len(codes):
-        return np.zeros(0, dtype=bool)
-    _, first, which = np.unique(codes, return_index=True, return_inverse=True)
-    found = np.fromiter(map(func, values[first].tolist()), dtype=bool, count=len(first))
-    return found[which]
 
 
 def _chosen_fields(chosen: list[Candidate | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
