@@ -1781,19 +1781,47 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         match_input + 1, minlength=len(input_texts) + 1)[unknown + 1].tolist()))
 
     prod = catalogue.products_by_id
+    capsd = catalogue.capabilities_by_id
 
-    def catalogue_side(known: pd.Series):
+    def catalogue_side(known: pd.Series) -> tuple[dict[str, OtherCapability], set[str]]:
+        """Fill the vendor and capability columns of ``res``, ``known`` marking the rows
+        on a catalogue product; the groups of capability texts outside the taxonomy and
+        the ids of those used."""
         others, adopted = _other_capabilities(res, keys, known, matcher.threshold)
         other_id = _map_unique(res["capability"],
                                lambda t: others[t].id if t in others else None)
-        return (known, _vendor_names(matcher, res, known), others, adopted, other_id,
-                _map_unique(res["product_id"].where(known),
-                            lambda p: prod[p].capability if isinstance(p, str) else None))
+        from_product = _map_unique(res["product_id"].where(known),
+                                   lambda p: prod[p].capability if isinstance(p, str) else None)
+        from_column = res["capability_id_column"].notna()
+        use_other = other_id.isin(adopted).to_numpy()
+        res["vendor_name"] = _vendor_names(matcher, res, known)
+        res["capability_id"] = res["capability_id_column"].where(
+            from_column, other_id.where(use_other, from_product))
+        res["capability_source"] = np.where(
+            from_column | use_other, "column",
+            np.where(res["capability_id"].notna(), "catalogue", None))
+        other_names = {o.id: o.name for o in others.values()}
+        res["capability_name"] = _map_unique(res["capability_id"], lambda c: capsd[c].name
+            if c in capsd else other_names.get(c) if isinstance(c, str) else None)
+        res["capability_group"] = _map_unique(res["capability_id"], lambda c: capsd[c].group
+            if c in capsd else OTHER_GROUP if isinstance(c, str) else None)
+        return others, adopted
+
+    def added_column(col: str) -> pd.api.extensions.ExtensionArray:
+        """One column of ``res`` spread to the rows of the systems table."""
+        values = res[col].to_numpy()
+        if col == "match_score":
+            return pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64").take(codes)
+        return _string_column(values, codes)
 
     # worked out while the names are grouped: every product id so far is a catalogue
     # product's, and an unknown name's group id is none (unless a catalogue product has
-    # that very id, checked below)
-    side = catalogue_side(res["product_id"].notna())
+    # that very id, checked below); only the product id and name wait for the groups
+    grouped = ("product_id", "product_name")
+    res["product_name"] = _map_unique(res["product_id"],
+                                      lambda p: prod[p].name if p in prod else None)
+    others, adopted = catalogue_side(res["product_id"].notna())
+    added = {col: added_column(col) for col in ADDED_COLUMNS if col not in grouped}
 
     groups = grouping.result() if grouping is not None else \
         _group_unknowns(unknown_names, matcher)
@@ -1813,36 +1841,13 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         group_id[g], group_name[g] = gid, rep
     res.loc[unrec, "product_id"] = _map_unique(res.loc[unrec, "input"],
                                                lambda n: group_id[groups[n]])
-    if not prod.keys().isdisjoint(group_id.values()):
-        side = catalogue_side(res["product_id"].isin(list(prod)))
-    known, vendor_names, others, adopted, other_id, from_product = side
-    from_column = res["capability_id_column"].notna()
-    use_other = other_id.isin(adopted).to_numpy()
-
-    pid = res["product_id"]
-    res["product_name"] = _map_unique(pid, lambda p: prod[p].name if p in prod else None)
     res.loc[unrec, "product_name"] = _map_unique(res.loc[unrec, "input"],
                                                  lambda n: group_name[groups[n]])
-    res["vendor_name"] = vendor_names
-    res["capability_id"] = res["capability_id_column"].where(
-        from_column, other_id.where(use_other, from_product))
-    res["capability_source"] = np.where(from_column | use_other, "column",
-                                        np.where(res["capability_id"].notna(), "catalogue", None))
-    capsd = catalogue.capabilities_by_id
-    other_names = {o.id: o.name for o in others.values()}
-    res["capability_name"] = _map_unique(res["capability_id"],
-        lambda c: capsd[c].name if c in capsd else other_names.get(c) if isinstance(c, str) else None)
-    res["capability_group"] = _map_unique(res["capability_id"],
-        lambda c: capsd[c].group if c in capsd else OTHER_GROUP if isinstance(c, str) else None)
-
-    added = {}
-    for col in ADDED_COLUMNS:
-        values = res[col].to_numpy()
-        if col == "match_score":
-            array = pd.array(pd.to_numeric(values, errors="coerce"), dtype="Float64")
-            added[col] = array.take(codes)
-        else:
-            added[col] = _string_column(values, codes)
+    if not prod.keys().isdisjoint(group_id.values()):
+        others, adopted = catalogue_side(res["product_id"].isin(list(prod)))
+        added = {col: added_column(col) for col in ADDED_COLUMNS if col not in grouped}
+    added.update((col, added_column(col)) for col in grouped)
+    added = {col: added[col] for col in ADDED_COLUMNS}
     if out.columns.isin(ADDED_COLUMNS).any():
         for col, array in added.items():
             out[col] = array

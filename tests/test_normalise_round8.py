@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from estate.catalogue import load_catalogue
+from estate.catalogue import Catalogue, Product, load_catalogue
 from estate.normalise import Candidate, _best_candidates, explain, resolve_products
 from estate.settings import Settings
 
@@ -39,3 +39,22 @@ def test_names_with_a_vendor_resolve_as_explain_resolves_them_one_by_one():
             assert table["match_score"].iloc[i] == alone.score, row
         else:
             assert table["product_id"].iloc[i].startswith("unrecognised:"), row
+
+
+def test_an_unknown_name_whose_group_id_is_a_catalogue_id_counts_as_that_product():
+    """The vendor and capability columns are worked out before the unknown names are
+    grouped, and again when a group's id turns out to be a catalogue product's."""
+    odd = Product(id="unrecognised:acme-tool", name="Zeta Thing", vendor="Zeta",
+                  capability=_CATALOGUE.products[0].capability)
+    catalogue = Catalogue(products=(*_CATALOGUE.products, odd),
+                          capabilities=_CATALOGUE.capabilities)
+    table = resolve_products(systems(
+        {"name": "Acme Tool", "product": "Acme Tool", "capability": "Prisoner records"},
+        {"name": "Prisoner system", "capability": "Prisoner records"},
+        {"name": "Acme Tool 2", "product": "Acme Tool", "vendor": "Acme"}),
+        catalogue, Settings()).systems
+    assert table["product_id"].tolist()[::2] == ["unrecognised:acme-tool"] * 2
+    assert table["product_name"].tolist()[::2] == ["Acme Tool"] * 2
+    assert table["vendor_name"].tolist()[::2] == ["Zeta", "Zeta"]
+    assert table["capability_id"].tolist() == ["other:prisoner-records"] * 2 + [odd.capability]
+    assert table["capability_source"].tolist() == ["column", "column", "catalogue"]
