@@ -1793,7 +1793,9 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         from_product = _map_unique(res["product_id"].where(known),
                                    lambda p: prod[p].capability if isinstance(p, str) else None)
         from_column = res["capability_id_column"].notna()
-        use_other = other_id.isin(adopted).to_numpy()
+        # per capability text, then read by each row's code (-1, none: the last)
+        use_other = np.array([t in others and others[t].id in adopted
+                              for t in keys.cap_texts.tolist()], dtype=bool)[cap_text[firsts]]
         res["vendor_name"] = _vendor_names(matcher, res, known)
         res["capability_id"] = res["capability_id_column"].where(
             from_column, other_id.where(use_other, from_product))
