@@ -1499,19 +1499,26 @@ def explain(raw: str, catalogue: Catalogue, settings: Settings, vendor: str | No
     return result
 
 
-def _group_unknowns(names: list[str], matcher: _Matcher) -> dict[str, int]:
+def _group_unknowns(names: list[str], matcher: _Matcher,
+                    known_keys: dict[str, str] | None = None) -> dict[str, int]:
     """Group unknown names that resemble each other: name -> group number.
 
     Names with the same normalised words are one group at once; the rest are compared
     with rapidfuzz only inside blocks that share the first three letters, and the
-    pairs at or above the threshold are joined into connected groups.
+    pairs at or above the threshold are joined into connected groups. ``known_keys``
+    holds the keys (see :func:`_group_key`) of names already worked out.
     """
-    keys: dict[str, str] = {}
-    for name in names:
-        a, b = matcher.tokens(name)
-        toks = sorted(b or a) or _clean(name).split()
-        keys[name] = " ".join(toks) or _exact_key(name)
+    known = known_keys or {}
+    keys = {name: known[name] if name in known else _group_key(matcher, name)
+            for name in names}
     return _connect(keys, matcher.threshold)
+
+
+def _group_key(matcher: _Matcher, name: str) -> str:
+    """What an unknown name is grouped by: its words without version and edition words
+    (or with them, when nothing else is left), sorted."""
+    a, b = matcher.tokens(name)
+    return " ".join(sorted(b or a) or _clean(name).split()) or _exact_key(name)
 
 
 def _connect(keys: dict[str, str], threshold: float, word_blocks: bool = False
@@ -1683,11 +1690,15 @@ PARALLEL_TEXTS = 2000
 two cores (see :mod:`estate.parallel`); each text's candidates depend on it alone."""
 
 
-def _add_candidates(matcher: _Matcher, texts, cands: dict[str, list[Candidate]]) -> None:
-    """Token-stage candidates of each new text, and fuzzy ones where there are none."""
+def _add_candidates(matcher: _Matcher, texts, cands: dict[str, list[Candidate]],
+                    group_keys: dict[str, str] | None = None) -> None:
+    """Token-stage candidates of each new text, and fuzzy ones where there are none; into
+    ``group_keys``, the keys that :func:`_candidates` gives."""
     texts = sorted(t for t in set(texts) if t and t not in cands)
     found = _in_halves(functools.partial(_candidates, matcher), texts)
-    cands.update((t, found[t]) for t in texts)
+    cands.update((t, found[t][0]) for t in texts)
+    if group_keys is not None:
+        group_keys.update((t, found[t][1]) for t in texts if found[t][1] is not None)
 
 
 def _in_halves(work, texts: list) -> dict:
@@ -1707,13 +1718,18 @@ def _prefixed_candidates(matcher: _Matcher, texts: list[str]) -> dict[str, list[
     return {t: [] if no else matcher.token_candidates(t) for t, no in zip(texts, hopeless)}
 
 
-def _candidates(matcher: _Matcher, texts: list[str]) -> dict[str, list[Candidate]]:
+def _candidates(matcher: _Matcher, texts: list[str]
+                ) -> dict[str, tuple[list[Candidate], str | None]]:
+    """The candidates of each text and, when none is an exact or token one, the key it
+    is grouped by should it stay unknown (see :func:`_group_key`): its words are at hand
+    here, in whichever process matched it."""
     token_cands = {t: matcher.token_candidates(t) for t in texts}
     need_fuzzy = [t for t in texts if not token_cands[t]]
     fuzzy = matcher.fuzzy_candidates(need_fuzzy, matcher.threshold - 5)
     for i, t in enumerate(need_fuzzy):
         token_cands[t] = fuzzy.get(i, [])
-    return token_cands
+    return {t: (found, None if any(c.stage != "fuzzy" for c in found)
+                else _group_key(matcher, t)) for t, found in token_cands.items()}
 
 
 def resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Settings
@@ -1761,13 +1777,14 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
         "fallback": _texts_at(_with_empty(name_texts), fallback[firsts]),
         "from_product": ~use_name[firsts], "bespoke": bespoke[firsts],
     })
+    group_keys: dict[str, str] = {}
     results = _match_unique(matcher, unique, {
         "input": (match_input[firsts], len(input_texts)),
         "vendor": (vendor[firsts], len(vendor_texts)),
         "capability": (cap_text[firsts], len(cap_texts)),
         "fallback": (fallback[firsts], len(name_texts)),
         "named": (from_name_text[fallback[firsts]], len(input_texts))},
-        {"input": input_texts, "capability": cap_texts})
+        {"input": input_texts, "capability": cap_texts}, group_keys)
     res = pd.concat([unique, results], axis=1)
 
     unrec = res["match_stage"] == "unrecognised"
@@ -1775,7 +1792,8 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
     unknown = sorted_unique(match_input[firsts][unrec.to_numpy(dtype=bool)])
     unknown_names = sorted(input_texts[unknown].tolist())
     # grouping the unknown names is the longest step left: a child does it meanwhile
-    grouping = Background(functools.partial(_group_unknowns, unknown_names, matcher)) \
+    grouping = Background(functools.partial(_group_unknowns, unknown_names, matcher,
+                                            group_keys)) \
         if len(unknown_names) >= PARALLEL_TEXTS else None
     rows_per_input = dict(zip(input_texts[unknown].tolist(), np.bincount(
         match_input + 1, minlength=len(input_texts) + 1)[unknown + 1].tolist()))
@@ -1826,7 +1844,7 @@ def _resolve_products(systems: pd.DataFrame, catalogue: Catalogue, settings: Set
     added = {col: added_column(col) for col in ADDED_COLUMNS if col not in grouped}
 
     groups = grouping.result() if grouping is not None else \
-        _group_unknowns(unknown_names, matcher)
+        _group_unknowns(unknown_names, matcher, group_keys)
     members: dict[int, list[str]] = defaultdict(list)
     for nm, g in groups.items():
         members[g].append(nm)
@@ -1923,8 +1941,8 @@ def _string_column(values: np.ndarray, rows: np.ndarray) -> pd.api.extensions.Ex
 
 
 def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
-                  codes: dict[str, tuple[np.ndarray, int]],
-                  texts: dict[str, np.ndarray]) -> pd.DataFrame:
+                  codes: dict[str, tuple[np.ndarray, int]], texts: dict[str, np.ndarray],
+                  group_keys: dict[str, str] | None = None) -> pd.DataFrame:
     """The match of every distinct input row (see :func:`_decide`), in the same order.
 
     The part that does not need the system's name runs once per distinct (input,
@@ -1936,7 +1954,8 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     ``capability`` and ``fallback`` text of each row (-1: none) and, as ``named``, the
     fallback texts' codes among the input texts; ``texts`` the distinct ``input`` and
     ``capability`` texts. Which texts need candidates is decided on these codes, not
-    on the rows' strings.
+    on the rows' strings. ``group_keys`` receives the keys an input text is grouped by
+    should it stay unknown, where matching it gave them (see :func:`_candidates`).
     """
     in_codes, n_inputs = codes["input"]
     input_texts = texts["input"]
@@ -1965,7 +1984,7 @@ def _match_unique(matcher: _Matcher, unique: pd.DataFrame,
     named = inputs_of(np.asarray(codes["named"][0], dtype=np.int64))
     cands: dict[str, list[Candidate]] = defaultdict(list)
     matched = np.flatnonzero(direct | (marked & named))
-    _add_candidates(matcher, input_texts[matched].tolist(), cands)
+    _add_candidates(matcher, input_texts[matched].tolist(), cands, group_keys)
     # per input text (and -1, none): whether it has candidates, and some not fuzzy
     lists = [cands[t] for t in input_texts[matched].tolist()]
     has_text, strong_text = np.zeros((2, n_inputs + 1), dtype=bool)

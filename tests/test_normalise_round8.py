@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import estate.normalise as normalise
 from estate.catalogue import Catalogue, Product, load_catalogue
 from estate.normalise import Candidate, _best_candidates, explain, resolve_products
 from estate.settings import Settings
@@ -58,3 +59,15 @@ def test_an_unknown_name_whose_group_id_is_a_catalogue_id_counts_as_that_product
     assert table["vendor_name"].tolist()[::2] == ["Zeta", "Zeta"]
     assert table["capability_id"].tolist() == ["other:prisoner-records"] * 2 + [odd.capability]
     assert table["capability_source"].tolist() == ["column", "column", "catalogue"]
+
+
+def test_group_keys_found_while_matching_group_names_as_working_them_out_does():
+    matcher = normalise._matcher(_CATALOGUE, Settings().fuzzy_threshold)
+    names = ["Widget Tracker", "Widget Tracker Pro", "Tracker Widget 2", "Wdget Trackr",
+             "Payroll Hub", "Jira", "Splnuk", "Acme Casebook v2", "Casebook (Acme)"]
+    found = normalise._candidates(matcher, names)
+    keys = {t: key for t, (_, key) in found.items() if key is not None}
+    assert "Jira" not in keys and "Payroll Hub" in keys
+    assert all(any(c.stage != "fuzzy" for c in found[t][0]) for t in set(names) - set(keys))
+    assert normalise._group_unknowns(names, matcher, keys) == \
+        normalise._group_unknowns(names, matcher)
