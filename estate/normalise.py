@@ -86,7 +86,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from estate.arrays import factorize, first_rows, object_array, row_codes, sorted_unique
+from estate.arrays import factorize, first_rows, object_array, sorted_unique
 from estate.catalogue import OTHER_GROUP, OTHER_PREFIX, Capability, Catalogue, Product
 from estate.errors import Finding
 from estate.memory import gc_paused
@@ -2161,13 +2161,15 @@ def _vendor_names(matcher: _Matcher, res: pd.DataFrame, known: pd.Series) -> lis
     vendors = object_array([prod[p].vendor if p in prod else None for p in pids.tolist()])
     names[k] = vendors[pid_codes[k]]
     rest = np.flatnonzero(~k & (res["match_stage"] != "bespoke").to_numpy(dtype=bool))
-    if len(rest):  # once per distinct (vendor, input) pair
+    if len(rest):  # once per distinct vendor; the name only counts where none is given
         vend = res["vendor"].to_numpy(dtype=object)[rest]
-        text = res["input"].to_numpy(dtype=object)[rest]
-        pairs = row_codes(vend, text)
-        at = first_rows(pairs)
-        found = [vendor_of(v, t) for v, t in zip(vend[at].tolist(), text[at].tolist())]
-        names[rest] = object_array(found)[pairs]
+        codes, vendors = factorize(vend)
+        found = object_array([vendor_of(v, "") for v in vendors.tolist()])[codes]
+        blank = np.flatnonzero(vend == "")
+        if len(blank):
+            codes, texts = factorize(res["input"].to_numpy(dtype=object)[rest[blank]])
+            found[blank] = object_array([vendor_of("", t) for t in texts.tolist()])[codes]
+        names[rest] = found
     return names.tolist()
 
 

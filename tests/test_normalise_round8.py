@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 import estate.normalise as normalise
 from estate.catalogue import Catalogue, Product, load_catalogue
 from estate.normalise import Candidate, _best_candidates, explain, resolve_products
@@ -71,3 +73,16 @@ def test_group_keys_found_while_matching_group_names_as_working_them_out_does():
     assert all(any(c.stage != "fuzzy" for c in found[t][0]) for t in set(names) - set(keys))
     assert normalise._group_unknowns(names, matcher, keys) == \
         normalise._group_unknowns(names, matcher)
+
+
+def test_an_unknown_products_vendor_is_its_vendor_column_made_canonical_else_its_name():
+    table = resolve_products(systems(
+        {"product": "Acme Widget", "vendor": "MS"},
+        {"product": "Acme Widget", "vendor": "Acme Ltd"},
+        {"product": "Acme Widget"}, {"product": "Atlassian", "name": "x"},
+        {"product": "Zzq Widget", "vendor": "MS"},
+        {"product": "Acme Widget", "vendor": "Microsoft"}),
+        _CATALOGUE, Settings()).systems
+    assert set(table["match_stage"]) == {"unrecognised"}
+    assert table["vendor_name"].tolist() == [
+        "Microsoft", "Acme Ltd", pd.NA, "Atlassian", "Microsoft", "Microsoft"]
