@@ -2245,14 +2245,16 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
         codes = keys.input[unknown["pos"].to_numpy()]
         used = sorted_unique(codes)
         group_of = np.full(len(keys.input_texts), -1, dtype=np.int64)
-        group_of[used] = [groups[t] for t in keys.input_texts[used].tolist()]
+        used_texts = keys.input_texts[used].tolist()
+        group_of[used] = [groups[t] for t in used_texts]
         unknown = unknown.assign(group=group_of[codes])
-        firsts = unknown.sort_values("pos").drop_duplicates("group").set_index("group")
+        # the frame's rows are in position order: a group's first is its first row
+        firsts = unknown.drop_duplicates("group").set_index("group")
         counts = unknown.groupby("group").size()
         from_product = unknown["column"].eq("product").groupby(unknown["group"]).any()
-        pairs = unknown.drop_duplicates(["group", "input"]).sort_values("input")
+        # each name is in one group: the distinct names used, alphabetically, by group
         names: dict[int, list[str]] = defaultdict(list)
-        for g, n in zip(pairs["group"].tolist(), pairs["input"].tolist()):
+        for n, g in sorted(zip(used_texts, group_of[used].tolist())):
             names[g].append(n)
         counts, from_product = counts.to_dict(), from_product.to_dict()
         for g, file, line, department, column in by_group(firsts, "column"):
@@ -2272,7 +2274,7 @@ def _findings(out: pd.DataFrame, keys: _RowKeys, unrecognised: np.ndarray,
     if len(bad_caps):
         group = bad_caps["capability"].map({t: o.id for t, o in others.items()})
         bad_caps = bad_caps.assign(group=group.to_numpy())
-        firsts = bad_caps.sort_values("pos").drop_duplicates("group").set_index("group")
+        firsts = bad_caps.drop_duplicates("group").set_index("group")
         by = bad_caps.groupby("group")
         counts = by.size().to_dict()
         departments = by["department"].nunique().to_dict()
