@@ -24,9 +24,20 @@ from estate.parallel import Background
 from estate.report import SystemsAhead, write_reports
 from estate.report.rows import Rows, write_row_texts
 
-from tests.test_cli_analyse import write_estate
-
 FORKS = sys.platform.startswith("linux")
+
+INVENTORY = """\
+App ID,Application Name,Supplier,Product,No. of users,Annual Cost,Security Classification
+DWP-1,Office,Microsoft,MS O365 E3,80000,1200000,OFFICIAL
+DWP-2,Office again,Microsoft,Microsoft 365 E5 tenant,900,250000,OFFICIAL
+DWP-3,Customer CRM,Salesforce,Salesforce Service Cloud,3000,,OFFICIAL
+"""
+
+
+def write_estate(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "dwp.csv").write_text(INVENTORY, encoding="utf-8")
+    return folder
 
 
 def _files(out: Path) -> dict[str, bytes]:
