@@ -90,7 +90,7 @@ def test_rows_complete_the_texts_written_ahead_across_chunks(tmp_path, monkeypat
     whole = Rows(frame, FIRST + LATER, order)
     expected = b"".join(whole.json_block_utf8("  "))
     completed = Rows(frame, FIRST + LATER, order)
-    completed.use_ahead(texts, None)
+    completed.use_ahead(texts)
     assert b"".join(completed.json_block_utf8("  ")) == expected
     assert completed.json_array_utf8() == whole.json_array_utf8()
     if n:
@@ -101,7 +101,7 @@ def test_texts_written_ahead_must_be_of_the_first_columns(tmp_path):
     frame = _frame(3)
     texts = write_row_texts(Rows(frame, LATER), ["fate"], tmp_path / "rows")
     with pytest.raises(ValueError):
-        Rows(frame, FIRST + LATER).use_ahead(texts, None)
+        Rows(frame, FIRST + LATER).use_ahead(texts)
     with pytest.raises(ValueError):
         write_row_texts(Rows(frame, FIRST), ["name"], tmp_path / "other")
 

@@ -120,12 +120,10 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
             written = _written_ahead(doc, findings, ahead) if pending else None
             tables = dict(findings_json=write_json(out / "findings.json", doc))
             # systems.csv now, while the codes findings.json made are at hand; then they go
-            if not pending:
-                tables.update(_write_shared(shared, doc, out, last=True, most=1))
-            elif written is not None:
-                tables.update(systems_csv=place_systems_csv(written, out / "systems.csv"))
+            if pending:
+                tables.update(systems_csv=_systems_csv(doc, out, written))
             else:
-                tables.update(systems_csv=write_systems_csv(out / "systems.csv", doc))
+                tables.update(_write_shared(shared, doc, out, last=True, most=1))
             _release(doc, ("systems",))
             tables.update(
                 data_quality_csv=write_csv(out / "data-quality.csv", findings_frame(doc)),
@@ -147,16 +145,23 @@ def _write_reports(findings: "Findings", out: Path, sections: Sequence[ReportSec
     return files
 
 
-def _written_ahead(doc: dict, findings: "Findings", ahead: SystemsAhead | None
+def _written_ahead(doc: dict, findings: "Findings", ahead: SystemsAhead
                    ) -> WrittenAhead | None:
     """What ``ahead`` wrote of these findings' systems, taken up by the document's systems
     table (None when nothing was, and the tables are written here)."""
     systems = doc.get("systems")
-    written = ahead.result(findings.systems) if ahead is not None else None
+    written = ahead.result(findings.systems)
     if written is None or not isinstance(systems, Rows) or systems.frame is not findings.systems:
         return None
-    systems.use_ahead(written.texts, written.order)
+    systems.use_ahead(written.texts)
     return written
+
+
+def _systems_csv(doc: dict, out: Path, ahead: WrittenAhead | None = None) -> Path:
+    """systems.csv: moved into place when it was written ``ahead``, else written here."""
+    if ahead is not None:
+        return place_systems_csv(ahead, out / "systems.csv")
+    return write_systems_csv(out / "systems.csv", doc)
 
 
 SHARED = ("proposals_xlsx", "clusters_csv", "systems_csv")
@@ -181,7 +186,7 @@ def _write_shared(jobs: Jobs, doc: dict, out: Path, last: bool = False,
     written = {}
     for name in islice(jobs.taking(last), most):
         if name == "systems_csv":
-            written[name] = write_systems_csv(out / "systems.csv", doc)
+            written[name] = _systems_csv(doc, out)
         elif name == "clusters_csv":
             written[name] = write_clusters_csv(out / "clusters.csv", doc)
         else:

@@ -25,7 +25,6 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from estate.errors import ReportError
@@ -40,11 +39,10 @@ __all__ = ["SystemsAhead", "WrittenAhead", "place_systems_csv"]
 @dataclass
 class WrittenAhead:
     """What the child wrote: systems.csv, ready to be moved into place, and the row texts
-    of findings.json's ``systems[]`` in the display ``order`` of the systems table."""
+    of findings.json's ``systems[]``."""
 
     systems_csv: Path
     texts: RowTexts
-    order: np.ndarray
 
 
 CHILD_NICE = 10
@@ -131,10 +129,8 @@ def _remove_abandoned(out_dir: Path) -> None:
 
 def _write_ahead(systems: pd.DataFrame, folder: Path) -> WrittenAhead:
     rows = system_records(systems)
-    order = np.asarray(rows.order if rows.order is not None else np.arange(len(rows)))
     texts = write_row_texts(rows, SYSTEM_KEYS, folder / "systems.json-rows")
-    csv = write_systems_csv(folder / "systems.csv", {"systems": rows})
-    return WrittenAhead(csv, texts, order)
+    return WrittenAhead(write_systems_csv(folder / "systems.csv", {"systems": rows}), texts)
 
 
 def place_systems_csv(written: WrittenAhead, target: Path) -> Path:

@@ -759,14 +759,14 @@ class Rows(Sequence):
         return ([(ahead.texts(start, stop), np.arange(stop - start))]
                 + self.json_pieces(start, stop, rest, opened=False))
 
-    def use_ahead(self, texts: "RowTexts", order: np.ndarray | None) -> None:
+    def use_ahead(self, texts: "RowTexts") -> None:
         """Read the JSON texts of this table's first columns from ``texts`` (written by
-        :func:`write_row_texts` for the same frame, in the display order ``order``)
-        instead of encoding those columns here."""
+        :func:`write_row_texts` for the same frame) instead of encoding those columns
+        here; their display order is this table's (not worked out again)."""
         if self.keys[:len(texts.keys)] != tuple(texts.keys):
             raise ValueError("the texts written ahead are not of this table's first columns")
-        if isinstance(self._order, LazyOrder) and order is not None:
-            self._order.settle(order)
+        if isinstance(self._order, LazyOrder):
+            self._order.settle(texts.order)
         self.ahead = texts
 
     def _sizes(self, table: np.ndarray) -> np.ndarray:
@@ -876,14 +876,16 @@ NUL: the encoder escapes it)."""
 
 
 class RowTexts:
-    """The compact JSON texts of the first ``keys`` of every row of a table, in display
-    order, in the file at ``path``: the object opened but not closed, so that the other
-    keys follow (see :meth:`Rows.use_ahead`). ``spans[k]`` is the byte offset and length of
-    the ``k``-th chunk of :data:`CHUNK_ROWS` rows, each row's text ended by
-    :data:`ROW_END`."""
+    """The compact JSON texts of the first ``keys`` of every row of a table, in the display
+    ``order`` (frame row positions), in the file at ``path``: the object opened but not
+    closed, so that the other keys follow (see :meth:`Rows.use_ahead`). ``spans[k]`` is
+    the byte offset and length of the ``k``-th chunk of :data:`CHUNK_ROWS` rows, each
+    row's text ended by :data:`ROW_END`."""
 
-    def __init__(self, path, keys: Sequence[str], spans: list[tuple[int, int]], rows: int):
-        self.path, self.keys, self.spans, self.rows = path, tuple(keys), spans, rows
+    def __init__(self, path, keys: Sequence[str], spans: list[tuple[int, int]],
+                 order: np.ndarray):
+        self.path, self.keys, self.spans, self.order = path, tuple(keys), spans, order
+        self.rows = len(order)
         self._chunk: tuple[int, np.ndarray] | None = None
 
     def texts(self, start: int, stop: int) -> np.ndarray:
@@ -921,4 +923,4 @@ def write_row_texts(rows: Rows, keys: Sequence[str], path) -> RowTexts:
             spans.append((offset, len(text)))
             offset += len(text)
     rows.forget_texts()
-    return RowTexts(path, keys, spans, len(rows))
+    return RowTexts(path, keys, spans, rows.positions())
