@@ -177,7 +177,11 @@ def report_context(doc: dict, findings) -> dict:
         "unrecognised_total": len(dq["unrecognised_products"]),
         "charts": [
             bar_chart("Estimated annual saving by capability", saving_by_cap, money,
-                      empty_text="No cluster has an estimated saving."),
+                      empty_text="No cluster has an estimated saving.",
+                      negative_text=lambda count, total: (
+                          f"{count:,} {'capability' if count == 1 else 'capabilities'} "
+                          f"where consolidating would cost more than it saves "
+                          f"({total} a year in all)")),
             bar_chart("Systems per capability", systems_by_cap, number,
                       empty_text="No systems were analysed."),
         ],
