@@ -292,6 +292,17 @@ def test_a_missing_cost_is_said_missing_not_taken_as_zero():
     assert "not estimated: missing MOJ:B annual_cost" in c.saving_explanation
 
 
+def test_the_explanation_names_ten_missing_inputs_and_counts_the_rest():
+    rows = [dict(r) for r in SAVINGS] + [
+        dict(dept="MOJ", id=f"M{i:02d}", users=10, cost=None, **M365) for i in range(12)]
+    c = cluster(run(rows), "clu-collaboration-official")
+    missing = c.saving_inputs["missing"]
+    assert len(missing) == 12 and c.annual_saving is None
+    assert "; ".join(missing[:10]) + "; and 2 more (all 12 in the inputs' missing list)." \
+        in c.saving_explanation
+    assert missing[10] not in c.saving_explanation
+
+
 def test_unknown_target_cost_per_user_means_no_saving():
     rows = [dict(r) for r in SAVINGS]
     rows[0]["cost"] = None

@@ -252,6 +252,12 @@ def target_reasons(row: dict, stats: dict, capability: str) -> list[str]:
     return out
 
 
+MISSING_SHOWN = 10
+"""How many missing inputs a saving's explanation names; ``inputs["missing"]`` lists them
+all. At a whole sector's scale one cluster can miss thousands, and the explanation is a
+sentence people read (in the report, the workbook's cells, the cluster pages)."""
+
+
 def savings(target: dict, migrating: list[dict] | tuple[list, Sequence, Sequence], repoint: int,
             settings: Settings) -> dict:
     """Annual saving, one-off cost and payback with every input, or the missing ones.
@@ -311,7 +317,10 @@ def savings(target: dict, migrating: list[dict] | tuple[list, Sequence, Sequence
     if missing:
         known = [s for s in saved if s is not None]
         inputs["partial_saving"] = round(sum(known), 2) if known else None
-        text = ("Annual saving not estimated: missing " + "; ".join(missing) + "."
+        shown = "; ".join(missing[:MISSING_SHOWN]) + (
+            f"; and {len(missing) - MISSING_SHOWN:,} more (all {len(missing):,} in the "
+            "inputs' missing list)" if len(missing) > MISSING_SHOWN else "")
+        text = ("Annual saving not estimated: missing " + shown + "."
                 + (f" The {len(known)} system(s) with every input would save "
                    f"{money(inputs['partial_saving'])} a year." if known else "")
                 + " " + one_off_text + " No payback without a saving.")
