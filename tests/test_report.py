@@ -258,6 +258,20 @@ def test_proposals_workbook_is_filterable_and_safe(tiny_findings, tmp_path):
         ("C001", 1, 1), ("C001", 2, 1), ("C002", 1, 1)]
 
 
+def test_a_text_too_long_for_a_cell_is_cut_with_a_note(tiny_findings, tmp_path):
+    from openpyxl import load_workbook
+    from estate.report.xlsx import CELL_TEXT_MAX, CUT_NOTE
+    long = "🙂" + "x" * 40_000  # the emoji is two UTF-16 units, as Excel counts
+    tiny_findings.analysis.clusters[0].blockers = [long]
+    write_reports(tiny_findings, tmp_path)
+    clusters = load_workbook(tmp_path / "proposals.xlsx")["Clusters"]
+    header = [c.value for c in clusters[1]]
+    cell = clusters.cell(2, header.index("Blockers") + 1).value
+    assert cell.startswith("🙂xxx") and cell.endswith(CUT_NOTE)
+    assert len(cell.encode("utf-16-le")) // 2 <= CELL_TEXT_MAX
+    assert len(cell.encode("utf-16-le")) // 2 > CELL_TEXT_MAX - 2
+
+
 def test_summary_is_short_plain_text(tiny_findings, tmp_path):
     write_reports(tiny_findings, tmp_path)
     text = (tmp_path / "summary.md").read_text(encoding="utf-8")

@@ -35,7 +35,8 @@ MEMBER_ROWS_MAX = 10_000
 """Members sheet rows at most: the members of the clusters with the largest savings, whole
 clusters, until this many (a sheet people scroll and filter; a million-row estate has
 ~750k members); clusters.csv always lists every member."""
-CELL_TEXT_MAX = 32_767  # Excel's limit for one cell
+CELL_TEXT_MAX = 32_767  # Excel's limit for one cell, in UTF-16 code units
+CUT_NOTE = " … [cut at Excel's limit of 32,767 characters a cell: findings.json has it all]"
 
 # header -> kind: text | int | money | float | date
 Columns = list[tuple[str, str]]
@@ -67,9 +68,21 @@ def _letters(n: int) -> str:
     return out
 
 
+def _fitted(value: str) -> str:
+    """``value``, or as much of it as fits one cell with :data:`CUT_NOTE` after it, so a
+    reader of the workbook sees that the text goes on (Excel would refuse the file)."""
+    if len(value) <= CELL_TEXT_MAX // 2:  # at most two UTF-16 units a character
+        return value
+    units = value.encode("utf-16-le")
+    if len(units) <= 2 * CELL_TEXT_MAX:
+        return value
+    keep = 2 * (CELL_TEXT_MAX - len(CUT_NOTE))
+    return units[:keep].decode("utf-16-le", errors="ignore") + CUT_NOTE
+
+
 def _text_cell(ref: str, value: str, style: str = "") -> str:
     """An inline-string cell: always text, never a formula, whatever it starts with."""
-    value = _ILLEGAL.sub("", value)[:CELL_TEXT_MAX]
+    value = _fitted(_ILLEGAL.sub("", value))
     if "&" in value or "<" in value or ">" in value:
         value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     stripped = value.strip()
