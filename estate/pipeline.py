@@ -39,6 +39,8 @@ class Summary:
     clusters: int
     annual_saving: float | None
     capabilities: int
+    clusters_with_saving: int = 0
+    partial_saving: float | None = None
 
 
 @dataclass
@@ -98,11 +100,19 @@ def run_analysis(paths: Sequence[Path], settings: Settings, progress: Progress |
 
 
 def summarise(systems: pd.DataFrame, analysis: Analysis) -> Summary:
-    """Headline figures of a run."""
+    """Headline figures of a run.
+
+    ``annual_saving`` sums the clusters whose every input is known; a cluster missing one
+    cost or user count has none (see docs/settings.md). With thousands of members nearly
+    every cluster misses one, so the headline also says how many clusters it covers
+    (``clusters_with_saving``) and what the systems with every input in the others would
+    save (``partial_saving``, the sum of their ``saving_inputs.partial_saving``)."""
     analysed = systems["status"] == "analysed"
     recognised = systems["product_id"].notna() & ~systems["product_id"].astype("string").str.startswith(
         "unrecognised:", na=False)
     savings = [c.annual_saving for c in analysis.clusters if c.annual_saving is not None]
+    partial = [p for c in analysis.clusters if c.annual_saving is None
+               and (p := (c.saving_inputs or {}).get("partial_saving")) is not None]
     return Summary(
         departments=int(systems["department"].nunique()),
         systems=len(systems),
@@ -113,6 +123,8 @@ def summarise(systems: pd.DataFrame, analysis: Analysis) -> Summary:
         clusters=len(analysis.clusters),
         annual_saving=float(sum(savings)) if savings else None,
         capabilities=int(systems.loc[analysed, "capability_id"].nunique()),
+        clusters_with_saving=len(savings),
+        partial_saving=round(float(sum(partial)), 2) if partial else None,
     )
 
 

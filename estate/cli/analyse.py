@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
@@ -62,6 +63,7 @@ def analyse_command(paths, out_dir, settings, quiet, timings):
 
 
 def format_summary(findings, out_dir: Path, written) -> str:
+    from estate.report.html import saving_coverage
     s = findings.summary
     saving = f"£{s.annual_saving:,.0f} a year" if s.annual_saving is not None else "not estimable (costs missing)"
     problems = sum(1 for f in findings.data_quality.findings if f.severity in ("error", "warning"))
@@ -69,7 +71,8 @@ def format_summary(findings, out_dir: Path, written) -> str:
         f"{s.systems} systems from {s.departments} departments "
         f"({s.analysed} analysed, {s.quarantined} quarantined)",
         f"{s.duplicate_groups} duplicate groups, {s.clusters} consolidation clusters",
-        f"estimated saving: {saving}",
+        f"estimated saving: {saving}" + (f" ({coverage})" if (coverage := saving_coverage(
+            asdict(s), lambda v: f"£{v:,.0f}")) else ""),
         f"{problems} data-quality findings",
         f"report: {Path(out_dir) / 'report.html'}",
     ]

@@ -50,6 +50,24 @@ def money(value) -> str:
     return f"{sign}£{amount:,.0f}"
 
 
+def saving_coverage(summary: dict, fmt=money) -> str:
+    """What the estimated annual saving covers, in words: how many clusters have every
+    input, and what the systems with every input in the other clusters would save (those
+    clusters have no saving of their own: no figure without its inputs). Empty when every
+    cluster is estimated or there are none."""
+    clusters, estimated = summary.get("clusters") or 0, summary.get("clusters_with_saving") or 0
+    if not clusters or estimated >= clusters:
+        return ""
+    rest = clusters - estimated
+    text = (f"{estimated:,} of {clusters:,} clusters {'has' if estimated == 1 else 'have'} "
+            f"every input; " + ("the other misses" if rest == 1 else f"the other {rest:,} miss")
+            + " a cost or user count")
+    partial = summary.get("partial_saving")
+    if partial is not None:
+        text += f", and their systems with every input would save {fmt(partial)} a year"
+    return text
+
+
 def number(value) -> str:
     if value is None:
         return "–"
@@ -164,6 +182,7 @@ def report_context(doc: dict, findings) -> dict:
     return {
         "doc": doc,
         "summary": doc["summary"],
+        "saving_coverage": saving_coverage(doc["summary"]),
         "clusters": clusters,
         "cluster_total": len(ranked),
         "cluster_details": clusters[:CLUSTER_DETAILS_MAX],

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from estate.report._files import write_with
-from estate.report.html import money, number
+from estate.report.html import money, number, saving_coverage
 from estate.report.model import SYSTEM_KEYS, members_table
 from estate.report.rows import Rows, join_rows
 
@@ -239,7 +239,8 @@ def summary_markdown(doc: dict, top: int = 5) -> str:
         f"- Departments: {number(s['departments'])}; capabilities: {number(s['capabilities'])}",
         f"- Duplicate groups: {number(s['duplicate_groups'])}",
         f"- Consolidation clusters: {number(s['clusters'])}",
-        f"- Estimated annual saving: {money(s['annual_saving'])}",
+        f"- Estimated annual saving: {money(s['annual_saving'])}"
+        + (f" ({coverage})" if (coverage := saving_coverage(s)) else ""),
         f"- Data quality: {errors} error(s), {warnings} warning(s), "
         f"{len(dq['unrecognised_products'])} unrecognised product name(s)",
     ]
