@@ -309,7 +309,8 @@ def test_unknown_target_cost_per_user_means_no_saving():
     rows[0]["users"] = 5000
     c = cluster(run(rows), "clu-collaboration-official")
     assert c.target.key == "DWP:T" and c.annual_saving is None
-    assert "DWP:T (target) annual_cost or users" in c.saving_explanation
+    assert ("DWP:T (target) annual_cost or users, so its cost per user (or a price for "
+            "microsoft-365 in savings.licence_cost_per_user)") in c.saving_explanation
 
 
 def test_savings_model_settings_are_used():

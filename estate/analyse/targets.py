@@ -295,8 +295,11 @@ def savings(target: dict, migrating: list[dict] | tuple[list, Sequence, Sequence
     else:
         per_user = None
         inputs["cost_per_user_source"] = None
+        product = target["product_id"]
+        hint = (f" (or a price for {product} in savings.licence_cost_per_user)"
+                if product and not str(product).startswith(("unrecognised:", "sys:")) else "")
         missing.append(f"{target['system_key']} (target) annual_cost or users, so its "
-                       "cost per user")
+                       f"cost per user{hint}")
     inputs["target_cost_per_user"] = None if per_user is None else round(per_user, 4)
     if all(v.dtype == np.float64 if isinstance(v, np.ndarray) else
            all(type(x) is float for x in v) for v in (costs, users_of)):
