@@ -59,3 +59,20 @@ def test_nothing_is_added_when_every_cluster_is_estimated(tmp_path):
     assert summary["clusters_with_saving"] == 2 and summary["partial_saving"] is None
     assert "every input" not in result.output
     assert "every input" not in (out / "summary.md").read_text(encoding="utf-8")
+
+
+def test_large_counts_are_written_with_thousands_separators():
+    from types import SimpleNamespace
+
+    from estate.cli.analyse import format_summary
+    from estate.pipeline import Summary
+
+    summary = Summary(departments=1_200, systems=1_000_000, analysed=999_937, quarantined=63,
+                      products_recognised=335, duplicate_groups=7_385, clusters=2_261,
+                      annual_saving=None, capabilities=53)
+    findings = SimpleNamespace(summary=summary, data_quality=SimpleNamespace(findings=[
+        SimpleNamespace(severity="warning")] * 1_500))
+    text = format_summary(findings, Path("out"), None)
+    assert text.startswith("1,000,000 systems from 1,200 departments (999,937 analysed, 63 ")
+    assert "7,385 duplicate groups, 2,261 consolidation clusters" in text
+    assert "1,500 data-quality findings" in text

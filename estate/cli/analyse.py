@@ -68,12 +68,12 @@ def format_summary(findings, out_dir: Path, written) -> str:
     saving = f"£{s.annual_saving:,.0f} a year" if s.annual_saving is not None else "not estimable (costs missing)"
     problems = sum(1 for f in findings.data_quality.findings if f.severity in ("error", "warning"))
     lines = [
-        f"{s.systems} systems from {s.departments} departments "
-        f"({s.analysed} analysed, {s.quarantined} quarantined)",
-        f"{s.duplicate_groups} duplicate groups, {s.clusters} consolidation clusters",
+        f"{s.systems:,} systems from {s.departments:,} departments "
+        f"({s.analysed:,} analysed, {s.quarantined:,} quarantined)",
+        f"{s.duplicate_groups:,} duplicate groups, {s.clusters:,} consolidation clusters",
         f"estimated saving: {saving}" + (f" ({coverage})" if (coverage := saving_coverage(
             asdict(s), lambda v: f"£{v:,.0f}")) else ""),
-        f"{problems} data-quality findings",
+        f"{problems:,} data-quality findings",
         f"report: {Path(out_dir) / 'report.html'}",
     ]
     return "\n".join(lines)

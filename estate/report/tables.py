@@ -241,8 +241,8 @@ def summary_markdown(doc: dict, top: int = 5) -> str:
         f"- Consolidation clusters: {number(s['clusters'])}",
         f"- Estimated annual saving: {money(s['annual_saving'])}"
         + (f" ({coverage})" if (coverage := saving_coverage(s)) else ""),
-        f"- Data quality: {errors} error(s), {warnings} warning(s), "
-        f"{len(dq['unrecognised_products'])} unrecognised product name(s)",
+        f"- Data quality: {number(errors)} error(s), {number(warnings)} warning(s), "
+        f"{number(len(dq['unrecognised_products']))} unrecognised product name(s)",
     ]
     ranked = sorted(doc["clusters"], key=lambda c: (-(c["annual_saving"] or 0), c["id"]))[:top]
     if ranked:
