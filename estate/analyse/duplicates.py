@@ -55,13 +55,13 @@ def money(value: float | None) -> str:
 
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural or word + 's')}"
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
 def _names(values, limit: int = 6) -> str:
     values = list(values)
     shown = ", ".join(values[:limit])
-    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+    return shown + (f" and {len(values) - limit:,} more" if len(values) > limit else "")
 
 
 def _cost_text(total: float | None, known: int, size: int) -> str:
@@ -69,7 +69,7 @@ def _cost_text(total: float | None, known: int, size: int) -> str:
         return "annual cost unknown for every member"
     if known == size:
         return f"{money(total)} a year in all"
-    return (f"{money(total)} a year across the {known} of {size} members with a known "
+    return (f"{money(total)} a year across the {known:,} of {size:,} members with a known "
             "cost (the others' cost is missing)")
 
 
@@ -322,7 +322,7 @@ def _same_capability(table: Coded, rows: np.ndarray, group: np.ndarray, ids: np.
             parts.append(f"{_plural(len(product_labels), 'product')} ({_names(product_labels)})")
         if bespoke:
             parts.append(f"{_plural(bespoke, 'bespoke system')} with no product")
-        reason = (f"{cap_name} is served by {n} different products or systems: "
+        reason = (f"{cap_name} is served by {n:,} different products or systems: "
                   f"{' and '.join(parts)}, in {_plural(len(f['departments']), 'department')} "
                   f"({_names(f['departments'])}); {_plural(f['size'], 'system')}, "
                   f"{_cost_text(cost, f['known'], f['size'])}.")

@@ -1,6 +1,7 @@
-"""What the headline saving covers: clusters missing a cost or a user count have no saving
-of their own, and the run's summary, the CLI, summary.md and report.html say how many
-clusters the total covers and what the complete systems of the others would save."""
+"""Headline figures people read: what the estimated saving covers (clusters missing a cost
+or a user count have no saving of their own, and the run's summary, the CLI, summary.md and
+report.html say how many clusters the total covers and what the complete systems of the
+others would save), and large counts written with thousands separators."""
 
 from __future__ import annotations
 
@@ -76,3 +77,21 @@ def test_large_counts_are_written_with_thousands_separators():
     assert text.startswith("1,000,000 systems from 1,200 departments (999,937 analysed, 63 ")
     assert "7,385 duplicate groups, 2,261 consolidation clusters" in text
     assert "1,500 data-quality findings" in text
+
+
+def test_duplicate_reasons_and_report_counts_use_thousands_separators(tmp_path):
+    rows = "\n".join(f"{'DWP' if i % 2 else 'HMRC'},S{i},Office,Microsoft 365,t{i},10,100,"
+                     "OFFICIAL" for i in range(1_200))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "estate.csv").write_text(
+        INVENTORY.splitlines()[0] + "\n" + rows + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["analyse", str(tmp_path / "in"), "--out", str(out),
+                                       "--quiet"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((out / "findings.json").read_text(encoding="utf-8"))
+    m365 = next(g for g in doc["duplicates"] if g["product"] == "Microsoft 365")
+    assert "runs as 1,200 separate implementations" in m365["reason"]
+    assert "1,200 systems" in m365["reason"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<summary>1,200 systems</summary>" in html
