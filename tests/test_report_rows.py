@@ -149,3 +149,23 @@ def test_columns_of_distinct_values_give_the_same_files_chunk_by_chunk(
             getattr(expected, name.replace(".", "_")).read_bytes(), name
     members = Rows(tiny_findings.systems, [("id", "system_id", "any"), ("n", "name", "text")])
     assert members.view(1, 7).json_array_utf8() == json_text(list(members.view(1, 7))).encode()
+
+
+def test_csv_texts_in_utf8_keep_a_nul_in_a_cell(tmp_path):
+    from estate.report.model import SYSTEM_KEYS
+    from estate.report.tables import utf8_list, write_systems_csv
+
+    texts = ["a\0b,", "£é,", ",", "\0"]
+    assert utf8_list(texts) == [t.encode() for t in texts]
+    assert utf8_list(texts[1:3]) == [t.encode() for t in texts[1:3]]
+    assert utf8_list([]) == []
+    from estate.report.model import system_records
+
+    names = ["nul\0inside", "£ plain", None]
+    frame = pd.DataFrame({"department": ["D"] * 3, "system_id": ["S0", "S1", "S2"],
+                          "name": pd.Series(names, dtype=object)})
+    written = write_systems_csv(tmp_path / "s.csv", {"systems": system_records(frame)})
+    lines = [",".join(["D", f"S{i}", "", csv_cell(n)] + [""] * (len(SYSTEM_KEYS) - 4))
+             for i, n in enumerate(names)]
+    text = written.read_bytes().decode("utf-8-sig")
+    assert text == "\n".join([",".join(SYSTEM_KEYS), *lines]) + "\n"

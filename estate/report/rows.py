@@ -310,7 +310,8 @@ def join_rows(columns: Sequence[tuple[np.ndarray, np.ndarray]], count: int,
         columns = _merged(columns, count)
     pieces = np.empty((count, len(columns) + (sep is not None)), dtype=object)
     for i, (table, codes) in enumerate(columns):
-        pieces[:, i] = table[codes]
+        # straight into the column, no array in between ("wrap": code -1 is the last)
+        np.take(table, codes, out=pieces[:, i], mode="wrap")
     first = columns[0][0] if columns else ()
     glue = b"" if isinstance(sep, bytes) or (len(first) and type(first[0]) is bytes) else ""
     if sep is None:
@@ -918,9 +919,10 @@ def write_row_texts(rows: Rows, keys: Sequence[str], path) -> RowTexts:
     with open(path, "xb") as handle:
         for a, b in rows.chunks():
             text = join_rows(rows.json_pieces(a, b, keys, closed=False), b - a, ROW_END,
-                             merge=False) + ROW_END
+                             merge=False)
             handle.write(text)
-            spans.append((offset, len(text)))
-            offset += len(text)
+            handle.write(ROW_END)  # not added to ``text``: no copy
+            spans.append((offset, len(text) + len(ROW_END)))
+            offset += len(text) + len(ROW_END)
     rows.forget_texts()
     return RowTexts(path, keys, spans, rows.positions())

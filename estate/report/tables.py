@@ -7,6 +7,7 @@ The CSV files are for spreadsheet users: UTF-8 with a byte-order mark (so Excel 
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from json.encoder import c_make_encoder, encode_basestring
@@ -99,7 +100,7 @@ def csv_cells(values: list) -> list[str]:
         joined = "\n".join(texts)
         if ("," not in joined and '"' not in joined and joined.count("\n") == len(texts) - 1
                 and not (joined[:1] and joined[:1] in _FORMULA_CHARS)
-                and not any("\n" + c in joined for c in _FORMULA_CHARS)):
+                and not any("\n" + c in joined for c in _FORMULA_CHARS if c in joined)):
             return list(texts)
     return [csv_cell(v) for v in values]
 
@@ -130,16 +131,27 @@ def _csv_encoder(cell=None, end: str = ","):
     return lambda values: [cell(v) + end for v in values]
 
 
+def _utf8_encoder(encode):
+    """``encode`` (an encoder of :func:`_csv_encoder`) with its texts in UTF-8."""
+    return lambda values: utf8_list(encode(values))
+
+
+def utf8_list(texts: list[str]) -> list[bytes]:
+    """Each of ``texts`` in UTF-8: one join, one encode and one split in C when no text
+    holds a NUL (CSV text may: it is not escaped), else one encode per text."""
+    joined = "\0".join(texts)
+    if joined.count("\0") == len(texts) - 1 and texts:
+        return joined.encode().split(b"\0")
+    return [t.encode() for t in texts]
+
+
 def write_texts(path: Path, header, texts) -> Path:
-    """Write a CSV file from ``header`` and ``texts`` (runs of whole lines, already CSV),
-    UTF-8 with a byte-order mark, atomically."""
+    """Write a CSV file from ``header`` and ``texts`` (runs of whole lines, already CSV:
+    text, or UTF-8 bytes written as they are), UTF-8 with a byte-order mark, atomically."""
     def write(handle) -> None:
-        text = io.TextIOWrapper(handle, encoding=CSV_ENCODING, newline="")
-        text.write(",".join(csv_cell(h) for h in header) + "\n")
+        handle.write(codecs.BOM_UTF8 + (",".join(csv_cell(h) for h in header) + "\n").encode())
         for lines in texts:
-            text.write(lines)
-        text.flush()
-        text.detach()  # the caller closes the file
+            handle.write(lines if type(lines) is bytes else lines.encode())
     return write_with(path, write)
 
 
@@ -162,14 +174,15 @@ def write_systems_csv(path: Path, doc: dict) -> Path:
     rows = _as_rows(doc["systems"], SYSTEM_KEYS)
 
     ends = [","] * (len(SYSTEM_KEYS) - 1) + ["\n"]
-    encoders = [_csv_encoder(_SYSTEM_CELLS.get(k), end) for k, end in zip(SYSTEM_KEYS, ends)]
+    encoders = [_utf8_encoder(_csv_encoder(_SYSTEM_CELLS.get(k), end))
+                for k, end in zip(SYSTEM_KEYS, ends)]
 
     def table(i: int, coded) -> np.ndarray:
-        return coded.table(encoders[i], ("csv", SYSTEM_KEYS[i], ends[i]))
+        return coded.table(encoders[i], ("csv-utf8", SYSTEM_KEYS[i], ends[i]))
 
     def texts():
         for a, b in rows.chunks():
-            yield join_rows(rows.pieces_at("csv", table, a, b, SYSTEM_KEYS), b - a, None,
+            yield join_rows(rows.pieces_at("csv-utf8", table, a, b, SYSTEM_KEYS), b - a, None,
                             merge=False)
         rows.forget_texts()
     return write_texts(path, SYSTEM_KEYS, texts())
