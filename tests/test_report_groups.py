@@ -156,3 +156,16 @@ def test_a_document_written_after_forgetting_its_caches_is_the_same(tiny_finding
     doc.forget_caches()
     assert [dumps_json(doc), write_systems_csv(tmp_path / "d.csv", doc).read_bytes(),
             write_clusters_csv(tmp_path / "e.csv", doc).read_bytes()] == before
+
+
+def test_groups_of_any_leading_columns_after_a_longer_list_are_as_if_alone():
+    frame = _frame(4000, 1)
+    rows = Rows(frame, _COLUMNS)
+    rows.groups()
+    keys = [k for k, _, _ in _COLUMNS]
+    for k in range(1, len(keys)):
+        shared, alone = rows.groups(keys[:k]), Rows(frame, _COLUMNS).groups(keys[:k])
+        assert [len(g.parts) for g in shared] == [len(g.parts) for g in alone]
+        for a, b in zip(shared, alone):
+            assert np.array_equal(a.codes, b.codes) and a.size == b.size
+            assert all(np.array_equal(x, y) for x, y in zip(a.parts, b.parts))

@@ -259,18 +259,23 @@ class Group(NamedTuple):
 
 
 def group_columns(columns: Sequence[tuple[int, np.ndarray]], count: int,
-                  state: Sequence[Group] = ()) -> list[list[Group]]:
+                  state: Sequence[Group] = (), ends_only: bool = False
+                  ) -> list[list[Group] | None]:
     """The groups of ``columns`` (each its number of values, the last of them for a
     missing cell, and its codes, -1: missing) after each column in turn, continuing the
     groups ``state`` of the columns before them: a column joins the group before it when
     both have at most ``count // 8`` values or combinations and so do they together
-    (:func:`_merged`'s rule, on the codes alone and over the whole table)."""
+    (:func:`_merged`'s rule, on the codes alone and over the whole table). ``ends_only``:
+    None after a column that the next one joins (its group's codes are a table of row
+    codes that nothing else needs: megabytes a column at a million rows, not kept)."""
     limit = count // 8
     out = list(state)
-    after: list[list[Group]] = []
+    after: list[list[Group] | None] = []
     for size, codes in columns:
         group = out[-1] if out else None
         if group is not None and size <= limit and group.size <= limit:
+            if ends_only and after:
+                after[-1] = None
             left = group.codes
             joint = (np.where(left < 0, left + group.size, left).astype(np.int64) * size
                      + np.where(codes < 0, codes + size, codes))
@@ -632,7 +637,9 @@ class Rows(Sequence):
         """The columns (or ``keys``) in runs of neighbours with few distinct value
         combinations over the whole table (see :func:`group_columns`). Kept, and shared by
         every writer: the runs of a list of columns are those of any longer list it
-        begins (findings.json's ``systems[]`` has systems.csv's columns, then more)."""
+        begins (findings.json's ``systems[]`` has systems.csv's columns, then more). Those
+        of a list that ends within a run are not kept: a shorter list is grouped on from
+        the end of the last whole run before its end."""
         columns = list(self.columns) if keys is None else [
             next(c for c in self.columns if c[0] == k) for k in keys]
         sources = [(source, kind) for _, source, kind in columns]
@@ -645,8 +652,10 @@ class Rows(Sequence):
         state = self._arrays[("groups", tuple(sources[:done]))] if done else []
         coded = self.coded(0, self._total(), [k for k, _, _ in columns[done:]])
         for i, states in enumerate(group_columns(
-                [(len(c.values), c.codes) for c in coded], self._total(), state), start=done):
-            self._arrays[("groups", tuple(sources[:i + 1]))] = states
+                [(len(c.values), c.codes) for c in coded], self._total(), state,
+                ends_only=True), start=done):
+            if states is not None:
+                self._arrays[("groups", tuple(sources[:i + 1]))] = states
         return self._arrays[("groups", tuple(sources))]
 
     def chunks(self) -> Iterator[tuple[int, int]]:
