@@ -557,8 +557,9 @@ class Rows(Sequence):
                     # factorised in frame order (the cells in memory order: fewer cache
                     # misses than in display order), then the codes put in display order;
                     # the order first, as it may have factorised the column already
+                    # (its codes dropped once read: these codes replace them)
                     order = self.order
-                    whole = Coded(series, kind, self._arrays.get(("factorized", source)))
+                    whole = Coded(series, kind, self._arrays.pop(("factorized", source), None))
                     if order is not None:
                         whole.codes = whole.codes[np.asarray(order)]
                 else:
