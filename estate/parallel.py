@@ -20,6 +20,7 @@ import os
 import pickle
 import signal
 import sys
+import tempfile
 import traceback
 from contextlib import suppress
 from typing import Callable, Generic, Iterator, Sequence, TypeVar
@@ -48,11 +49,16 @@ class BackgroundError(RuntimeError):
 class Background(Generic[T]):
     """``function()`` running in a forked child; :meth:`result` waits for what it returned.
 
-    The return value travels back pickled through a pipe, so it should be small (the paths
-    written, not the pages). An exception in the child is re-raised here as the same type
-    when it can be rebuilt, else as :class:`BackgroundError` with the child's traceback.
-    ``nice`` lowers the child's scheduling priority by that much: for work that should
-    only take the time of a core the rest of the run leaves idle.
+    The return value travels back pickled, so it should be small (the paths written, not
+    the pages). The child leaves it in a temporary file that is already unlinked (made
+    before the fork, so nothing is left behind however either side ends) and exits at
+    once: through a pipe, a result larger than the pipe's buffer would keep the child, and
+    every page it copied, alive until the parent reads it (at 1M rows, the system tables
+    written ahead held 0.8 GB into the report stage that way). An exception in the child
+    is re-raised here as the same type when it can be rebuilt, else as
+    :class:`BackgroundError` with the child's traceback. ``nice`` lowers the child's
+    scheduling priority by that much: for work that should only take the time of a core
+    the rest of the run leaves idle.
     """
 
     def __init__(self, function: Callable[[], T], nice: int = 0) -> None:
@@ -62,12 +68,15 @@ class Background(Generic[T]):
         if not sys.platform.startswith("linux") or workers() < 2:
             self._run_here(function)
             return
-        read, write = os.pipe()
+        try:
+            self._file = _unlinked_file()
+        except OSError:  # no temporary folder to write in: the work is done here instead
+            self._run_here(function)
+            return
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
-        if pid == 0:  # the child: do the work, send the outcome, leave at once
-            os.close(read)
+        if pid == 0:  # the child: do the work, leave the outcome, exit at once
             # what it inherited is never collected here: a collection would walk, and so
             # copy, the whole of the parent's heap
             keep_frozen()
@@ -81,13 +90,12 @@ class Background(Generic[T]):
                 code = 1
                 payload = _pickled_error(exc)
             try:
-                with os.fdopen(write, "wb") as pipe:
-                    pipe.write(payload)
+                _write_all(self._file, payload)
+            except BaseException:  # noqa: BLE001 - the parent reports a child without result
+                code = RESULT_UNWRITTEN
             finally:
                 os._exit(code)
-        os.close(write)
         self._pid = pid
-        self._read = read
 
     def _run_here(self, function: Callable[[], T]) -> None:
         try:
@@ -98,13 +106,17 @@ class Background(Generic[T]):
     def result(self) -> T:
         """Wait for the work to finish; its return value, or its exception raised here."""
         if self._pid:
-            with os.fdopen(self._read, "rb") as pipe:
-                payload = pipe.read()
             _, status = os.waitpid(self._pid, 0)
             self._pid = 0
+            try:
+                payload = _read_all(self._file) \
+                    if os.waitstatus_to_exitcode(status) in (0, 1) else b""
+            finally:
+                os.close(self._file)
             if not payload:
                 self._error = BackgroundError(
-                    f"the background work ended without a result (exit status {status})")
+                    "the background work ended without a result "
+                    f"(exit status {os.waitstatus_to_exitcode(status)})")
             else:
                 ok, value = pickle.loads(payload)
                 if ok:
@@ -121,8 +133,40 @@ class Background(Generic[T]):
             with suppress(ProcessLookupError):
                 os.kill(self._pid, signal.SIGKILL)
             os.waitpid(self._pid, 0)
-            os.close(self._read)
+            os.close(self._file)
             self._pid = 0
+
+
+RESULT_UNWRITTEN = 3
+"""The exit code of a child that could not write its result (a full disk, say)."""
+
+
+def _unlinked_file() -> int:
+    """A descriptor of a new temporary file with no name left (gone once it is closed)."""
+    descriptor, path = tempfile.mkstemp(prefix="estate-result-")
+    try:
+        os.unlink(path)
+    except OSError:
+        os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
+
+
+def _read_all(descriptor: int) -> bytes:
+    size = os.fstat(descriptor).st_size
+    data = os.pread(descriptor, size, 0) if size else b""
+    while len(data) < size:  # a short read: the rest from where it stopped
+        more = os.pread(descriptor, size - len(data), len(data))
+        if not more:
+            break
+        data += more
+    return data
 
 
 class Jobs(Generic[T]):

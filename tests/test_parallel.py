@@ -2,6 +2,9 @@
 
 import os
 import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +61,58 @@ def test_a_child_that_dies_is_an_error(monkeypatch):
     job = Background(lambda: os._exit(3))
     with pytest.raises(BackgroundError, match="without a result"):
         job.result()
+
+
+def _process_state(pid: int) -> str:
+    """The state letter of a process (Z: ended, not yet waited for), '' when gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return ""
+
+
+def test_a_large_result_does_not_keep_the_child_alive(tmp_path, monkeypatch):
+    """A result larger than a pipe holds: the child still ends as soon as its work does,
+    not when the parent gets round to asking (until then it would hold every page it
+    copied)."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("work is forked only on Linux")
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    pid_file = tmp_path / "pid"
+    result = list(range(300_000))
+
+    def work():
+        pid_file.write_text(str(os.getpid()))
+        return result
+
+    job = Background(work)
+    deadline = time.monotonic() + 30
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline, "the child never started"
+        time.sleep(0.01)
+    pid = int(pid_file.read_text())
+    while _process_state(pid) not in ("Z", ""):
+        assert time.monotonic() < deadline, "the child waits for its result to be read"
+        time.sleep(0.01)
+    assert job.result() == result
+
+
+def test_the_result_leaves_no_file_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
+    job = Background(lambda: "x" * 1_000_000)
+    assert job.result() == "x" * 1_000_000
+    cancelled = Background(lambda: time.sleep(30))
+    cancelled.cancel()
+    assert list(temporary.iterdir()) == []
+
+
+def test_with_no_temporary_folder_the_work_is_done_here(tmp_path, monkeypatch):
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "missing"))
+    assert Background(os.getpid).result() == os.getpid()
 
 
 @pytest.mark.parametrize("count", ["1", "2"])
