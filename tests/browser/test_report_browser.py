@@ -173,6 +173,21 @@ def test_report_tables_sort_when_a_heading_is_clicked(browser, outputs):
     w.assert_clean()
 
 
+@pytest.mark.parametrize("width", [1366, 1024])
+def test_charts_fit_their_panels_on_a_laptop_screen(browser, outputs, width):
+    """The bar charts scale to their panel: no scroll bar under a chart on a laptop."""
+    w = Watched(browser, width=width)
+    w.page.goto((outputs / "report.html").as_uri())
+    charts = w.page.locator("figure.chart")
+    assert charts.count() >= 2
+    for i in range(charts.count()):
+        overflow = charts.nth(i).evaluate("f => f.scrollWidth - f.clientWidth")
+        assert overflow <= 0, f"chart {i} is {overflow}px wider than its panel at {width}px"
+        box = charts.nth(i).locator("svg").bounding_box()
+        assert box is not None and box["width"] > 300, "the chart shrank out of sight"
+    w.assert_clean()
+
+
 def test_large_views_draw_every_node_without_errors(browser, tmp_path):
     from estate.report import graphs
     from test_report import synthetic_graph
