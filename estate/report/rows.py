@@ -387,9 +387,7 @@ class Coded:
         """Rows ``start:stop`` as a column of their own values (row i, code i): the text
         table of a :attr:`distinct` column made for a chunk of rows, not for every row of
         the table at once and kept (tens of megabytes a column at a million rows)."""
-        every = self.tables.get(("values",))
-        if every is None:
-            every = self.tables[("values",)] = object_array(self.values)
+        every = self.value_array()
         part = Coded(None, self.kind)
         part.codes = np.arange(stop - start, dtype=np.int32)
         part.values = every[self.codes[start:stop]].tolist() + [self.values[-1]]
@@ -416,10 +414,17 @@ class Coded:
         return self.table(lambda values: utf8_texts(json_text_list(values), prefix, suffix),
                           ("json", prefix, suffix))
 
+    def value_array(self) -> np.ndarray:
+        """The values as an array to index with the codes, made once and kept for every
+        slice of the column (made per slice, reading each cluster's members cost the
+        whole column each time: at 1M rows an audit's diff spent minutes on it)."""
+        table = self.tables.get(("values",))
+        if table is None:
+            table = self.tables[("values",)] = object_array(self.values)
+        return table
+
     def row_values(self) -> list:
-        table = np.empty(len(self.values), dtype=object)
-        table[:] = self.values
-        out = table[self.codes].tolist()
+        out = self.value_array()[self.codes].tolist()
         if self.kind in ("list", "json"):  # a fresh list/dict per row, as a reader expects
             out = [v.copy() for v in out]
         return out
