@@ -216,6 +216,7 @@ def test_unreadable_previous_run_stops_before_the_analysis(estate, tmp_path):
     history = tmp_path / "history"
     first = audit(estate, history)
     first.run.findings_path.write_text("{broken", encoding="utf-8")
+    first.run.comparison_path.write_text("[]", encoding="utf-8")
     before = runs_snapshot(history)
 
     def never(*args):
@@ -225,3 +226,48 @@ def test_unreadable_previous_run_stops_before_the_analysis(estate, tmp_path):
         audit(estate, history, analyse=never)
     assert runs_snapshot(history) == before
     assert not (history / "audit.lock").exists()
+
+
+def test_each_run_keeps_what_the_next_diff_reads(estate, tmp_path):
+    """comparison.json: the changes against it are those against the whole findings.json
+    (which a run stored by an older estate has alone)."""
+    history = tmp_path / "history"
+    first = audit(estate, history)
+    comparison = json.loads(first.run.comparison_path.read_text(encoding="utf-8"))
+    assert comparison["comparison_format"] == 1
+    assert sorted(comparison["systems"]["system_id"]) == sorted(
+        s["system_id"] for s in first.run.read_findings()["systems"])
+
+    estate.add_tenant()
+    estate.retire("moj", "MOJ-1")
+    from_comparison = audit(estate, history)
+    history_b = tmp_path / "older"
+    older = audit(Estate(tmp_path / "first-estate"), history_b)
+    older.run.comparison_path.unlink()  # as stored by an estate before comparison.json
+    estate_b = Estate(tmp_path / "first-estate")
+    estate_b.add_tenant()
+    estate_b.retire("moj", "MOJ-1")
+    from_findings = audit(estate_b, history_b)
+
+    def changes(result) -> dict:
+        found = result.diff.to_dict()
+        for key in ("old_label", "new_label", "old_generated_at", "new_generated_at",
+                    "inputs_added", "inputs_removed", "inputs_changed"):
+            found.pop(key)
+        return found
+
+    assert changes(from_comparison) == changes(from_findings)
+    assert [s.system_id for s in from_comparison.diff.systems_added] == ["DFE-1"]
+    assert [s.system_id for s in from_comparison.diff.systems_removed] == ["MOJ-1"]
+
+
+def test_an_unreadable_comparison_falls_back_to_the_findings_and_says_so(estate, tmp_path):
+    history = tmp_path / "history"
+    first = audit(estate, history)
+    first.run.comparison_path.write_text("{broken", encoding="utf-8")
+    estate.add_tenant()
+    notes = []
+    result = audit(estate, history, notify=notes.append)
+    assert [s.system_id for s in result.diff.systems_added] == ["DFE-1"]
+    assert any("comparison of run" in n and "not valid JSON" in n and "findings.json" in n
+               for n in notes), notes

@@ -85,6 +85,26 @@ def test_diff_of_two_findings_files_and_json_output(estate, tmp_path):
     assert markdown.exit_code == 0 and markdown.output.startswith("# Estate diff")
 
 
+def test_diff_of_stored_runs_reads_their_comparisons_or_their_findings(estate, tmp_path):
+    history = tmp_path / "history"
+    run("audit", estate.folder, "--history", history)
+    estate.add_tenant()
+    run("audit", estate.folder, "--history", history)
+    expected = run("diff", "--history", history, "--format", "json")
+    assert expected.exit_code == 1, expected.output
+    assert [s["system_id"] for s in json.loads(expected.output)["changes"]["systems_added"]] \
+        == ["DFE-1"]
+
+    first = sorted((history / "runs").iterdir())[0]
+    (first / "comparison.json").write_text('{"schema_version": "2.0"}', encoding="utf-8")
+    fallback = CliRunner().invoke(main, ["diff", "--history", str(history),
+                                         "--format", "json"])
+    assert fallback.exit_code == 1, fallback.output
+    assert "note:" in fallback.stderr and "comparison.json" in fallback.stderr \
+        and "findings.json instead" in fallback.stderr
+    assert json.loads(fallback.stdout)["changes"] == json.loads(expected.output)["changes"]
+
+
 def test_audit_json_output_names_the_run(estate, tmp_path):
     result = run("audit", estate.folder, "--history", tmp_path / "h", "--format", "json")
     assert result.exit_code == 0, result.output

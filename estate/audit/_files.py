@@ -25,13 +25,17 @@ def write_text(path: Path, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
-def dumps_json(data) -> str:
-    """Deterministic, readable JSON text (UTF-8, no NaN)."""
+def dumps_json(data, compact: bool = False) -> str:
+    """Deterministic JSON text (UTF-8, no NaN): indented to read, or ``compact`` for a
+    file only programs read (no line per list item)."""
+    if compact:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"),
+                          allow_nan=False) + "\n"
     return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
 
 
-def write_json(path: Path, data) -> Path:
-    return write_text(path, dumps_json(data))
+def write_json(path: Path, data, compact: bool = False) -> Path:
+    return write_text(path, dumps_json(data, compact))
 
 
 def read_json(path: Path, what: str) -> dict:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from estate.audit._files import read_json
-from estate.audit.history import MARKER, History
+from estate.audit.diff import COMPARISON_FORMAT
+from estate.audit.history import MARKER, History, RunRecord
 from estate.errors import AuditError
 
 READABLE_SCHEMA_MAJOR = 2
@@ -33,11 +35,32 @@ def check_document(document: dict, where: str) -> dict:
     return document
 
 
-def load_document(ref: str, history: Path | None = None) -> tuple[str, dict]:
+def stored_comparison(run: RunRecord, notify: Callable[[str], None] | None = None) -> dict:
+    """What the diff reads of a stored run: its comparison.json, else (a run stored
+    before estate wrote one, or one that cannot be read: ``notify`` is told) its
+    findings.json, which holds the same and more."""
+    path = run.comparison_path
+    if path.is_file():
+        try:
+            document = check_document(read_json(path, f"comparison of run {run.id}"), str(path))
+            if document.get("comparison_format") != COMPARISON_FORMAT:
+                raise AuditError(f"comparison_format {document.get('comparison_format')!r} "
+                                 f"is not {COMPARISON_FORMAT}", file=str(path))
+            return document
+        except AuditError as exc:
+            if notify is not None:
+                notify(f"{exc}; compared with the run's findings.json instead")
+    return check_document(run.read_findings(), str(run.findings_path))
+
+
+def load_document(ref: str, history: Path | None = None, compact: bool = False,
+                  notify: Callable[[str], None] | None = None) -> tuple[str, dict]:
     """``(label, document)`` for a findings.json file, a run folder, or a run reference.
 
     A run reference (a run id or its unique start, ``latest``, ``previous``,
-    ``latest~N``) needs ``history``; an existing path wins over a run reference.
+    ``latest~N``) needs ``history``; an existing path wins over a run reference. With
+    ``compact``, a stored run gives only what the diff reads (see
+    :func:`stored_comparison`).
     """
     path = Path(ref)
     if path.is_file():
@@ -54,4 +77,6 @@ def load_document(ref: str, history: Path | None = None) -> tuple[str, dict]:
         raise AuditError(f"{ref!r} is not a file or folder; to name a stored run, "
                          "give --history DIR too")
     run = History.open(history).resolve(ref)
+    if compact:
+        return run.id, stored_comparison(run, notify)
     return run.id, check_document(run.read_findings(), str(run.findings_path))

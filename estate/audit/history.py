@@ -45,6 +45,7 @@ RUNS = "runs"
 STAGING = ".staging"
 LOCK = "audit.lock"
 REPORT = "report"
+COMPARISON = "comparison.json"
 _GONE = object()
 
 
@@ -78,6 +79,12 @@ class RunRecord:
 
     def read_findings(self) -> dict:
         return read_json(self.findings_path, f"findings of run {self.id}")
+
+    @property
+    def comparison_path(self) -> Path:
+        """What the diff reads of this run (see :func:`estate.audit.diff.comparable`);
+        runs stored before estate wrote it have only their findings.json."""
+        return self.path / COMPARISON
 
     @property
     def counts(self) -> dict:

@@ -5,8 +5,8 @@ The steps, all while holding the history lock:
 1. check the history and read the previous run (an unreadable history fails before the
    analysis, not after minutes of it);
 2. analyse the inventories and build the findings document;
-3. in ``.staging/<run-id>``: write findings.json, changes.json, audit.md and the reports,
-   manifest.json last;
+3. in ``.staging/<run-id>``: write findings.json, comparison.json (what the next audit's
+   diff reads of this run), changes.json, audit.md and the reports, manifest.json last;
 4. rename the run folder into ``runs/`` (the run now exists), then copy the reports to
    the report folder, each file atomically, report.html last.
 
@@ -23,9 +23,11 @@ from typing import Callable, Sequence
 
 from estate import __version__
 from estate.audit._files import copy_file, publish_folder, write_json, write_text
-from estate.audit.diff import DEFAULT_FAIL_ON, FAIL_RULES, FindingsDiff, diff_findings, headline
-from estate.audit.documents import check_document
-from estate.audit.history import HISTORY_FORMAT, REPORT, History, RunRecord, new_run_id
+from estate.audit.diff import (DEFAULT_FAIL_ON, FAIL_RULES, FindingsDiff, comparable,
+                               diff_findings, headline)
+from estate.audit.documents import stored_comparison
+from estate.audit.history import (COMPARISON, HISTORY_FORMAT, REPORT, History, RunRecord,
+                                  new_run_id)
 from estate.audit.render import html_section, markdown_report
 from estate.errors import AuditError
 
@@ -109,17 +111,18 @@ def run_audit(
                  f"{', '.join(left)}")
         runs = history.runs()
         previous = runs[-1] if runs else None
-        previous_doc = check_document(previous.read_findings(), str(previous.findings_path)
-                                      ) if previous else None
+        previous_doc = stored_comparison(previous, note) if previous else None
 
         started = _now()
         findings = analyse(list(paths), settings, progress)
         document = build_document(findings)
+        comparison = comparable(document)
         run_id = new_run_id(previous=previous.id if previous else None)
         work = history.begin(run_id)
         try:
-            diff = (diff_findings(previous_doc, document, previous.id, run_id)
+            diff = (diff_findings(previous_doc, comparison, previous.id, run_id)
                     if previous else None)
+            del previous_doc  # held through the reports, it cost a gigabyte at 1M rows
             worse = diff.worse(rules) if diff else []
             counts = headline(document)
             trend = [trend_row(r.id, r.manifest.get("generated_at"), r.counts) for r in runs]
@@ -132,6 +135,8 @@ def run_audit(
                     "previous_run": previous.id, "run": run_id, "fail_on": list(rules),
                     "worse": worse, "changes": diff.to_dict()})
             write_text(run_dir / "audit.md", markdown)
+            write_json(run_dir / COMPARISON, comparison, compact=True)
+            del comparison  # the next audit reads it from there
             with progress("report"):
                 section = ReportSection("audit", "Audit",
                                         html_section(diff, worse if diff else None, trend))

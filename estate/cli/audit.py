@@ -214,8 +214,11 @@ def diff_command(old, new, history_dir, list_runs, fail_on, output_format):
         if old is None or new is None:
             raise AuditFailed("give OLD and NEW (findings.json files or run folders), "
                               "or --history DIR to compare stored runs")
-        old_label, old_doc = load_document(old, history_dir)
-        new_label, new_doc = load_document(new, history_dir)
+        def note(message: str) -> None:
+            click.echo(f"note: {message}", err=True)
+
+        old_label, old_doc = load_document(old, history_dir, compact=True, notify=note)
+        new_label, new_doc = load_document(new, history_dir, compact=True, notify=note)
         diff = diff_findings(old_doc, new_doc, old_label, new_label)
         worse = diff.worse(fail_on)
         if output_format == "json":
