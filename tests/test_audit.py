@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -271,3 +272,17 @@ def test_an_unreadable_comparison_falls_back_to_the_findings_and_says_so(estate,
     assert [s.system_id for s in result.diff.systems_added] == ["DFE-1"]
     assert any("comparison of run" in n and "not valid JSON" in n and "findings.json" in n
                for n in notes), notes
+
+
+@pytest.mark.parametrize("links", [True, False])
+def test_the_run_keeps_its_findings_with_or_without_hard_links(estate, tmp_path, monkeypatch,
+                                                               links):
+    if not links:
+        def no_links(*args, **kwargs):
+            raise OSError(1, "Operation not permitted")
+        monkeypatch.setattr(os, "link", no_links)
+    result = audit(estate, tmp_path / "h", out_dir=tmp_path / "out")
+    stored = result.run.findings_path
+    assert stored.read_bytes() == (tmp_path / "out" / "findings.json").read_bytes()
+    assert stored.stat().st_nlink == 1, "the staged copy it was made from is gone"
+    assert json.loads(stored.read_text(encoding="utf-8"))["summary"]["systems"] == 6

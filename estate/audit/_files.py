@@ -8,6 +8,7 @@ reader (or the next audit) sees the old file or the new one, never half of one.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from estate import files
@@ -57,6 +58,22 @@ def read_json(path: Path, what: str) -> dict:
 def copy_file(source: Path, target: Path) -> None:
     """Copy one file over ``target`` atomically and durably (works across file systems)."""
     files.copy_with(source, target, error=AuditError, durable=True)
+
+
+def keep_copy(source: Path, target: Path) -> None:
+    """``target`` with the contents of ``source``, which nothing writes to afterwards: a
+    second name for the same file (flushed to disk first) where the file system allows,
+    else a copy. A run's findings.json is 1.6 GB at a million systems, and copying it
+    took 8 s."""
+    source, target = Path(source), Path(target)
+    try:
+        with open(source, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.link(source, target)
+    except OSError:  # no hard links here, another file system, or a target in the way
+        copy_file(source, target)
+        return
+    fsync_dir(target.parent)
 
 
 def publish_folder(source: Path, target: Path) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from estate import __version__
-from estate.audit._files import copy_file, publish_folder, write_json, write_text
+from estate.audit._files import keep_copy, publish_folder, write_json, write_text
 from estate.audit.diff import (DEFAULT_FAIL_ON, FAIL_RULES, FindingsDiff, comparable,
                                diff_findings, headline)
 from estate.audit.documents import stored_comparison
@@ -141,7 +141,8 @@ def run_audit(
                 section = ReportSection("audit", "Audit",
                                         html_section(diff, worse if diff else None, trend))
                 write_reports(findings, report_dir, sections=[section], document=document)
-                copy_file(report_dir / "findings.json", run_dir / "findings.json")
+                # the staged report's findings.json is only ever copied from, then deleted
+                keep_copy(report_dir / "findings.json", run_dir / "findings.json")
                 write_text(report_dir / "audit.md", markdown)
             write_json(run_dir / "manifest.json", {
                 "history_format": HISTORY_FORMAT,
