@@ -291,10 +291,10 @@ def comparable(document: dict) -> dict:
     ``department:system_id`` keys; the systems (only the fields compared) and the
     data-quality findings (only severity and code) as columns.
 
-    A stored run keeps this beside its findings.json (see
-    :meth:`~estate.audit.history.RunRecord.read_comparison`): at a million systems it is
-    about a seventh of the size and is read in seconds, where the whole findings.json
-    took half a minute and over 5 GB. A document that is already in this form comes back
+    A stored run keeps this beside its findings.json, as comparison.json (see
+    :func:`estate.audit.documents.stored_comparison`): at a million systems it is about a
+    ninth of the size and is read in seconds, where the whole findings.json took half a
+    minute and over 5 GB. A document that is already in this form comes back
     as it is, so a stored comparison and a whole document compare alike."""
     if document.get("comparison_format") == COMPARISON_FORMAT:
         return document
