@@ -74,6 +74,19 @@ def test_plain_values_are_the_values_without_factorising():
     assert view.plain_values("s") == ["a", None]
 
 
+@pytest.mark.parametrize("kind", ["text", "any"])
+def test_values_of_a_short_view_and_of_the_whole_table(kind):
+    """A few rows of a column of many values read as the frame holds them (a missing cell
+    as None), as the whole table does."""
+    names = [None if i % 7 == 3 else f"system {i}" for i in range(1000)]
+    frame = pd.DataFrame({"name": pd.Series(names, dtype=object)})
+    order = np.arange(999, -1, -1)
+    table = Rows(frame, [("name", "name", kind)], order)
+    assert table.values("name") == names[::-1]
+    for a, b in [(0, 3), (993, 1000), (500, 500), (0, 1000)]:
+        assert table.view(a, b).values("name") == names[::-1][a:b]
+
+
 @pytest.mark.parametrize("chunk", [2, 3, 100])
 def test_member_json_ranges_read_like_their_records(monkeypatch, chunk):
     """Clusters' members are ranges of one table: each range's JSON text is cut from the
