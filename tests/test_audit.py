@@ -242,13 +242,13 @@ def test_each_run_keeps_what_the_next_diff_reads(estate, tmp_path):
     estate.add_tenant()
     estate.retire("moj", "MOJ-1")
     from_comparison = audit(estate, history)
-    history_b = tmp_path / "older"
-    older = audit(Estate(tmp_path / "first-estate"), history_b)
-    older.run.comparison_path.unlink()  # as stored by an estate before comparison.json
-    estate_b = Estate(tmp_path / "first-estate")
-    estate_b.add_tenant()
-    estate_b.retire("moj", "MOJ-1")
-    from_findings = audit(estate_b, history_b)
+
+    same_changes = Estate(tmp_path / "same-estate")
+    old_style = tmp_path / "old-style-history"
+    audit(same_changes, old_style).run.comparison_path.unlink()  # as an older estate stored it
+    same_changes.add_tenant()
+    same_changes.retire("moj", "MOJ-1")
+    from_findings = audit(same_changes, old_style)
 
     def changes(result) -> dict:
         found = result.diff.to_dict()
