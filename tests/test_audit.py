@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -286,3 +287,46 @@ def test_the_run_keeps_its_findings_with_or_without_hard_links(estate, tmp_path,
     assert stored.read_bytes() == (tmp_path / "out" / "findings.json").read_bytes()
     assert stored.stat().st_nlink == 1, "the staged copy it was made from is gone"
     assert json.loads(stored.read_text(encoding="utf-8"))["summary"]["systems"] == 6
+
+
+def test_tables_written_ahead_give_the_same_reports_and_leave_nothing(estate, tmp_path,
+                                                                     monkeypatch):
+    """The audit starts the system tables while it analyses (as `estate analyse` does):
+    the same files as the reports write themselves, and no private folder left behind,
+    whether the audit succeeds or fails."""
+    from estate.report import write_reports
+
+    monkeypatch.setenv("ESTATE_WORKERS", "2")
+    seen_at_report = []
+
+    @contextmanager
+    def progress(stage):
+        if stage == "report":
+            seen_at_report.extend(p.name for p in (tmp_path / "ahead").glob(".estate-ahead-*"))
+        yield
+
+    ahead = audit(estate, tmp_path / "ahead", out_dir=tmp_path / "out-ahead",
+                  progress=progress)
+    assert seen_at_report, "the system tables were not started ahead"
+    plain = audit(estate, tmp_path / "plain", out_dir=tmp_path / "out-plain",
+                  write_reports=write_reports)
+    for name in ("systems.csv", "clusters.csv"):
+        assert (tmp_path / "out-ahead" / name).read_bytes() == \
+            (tmp_path / "out-plain" / name).read_bytes()
+
+    def without_generated(path: Path) -> dict:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document.pop("generated_at")
+        return document
+
+    assert without_generated(ahead.run.findings_path) == \
+        without_generated(plain.run.findings_path)
+    assert not list((tmp_path / "ahead").glob(".estate-ahead-*"))
+
+    def broken_document(findings, **options):
+        raise OSError("disk full (injected)")
+
+    monkeypatch.setattr("estate.report.build_document", broken_document)
+    with pytest.raises(OSError, match="injected"):
+        audit(estate, tmp_path / "ahead")
+    assert not list((tmp_path / "ahead").glob(".estate-ahead-*"))

@@ -16,6 +16,7 @@ A failure or a kill before step 4 leaves ``runs/`` as it was.
 from __future__ import annotations
 
 import shutil
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -88,11 +89,14 @@ def run_audit(
     rules = check_rules(fail_on)
     if keep is not None and keep < 1:
         raise AuditError("--keep must be at least 1")
+    # the system tables are started ahead only for the pipeline's own analysis and
+    # reports, which know of it (see estate.report.ahead)
+    tables_ahead = analyse is None and write_reports is None
     if analyse is None:
         from estate.pipeline import run_analysis as analyse
     if write_reports is None:
         from estate.report import write_reports
-    from estate.report import ReportSection, build_document
+    from estate.report import ReportSection, SystemsAhead, build_document
 
     notes: list[str] = []
 
@@ -104,7 +108,7 @@ def run_audit(
     progress = progress or _silent
     history = History.open(history_dir, create=True)
     out_dir = Path(out_dir) if out_dir is not None else history.root / REPORT
-    with history.lock(wait=wait, on_stale=note):
+    with history.lock(wait=wait, on_stale=note), ExitStack() as stack:
         left = history.clear_staging()
         if left:
             note(f"cleared an unfinished run left by an audit that did not finish: "
@@ -114,7 +118,13 @@ def run_audit(
         previous_doc = stored_comparison(previous, note) if previous else None
 
         started = _now()
-        findings = analyse(list(paths), settings, progress)
+        if tables_ahead:  # in the history folder: the reports move them into the run's
+            ahead = stack.enter_context(SystemsAhead(history.root))
+            findings = analyse(list(paths), settings, progress, on_systems=ahead.start)
+            report_options = {"ahead": ahead}
+        else:
+            findings = analyse(list(paths), settings, progress)
+            report_options = {}
         document = build_document(findings)
         comparison = comparable(document)
         run_id = new_run_id(previous=previous.id if previous else None)
@@ -140,7 +150,8 @@ def run_audit(
             with progress("report"):
                 section = ReportSection("audit", "Audit",
                                         html_section(diff, worse if diff else None, trend))
-                write_reports(findings, report_dir, sections=[section], document=document)
+                write_reports(findings, report_dir, sections=[section], document=document,
+                              **report_options)
                 # the staged report's findings.json is only ever copied from, then deleted
                 keep_copy(report_dir / "findings.json", run_dir / "findings.json")
                 write_text(report_dir / "audit.md", markdown)
