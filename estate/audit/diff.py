@@ -16,8 +16,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from operator import itemgetter
 from typing import Sequence
+
+import numpy as np
+import pandas as pd
 
 from estate.report.rows import Rows
 
@@ -235,8 +237,8 @@ def diff_findings(old: dict, new: dict, old_label: str = "old", new_label: str =
     """Compare two findings documents (whole, or as :func:`comparable` gives them)."""
     old, new = comparable(old), comparable(new)
     old_systems, new_systems = _systems(old), _systems(new)
-    old_depts = {str(s.get("department")) for s in old_systems.values()} | set(_scores(old))
-    new_depts = {str(s.get("department")) for s in new_systems.values()} | set(_scores(new))
+    old_depts = set(map(str, old_systems["department"].unique())) | set(_scores(old))
+    new_depts = set(map(str, new_systems["department"].unique())) | set(_scores(new))
     inputs_before, inputs_after = _inputs(old), _inputs(new)
     scores_before, scores_after = _scores(old), _scores(new)
     missing_before, missing_after = _missing(old), _missing(new)
@@ -264,8 +266,8 @@ def diff_findings(old: dict, new: dict, old_label: str = "old", new_label: str =
                  for k, label in HEADLINE],
         departments_added=sorted(new_depts - old_depts),
         departments_removed=sorted(old_depts - new_depts),
-        systems_added=_entries(new_systems, new_systems.keys() - old_systems.keys()),
-        systems_removed=_entries(old_systems, old_systems.keys() - new_systems.keys()),
+        systems_added=_entries(new_systems, new_systems.index.difference(old_systems.index)),
+        systems_removed=_entries(old_systems, old_systems.index.difference(new_systems.index)),
         systems_changed=_system_changes(old_systems, new_systems),
         duplicates=match_groups(_list(old, "duplicates"), _list(new, "duplicates"), "duplicates"),
         clusters=match_groups(_list(old, "clusters"), _list(new, "clusters"), "clusters"),
@@ -329,7 +331,7 @@ _SYSTEM_KEYS = ("department", "system_id", *SYSTEM_FIELDS)
 def _comparable_group(group: dict, with_target: bool = False) -> dict:
     members = group.get("members") or ()
     if isinstance(members, Rows):  # two columns, not a dict of every key per member
-        keys = list(map("{}:{}".format, members.values("department"),
+        keys = list(map(_join_key, members.values("department"),
                         members.values("system_id")))
     else:
         keys = [_key(m) for m in members]
@@ -345,7 +347,7 @@ def _columns(items, keys: Sequence[str]) -> dict[str, list]:
         return {k: items.values(k) if k in items.keys else [None] * len(items) for k in keys}
     if isinstance(items, dict):
         size = max((len(v) for v in items.values() if isinstance(v, list)), default=0)
-        return {k: list(items[k]) if isinstance(items.get(k), list) else [None] * size
+        return {k: items[k] if isinstance(items.get(k), list) else [None] * size
                 for k in keys}
     entries = [e for e in items or () if isinstance(e, dict)]
     return {k: [e.get(k) for e in entries] for k in keys}
@@ -361,7 +363,8 @@ def headline(document: dict) -> dict:
 
 
 def match_groups(old: list[dict], new: list[dict], which: str) -> list[GroupChange]:
-    """Pair old and new groups (id first, then member overlap) and classify each pair."""
+    """Pair old and new groups (id first, then member overlap) and classify each pair;
+    the groups as :func:`comparable` gives them (members as keys)."""
     old_by_id = {str(g.get("id")): g for g in old}
     new_by_id = {str(g.get("id")): g for g in new}
     pairs = [(i, i, "id") for i in sorted(set(old_by_id) & set(new_by_id))]
@@ -450,12 +453,17 @@ def _label(group: dict, which: str) -> str:
 
 def _key(member) -> str:
     if isinstance(member, dict):
-        return f"{member.get('department')}:{member.get('system_id')}"
+        return _join_key(member.get("department"), member.get("system_id"))
     return str(member)
 
 
+_join_key = "{}:{}".format
+"""``department:system_id``, the key a system or member is known by across runs."""
+
+
 def _members(group: dict) -> frozenset[str]:
-    return frozenset(_key(m) for m in group.get("members") or ())
+    """The member keys of a comparable group (see :func:`comparable`)."""
+    return frozenset(map(str, group.get("members") or ()))
 
 
 def _target(cluster: dict) -> str | None:
@@ -471,38 +479,33 @@ def _list(document: dict, key: str) -> list[dict]:
     return [g for g in document.get(key) or () if isinstance(g, dict)]
 
 
-def _systems(document: dict) -> dict[str, dict]:
-    """The systems of a comparable document by ``department:system_id`` key (first entry
-    wins), each a dict of :data:`_SYSTEM_KEYS`."""
-    columns = _columns(document.get("systems"), _SYSTEM_KEYS)
-    out: dict[str, dict] = {}
-    for row in zip(*columns.values()):
-        out.setdefault(f"{row[0]}:{row[1]}", dict(zip(_SYSTEM_KEYS, row)))
-    return out
+def _systems(document: dict) -> pd.DataFrame:
+    """The systems of a comparable document, a row of :data:`_SYSTEM_KEYS` each, indexed
+    by ``department:system_id`` key (the first entry of a key wins)."""
+    table = pd.DataFrame(_columns(document.get("systems"), _SYSTEM_KEYS), dtype=object)
+    table.index = pd.Index(table["department"].map(str) + ":" + table["system_id"].map(str),
+                           dtype=object)
+    return table[~table.index.duplicated(keep="first")]
 
 
-def _entries(systems: dict[str, dict], keys) -> list[SystemEntry]:
-    return [SystemEntry(k, str(s.get("department")), str(s.get("system_id")), s.get("name"),
-                        s.get("product"), s.get("capability"))
-            for k in sorted(keys) for s in (systems[k],)]
+def _entries(systems: pd.DataFrame, keys: pd.Index) -> list[SystemEntry]:
+    rows = systems.loc[sorted(keys)]
+    return [SystemEntry(k, str(dept), str(sid), name, product, capability)
+            for k, dept, sid, name, product, capability in zip(
+                rows.index, rows["department"], rows["system_id"], rows["name"],
+                rows["product"], rows["capability"])]
 
 
-def _system_changes(before: dict[str, dict], after: dict[str, dict]) -> list[SystemChange]:
-    changes = []
-    read = itemgetter(*SYSTEM_FIELDS)
-    for key in before.keys() & after.keys():
-        a, b = before[key], after[key]
-        if a != b and _fields(a, read) != _fields(b, read):  # entries of 1.x and 2.x differ
-            changes.extend(SystemChange(key, f, a.get(f), b.get(f)) for f in SYSTEM_FIELDS
-                           if a.get(f) != b.get(f))
+def _system_changes(before: pd.DataFrame, after: pd.DataFrame) -> list[SystemChange]:
+    """Each field of :data:`SYSTEM_FIELDS` that differs for a key in both, by key and
+    field order: the fields of all systems compared at once, a change made per change."""
+    common = before.index.intersection(after.index)
+    old = before.loc[common, list(SYSTEM_FIELDS)].to_numpy(dtype=object)
+    new = after.loc[common, list(SYSTEM_FIELDS)].to_numpy(dtype=object)
+    rows, fields = np.nonzero(old != new)  # Python equality per cell: None equals None
+    changes = [SystemChange(common[r], SYSTEM_FIELDS[f], old[r, f], new[r, f])
+               for r, f in zip(rows.tolist(), fields.tolist())]
     return sorted(changes, key=lambda c: (c.key, SYSTEM_FIELDS.index(c.field)))
-
-
-def _fields(system: dict, read) -> tuple:
-    try:
-        return read(system)
-    except KeyError:  # a document without some of the fields: they read as None
-        return tuple(system.get(f) for f in SYSTEM_FIELDS)
 
 
 def _scores(document: dict) -> dict[str, float | None]:

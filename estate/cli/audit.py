@@ -148,8 +148,7 @@ def audit_command(paths, history_dir, out_dir, fail_on, wait, keep, output_forma
             result = run_audit(
                 inputs, settings, history_dir, fail_on=fail_on, out_dir=out_dir, wait=wait,
                 keep=keep, progress=progress,
-                notify=None if quiet else (lambda message: click.echo(f"note: {message}",
-                                                                      err=True)))
+                notify=None if quiet else _note)
         finally:
             progress.close()
         if not quiet:
@@ -214,11 +213,8 @@ def diff_command(old, new, history_dir, list_runs, fail_on, output_format):
         if old is None or new is None:
             raise AuditFailed("give OLD and NEW (findings.json files or run folders), "
                               "or --history DIR to compare stored runs")
-        def note(message: str) -> None:
-            click.echo(f"note: {message}", err=True)
-
-        old_label, old_doc = load_document(old, history_dir, compact=True, notify=note)
-        new_label, new_doc = load_document(new, history_dir, compact=True, notify=note)
+        old_label, old_doc = load_document(old, history_dir, compact=True, notify=_note)
+        new_label, new_doc = load_document(new, history_dir, compact=True, notify=_note)
         diff = diff_findings(old_doc, new_doc, old_label, new_label)
         worse = diff.worse(fail_on)
         if output_format == "json":
@@ -230,6 +226,11 @@ def diff_command(old, new, history_dir, list_runs, fail_on, output_format):
         else:
             click.echo(text_report(diff, worse), nl=False)
     sys.exit(EXIT_WORSE if worse else EXIT_OK)
+
+
+def _note(message: str) -> None:
+    """What a person should know that is not a change (on stderr, apart from the report)."""
+    click.echo(f"note: {message}", err=True)
 
 
 def _run_list(runs) -> str:

@@ -387,7 +387,9 @@ class Coded:
         """Rows ``start:stop`` as a column of their own values (row i, code i): the text
         table of a :attr:`distinct` column made for a chunk of rows, not for every row of
         the table at once and kept (tens of megabytes a column at a million rows)."""
-        every = self.value_array()
+        every = self.tables.get(("values",))
+        if every is None:
+            every = self.tables[("values",)] = object_array(self.values)
         part = Coded(None, self.kind)
         part.codes = np.arange(stop - start, dtype=np.int32)
         part.values = every[self.codes[start:stop]].tolist() + [self.values[-1]]
@@ -413,14 +415,6 @@ class Coded:
         to index with the codes (kept for all slices of the column)."""
         return self.table(lambda values: utf8_texts(json_text_list(values), prefix, suffix),
                           ("json", prefix, suffix))
-
-    def value_array(self) -> np.ndarray:
-        """The values as an array to index with the codes, made once and kept for every
-        slice of the column."""
-        table = self.tables.get(("values",))
-        if table is None:
-            table = self.tables[("values",)] = object_array(self.values)
-        return table
 
     def row_values(self) -> list:
         """Each row's value. A slice much shorter than the column's list of values looks
